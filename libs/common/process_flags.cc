@@ -1,0 +1,94 @@
+#include "libs/common/process_flags.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
+#include "libs/common/str_cat.h"
+#include "libs/common/logging.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:0",
+          "Address to listen on, host:port (env WORKERPAIR_LISTEN). Port 0 picks a free port.");
+ABSL_FLAG(std::string, port_file, "",
+          "If set, write the bound port to this file once serving (env WORKERPAIR_PORT_FILE).");
+ABSL_FLAG(int, max_message_mb, 64,
+          "Largest gRPC message accepted or sent, in MiB (env WORKERPAIR_MAX_MESSAGE_MB).");
+ABSL_FLAG(int, max_rpc_threads, 64,
+          "Most threads serving calls at once (env WORKERPAIR_MAX_RPC_THREADS).");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
+          "On SIGINT/SIGTERM, how long in-flight calls may run before they are cancelled, "
+          "e.g. 10s (env WORKERPAIR_SHUTDOWN_GRACE).");
+ABSL_FLAG(std::string, log_level, "info",
+          "trace, debug, info, warn, error, critical or off (env WORKERPAIR_LOG_LEVEL).");
+ABSL_FLAG(bool, log_json, false, "Log one JSON object per line (env WORKERPAIR_LOG_JSON).");
+
+namespace workerpair {
+namespace {
+
+// Our flags are the ones defined in this repository's sources, not abseil's or gRPC's own.
+bool IsWorkerpairFlagFile(absl::string_view file) {
+  return absl::StrContains(file, "libs/common/") || absl::StrContains(file, "services/");
+}
+
+std::string EnvName(absl::string_view flag_name) {
+  std::string name = "WORKERPAIR_";
+  for (char c : flag_name) name += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return name;
+}
+
+// Applies WORKERPAIR_* variables as the new defaults, before the command line is parsed.
+void ApplyEnvironment() {
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    if (!IsWorkerpairFlagFile(flag->Filename())) continue;
+    const std::string env_name = EnvName(name);
+    const char* value = std::getenv(env_name.c_str());
+    if (value == nullptr) continue;
+    std::string error;
+    if (!flag->ParseFrom(value, &error)) {
+      std::fprintf(stderr, "bad value for %s: %s\n", env_name.c_str(), error.c_str());
+      std::exit(2);
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<char*> InitProcess(int argc, char** argv, std::string_view usage) {
+  absl::FlagsUsageConfig config;
+  config.contains_help_flags = IsWorkerpairFlagFile;
+  config.contains_helpshort_flags = IsWorkerpairFlagFile;
+  absl::SetFlagsUsageConfig(config);
+  absl::SetProgramUsageMessage(std::string(usage));
+  ApplyEnvironment();
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+
+  LoggingOptions logging;
+  logging.level = absl::GetFlag(FLAGS_log_level);
+  logging.json = absl::GetFlag(FLAGS_log_json);
+  if (absl::Status status = InitLogging(logging); !status.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(status.message()).c_str());
+    std::exit(2);
+  }
+  return positional;
+}
+
+ServerOptions ServerOptionsFromFlags(std::string service_name) {
+  ServerOptions options;
+  options.listen_address = absl::GetFlag(FLAGS_listen);
+  options.port_file = absl::GetFlag(FLAGS_port_file);
+  options.max_message_bytes = absl::GetFlag(FLAGS_max_message_mb) << 20;
+  options.max_rpc_threads = absl::GetFlag(FLAGS_max_rpc_threads);
+  options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
+  options.service_name = std::move(service_name);
+  return options;
+}
+
+}  // namespace workerpair

@@ -1,0 +1,124 @@
+#include "libs/common/server_runner.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "libs/common/str_cat.h"
+#include "grpc/health/v1/health.pb.h"
+
+namespace workerpair {
+namespace {
+
+// Writes `port` to `path` via a temporary file and rename, so a reader never sees half a number.
+absl::Status WritePortFile(const std::string& path, int port) {
+  const std::string temp = StrCat(path, ".tmp.", ::getpid());
+  {
+    std::ofstream out(temp, std::ios::trunc);
+    out << port << "\n";
+    if (!out.flush()) {
+      return absl::UnavailableError(StrCat("cannot write port file '", temp, "'"));
+    }
+  }
+  if (std::rename(temp.c_str(), path.c_str()) != 0) {
+    return absl::UnavailableError(StrCat("cannot rename '", temp, "' to '", path, "'"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void BlockTerminationSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+ServerRunner::ServerRunner(ServerOptions options) : options_(std::move(options)) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  // Reflection can describe only what the generated pool holds: touching the Health descriptor
+  // links health.proto's generated code in, so grpc.health.v1.Health is describable too.
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
+
+  builder_.SetMaxReceiveMessageSize(options_.max_message_bytes);
+  builder_.SetMaxSendMessageSize(options_.max_message_bytes);
+  grpc::ResourceQuota quota(StrCat(options_.service_name, "-quota"));
+  quota.SetMaxThreads(options_.max_rpc_threads);
+  builder_.SetResourceQuota(quota);
+}
+
+ServerRunner::~ServerRunner() {
+  if (server_) Shutdown(absl::Now());
+}
+
+void ServerRunner::AddService(grpc::Service* service, std::string health_name) {
+  builder_.RegisterService(service);
+  health_names_.push_back(std::move(health_name));
+}
+
+void ServerRunner::AddServiceWithoutHealth(grpc::Service* service) {
+  builder_.RegisterService(service);
+}
+
+absl::Status ServerRunner::Start() {
+  builder_.AddListeningPort(options_.listen_address, grpc::InsecureServerCredentials(), &port_);
+  server_ = builder_.BuildAndStart();
+  if (!server_ || port_ == 0) {
+    server_.reset();
+    return absl::UnavailableError(
+        StrCat("cannot listen on '", options_.listen_address, "'"));
+  }
+  SetServing(true);
+  spdlog::info("{} listening on {} (port {})", options_.service_name, options_.listen_address,
+               port_);
+  if (!options_.port_file.empty()) {
+    if (absl::Status status = WritePortFile(options_.port_file, port_); !status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+void ServerRunner::SetServing(bool serving) {
+  if (!server_) return;
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  if (health == nullptr) return;
+  health->SetServingStatus(serving);
+  for (const std::string& name : health_names_) health->SetServingStatus(name, serving);
+}
+
+void ServerRunner::RunUntilSignal(const std::function<void(absl::Time deadline)>& drain) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int signal_number = 0;
+  sigwait(&set, &signal_number);
+  const absl::Time deadline = absl::Now() + options_.shutdown_grace;
+  spdlog::info("{}: received {}, shutting down (grace {})", options_.service_name,
+               signal_number == SIGTERM ? "SIGTERM" : "SIGINT",
+               absl::FormatDuration(options_.shutdown_grace));
+  SetServing(false);
+  if (drain) drain(deadline);
+  Shutdown(deadline);
+}
+
+void ServerRunner::Shutdown(absl::Time deadline) {
+  if (!server_) return;
+  SetServing(false);
+  server_->Shutdown(absl::ToChronoTime(deadline));
+  server_->Wait();
+  server_.reset();
+  spdlog::info("{}: stopped", options_.service_name);
+}
+
+}  // namespace workerpair

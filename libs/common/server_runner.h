@@ -1,0 +1,82 @@
+// ServerRunner: the gRPC server bootstrap every workerpair service uses.
+//
+// It binds the listen address, registers services, health (grpc.health.v1, one status per
+// service plus the overall "" entry) and reflection (grpc.reflection.v1alpha, able to describe
+// Health too), writes the bound port to --port_file, and on SIGINT/SIGTERM shuts down with a
+// deadline.
+//
+//   int main(int argc, char** argv) {
+//     BlockTerminationSignals();  // first, before any thread exists
+//     InitProcess(argc, argv, "...");
+//     ServerRunner runner(ServerOptionsFromFlags("worker-light"));
+//     FilesService files(...);
+//     runner.AddService(&files, v1::LightFiles::service_full_name());
+//     if (auto s = runner.Start(); !s.ok()) { ... }
+//     runner.RunUntilSignal();
+//   }
+#ifndef WORKERPAIR_LIBS_COMMON_SERVER_RUNNER_H_
+#define WORKERPAIR_LIBS_COMMON_SERVER_RUNNER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "libs/common/process_flags.h"
+
+namespace workerpair {
+
+// Blocks SIGINT and SIGTERM in the calling thread and every thread created after it, so that
+// RunUntilSignal can receive them with sigwait. Call at the top of main.
+void BlockTerminationSignals();
+
+class ServerRunner {
+ public:
+  explicit ServerRunner(ServerOptions options);
+  ~ServerRunner();
+  ServerRunner(const ServerRunner&) = delete;
+  ServerRunner& operator=(const ServerRunner&) = delete;
+
+  // Registers a service implementation; its health status is reported under `health_name`, its
+  // full name (pass v1::LightFiles::service_full_name()). Call before Start.
+  void AddService(grpc::Service* service, std::string health_name);
+
+  // Registers an async/callback service that has no health entry of its own.
+  void AddServiceWithoutHealth(grpc::Service* service);
+
+  // Binds and starts serving; all services report SERVING. UNAVAILABLE when the address cannot
+  // be bound.
+  absl::Status Start();
+
+  // The bound TCP port (after Start).
+  int port() const { return port_; }
+
+  // Sets every registered service's health status, and the overall "" entry.
+  void SetServing(bool serving);
+
+  // Blocks until SIGINT or SIGTERM. Then reports NOT_SERVING, calls `drain` (if any) with the
+  // shutdown deadline so the service can finish or hand back its work, and shuts the server
+  // down, cancelling calls still running at the deadline.
+  void RunUntilSignal(const std::function<void(absl::Time deadline)>& drain = {});
+
+  // Shuts down now, waiting for in-flight calls until `deadline`.
+  void Shutdown(absl::Time deadline);
+
+  grpc::Server* server() { return server_.get(); }
+  const ServerOptions& options() const { return options_; }
+
+ private:
+  ServerOptions options_;
+  grpc::ServerBuilder builder_;
+  std::unique_ptr<grpc::Server> server_;
+  std::vector<std::string> health_names_;
+  int port_ = 0;
+};
+
+}  // namespace workerpair
+
+#endif  // WORKERPAIR_LIBS_COMMON_SERVER_RUNNER_H_

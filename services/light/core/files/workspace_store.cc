@@ -1,0 +1,116 @@
+#include "services/light/core/files/workspace_store.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <system_error>
+
+#include "libs/common/str_cat.h"
+#include "libs/common/file_io.h"
+
+namespace workerpair::light {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr std::size_t kMaxWorkspaceName = 64;
+// Deleted workspaces are renamed to this prefix first; valid names cannot start with '.'.
+constexpr std::string_view kDeletingPrefix = ".deleting-";
+
+}  // namespace
+
+absl::Status ValidateWorkspaceName(std::string_view name) {
+  if (name.empty()) return absl::InvalidArgumentError("workspace name is empty");
+  if (name.size() > kMaxWorkspaceName) {
+    return absl::InvalidArgumentError(StrCat("workspace name is ", name.size(),
+                                                   " characters, over the limit of ",
+                                                   kMaxWorkspaceName));
+  }
+  if (name.front() == '.') {
+    return absl::InvalidArgumentError(
+        StrCat("workspace name '", name, "' must not start with '.'"));
+  }
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok) {
+      return absl::InvalidArgumentError(StrCat(
+          "workspace name '", name.substr(0, kMaxWorkspaceName),
+          "' has a character outside [A-Za-z0-9._-]"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<WorkspaceStore>> WorkspaceStore::Open(const fs::path& root) {
+  std::error_code ec;
+  fs::create_directories(root, ec);
+  if (ec) return ErrnoError(ec.value(), "creating workspace root", root.string());
+  fs::path canonical = fs::canonical(root, ec);
+  if (ec) return ErrnoError(ec.value(), "resolving workspace root", root.string());
+  // Finish deletions a crash interrupted.
+  for (const auto& entry : fs::directory_iterator(canonical, ec)) {
+    if (entry.path().filename().string().starts_with(kDeletingPrefix)) {
+      fs::remove_all(entry.path(), ec);
+    }
+  }
+  return std::unique_ptr<WorkspaceStore>(new WorkspaceStore(std::move(canonical)));
+}
+
+absl::StatusOr<bool> WorkspaceStore::Create(std::string_view name, bool exist_ok) {
+  if (absl::Status status = ValidateWorkspaceName(name); !status.ok()) return status;
+  const fs::path dir = root_ / std::string(name);
+  if (::mkdir(dir.c_str(), 0755) == 0) return true;
+  if (errno == EEXIST) {
+    struct stat st;
+    if (::lstat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && exist_ok) return false;
+    return absl::AlreadyExistsError(StrCat("workspace '", name, "' already exists"));
+  }
+  return ErrnoError(errno, "creating workspace", name);
+}
+
+absl::StatusOr<std::vector<std::string>> WorkspaceStore::List() const {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(root_, ec)) {
+    std::string name = entry.path().filename().string();
+    if (entry.is_directory(ec) && !entry.is_symlink(ec) && ValidateWorkspaceName(name).ok()) {
+      names.push_back(std::move(name));
+    }
+  }
+  if (ec) return ErrnoError(ec.value(), "listing workspaces in", "root");
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+absl::StatusOr<std::uint64_t> WorkspaceStore::Delete(std::string_view name) {
+  static std::atomic<std::uint64_t> counter{0};
+  if (absl::Status status = Get(name).status(); !status.ok()) return status;
+  const fs::path dir = root_ / std::string(name);
+  const fs::path aside = root_ / StrCat(kDeletingPrefix, name, "-", ::getpid(), "-",
+                                              counter.fetch_add(1));
+  if (::rename(dir.c_str(), aside.c_str()) != 0) {
+    if (errno == ENOENT) {
+      return absl::NotFoundError(StrCat("workspace '", name, "' does not exist"));
+    }
+    return ErrnoError(errno, "deleting workspace", name);
+  }
+  std::error_code ec;
+  const std::uintmax_t removed = fs::remove_all(aside, ec);
+  if (ec) return ErrnoError(ec.value(), "removing the files of workspace", name);
+  return static_cast<std::uint64_t>(removed);
+}
+
+absl::StatusOr<Workspace> WorkspaceStore::Get(std::string_view name) const {
+  if (absl::Status status = ValidateWorkspaceName(name); !status.ok()) return status;
+  fs::path dir = root_ / std::string(name);
+  struct stat st;
+  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return absl::NotFoundError(StrCat("workspace '", name, "' does not exist"));
+  }
+  return Workspace{std::string(name), std::move(dir)};
+}
+
+}  // namespace workerpair::light

@@ -1,0 +1,64 @@
+// worker-light: agent workspaces over gRPC (files now; git, lint, topology, bundle to come).
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+
+#include "absl/flags/flag.h"
+#include "libs/common/process_flags.h"
+#include "libs/common/server_runner.h"
+#include "services/light/core/files/workspace_files.h"
+#include "services/light/core/files/workspace_store.h"
+#include "services/light/light_files_service.h"
+
+ABSL_FLAG(std::string, root, "/var/lib/workerpair/workspaces",
+          "Directory holding the workspaces, created if missing (env WORKERPAIR_ROOT).");
+ABSL_FLAG(int, max_read_mb, 16,
+          "Largest content one read returns, in MiB (env WORKERPAIR_MAX_READ_MB).");
+ABSL_FLAG(int, max_write_mb, 32,
+          "Largest file a write, edit or upload may produce, in MiB (env WORKERPAIR_MAX_WRITE_MB).");
+ABSL_FLAG(int, max_upload_mb, 256,
+          "Largest total of one upload stream, in MiB (env WORKERPAIR_MAX_UPLOAD_MB).");
+ABSL_FLAG(int, max_list_entries, 10000,
+          "Most entries one list returns (env WORKERPAIR_MAX_LIST_ENTRIES).");
+ABSL_FLAG(int, max_grep_results, 1000,
+          "Most matches one grep returns (env WORKERPAIR_MAX_GREP_RESULTS).");
+
+namespace {
+
+workerpair::light::FileLimits FileLimitsFromFlags() {
+  workerpair::light::FileLimits limits;
+  limits.max_read_bytes = static_cast<std::uint64_t>(absl::GetFlag(FLAGS_max_read_mb)) << 20;
+  limits.max_write_bytes = static_cast<std::uint64_t>(absl::GetFlag(FLAGS_max_write_mb)) << 20;
+  limits.max_upload_bytes = static_cast<std::uint64_t>(absl::GetFlag(FLAGS_max_upload_mb)) << 20;
+  limits.max_list_entries = static_cast<std::uint32_t>(absl::GetFlag(FLAGS_max_list_entries));
+  limits.max_grep_results = static_cast<std::uint32_t>(absl::GetFlag(FLAGS_max_grep_results));
+  return limits;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace workerpair;
+  BlockTerminationSignals();
+  InitProcess(argc, argv,
+              "worker-light: agent workspaces (files, git, lint, topology, bundle) over gRPC.\n"
+              "Usage: worker-light --root=DIR [--listen=HOST:PORT] [flags]");
+
+  auto store = light::WorkspaceStore::Open(absl::GetFlag(FLAGS_root));
+  if (!store.ok()) {
+    spdlog::critical("cannot open workspace root: {}", store.status().ToString());
+    return EXIT_FAILURE;
+  }
+  light::WorkspaceFiles files(FileLimitsFromFlags());
+  light::LightFilesService files_service(store->get(), &files);
+
+  ServerRunner runner(ServerOptionsFromFlags("worker-light"));
+  runner.AddService(&files_service, v1::LightFiles::service_full_name());
+  if (absl::Status status = runner.Start(); !status.ok()) {
+    spdlog::critical("{}", status.ToString());
+    return EXIT_FAILURE;
+  }
+  spdlog::info("workspaces in {}", (*store)->root().string());
+  runner.RunUntilSignal();
+  return EXIT_SUCCESS;
+}
