@@ -97,7 +97,8 @@ absl::StatusOr<fs::path> ConfinePath(const fs::path& root, std::string_view clie
       resolved = std::move(next);
       continue;
     }
-    const bool last = i + 1 == components.size();
+    // The link itself lives inside the root; only following it could lead out.
+    if (i + 1 == components.size() && !options.follow_final_symlink) return next;
     std::error_code ec;
     fs::path target = fs::weakly_canonical(next, ec);
     if (ec || !IsWithin(root, target)) {
@@ -105,7 +106,7 @@ absl::StatusOr<fs::path> ConfinePath(const fs::path& root, std::string_view clie
           "path ", Quote(client_path), " leads outside the workspace through symlink '",
           RelativeToRoot(root, next), "'"));
     }
-    resolved = (last && !options.follow_final_symlink) ? std::move(next) : std::move(target);
+    resolved = std::move(target);
   }
   return resolved;
 }
