@@ -27,7 +27,8 @@ TempDir::~TempDir() {
 }
 
 absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
-    const std::string& binary, const std::vector<std::string>& args, absl::Duration timeout) {
+    const std::string& binary, const std::vector<std::string>& args, absl::Duration timeout,
+    const std::vector<std::pair<std::string, std::string>>& env) {
   std::unique_ptr<ServerProcess> process(new ServerProcess());
   process->run_dir_ = std::make_unique<TempDir>();
   const fs::path port_file = process->run_dir_->path() / "port";
@@ -42,6 +43,7 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
   const pid_t pid = ::fork();
   if (pid < 0) return absl::InternalError("fork failed");
   if (pid == 0) {
+    for (const auto& [name, value] : env) ::setenv(name.c_str(), value.c_str(), 1);
     ::execv(binary.c_str(), argv.data());
     ::_exit(127);
   }
