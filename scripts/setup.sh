@@ -11,7 +11,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto libabsl-dev
   libre2-dev libssl-dev libspdlog-dev libfmt-dev catch2 zlib1g-dev nlohmann-json3-dev
   libmujoco-dev libqhull-dev libgit2-dev libarchive-dev libopencv-dev
-  libegl-dev libgl1-mesa-dri libegl1 libegl-mesa0 ffmpeg
+  libegl-dev libgl1-mesa-dri libegl1 libegl-mesa0 ffmpeg openssl
 )
 
 missing=()

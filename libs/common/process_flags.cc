@@ -26,6 +26,18 @@ ABSL_FLAG(int, max_rpc_threads, 64,
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGINT/SIGTERM, how long in-flight calls may run before they are cancelled, "
           "e.g. 10s (env WORKERPAIR_SHUTDOWN_GRACE).");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "host:port serving Prometheus metrics at /metrics; empty disables "
+          "(env WORKERPAIR_METRICS_LISTEN).");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain; enables TLS (env WORKERPAIR_TLS_CERT).");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key for --tls_cert (env WORKERPAIR_TLS_KEY).");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA that client certificates must chain to; enables mutual TLS "
+          "(env WORKERPAIR_TLS_CLIENT_CA).");
+ABSL_FLAG(std::string, auth_token_file, "",
+          "File holding a bearer token every call but health must carry; needs TLS "
+          "(env WORKERPAIR_AUTH_TOKEN_FILE).");
 ABSL_FLAG(std::string, log_level, "info",
           "trace, debug, info, warn, error, critical or off (env WORKERPAIR_LOG_LEVEL).");
 ABSL_FLAG(bool, log_json, false, "Log one JSON object per line (env WORKERPAIR_LOG_JSON).");
@@ -88,6 +100,11 @@ ServerOptions ServerOptionsFromFlags(std::string service_name) {
   options.max_rpc_threads = absl::GetFlag(FLAGS_max_rpc_threads);
   options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   options.service_name = std::move(service_name);
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  options.security.cert_file = absl::GetFlag(FLAGS_tls_cert);
+  options.security.key_file = absl::GetFlag(FLAGS_tls_key);
+  options.security.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
+  options.security.token_file = absl::GetFlag(FLAGS_auth_token_file);
   return options;
 }
 

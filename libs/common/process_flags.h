@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "libs/common/security.h"
 
 namespace workerpair {
 
@@ -33,6 +34,10 @@ struct ServerOptions {
   absl::Duration shutdown_grace = absl::Seconds(10);
   // Name reported in logs.
   std::string service_name;
+  // host:port for the Prometheus /metrics endpoint; empty disables it.
+  std::string metrics_listen;
+  // TLS, mutual TLS and bearer token.
+  ServerSecurityOptions security;
 };
 
 // Parses flags (environment first, then command line), handles --help, and initialises

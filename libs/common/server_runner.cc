@@ -14,16 +14,17 @@
 
 #include "libs/common/str_cat.h"
 #include "grpc/health/v1/health.pb.h"
+#include "libs/common/rpc_metrics_interceptor.h"
 
 namespace workerpair {
 namespace {
 
 // Writes `port` to `path` via a temporary file and rename, so a reader never sees half a number.
-absl::Status WritePortFile(const std::string& path, int port) {
+absl::Status WritePortFile(const std::string& path, int port, int metrics_port) {
   const std::string temp = StrCat(path, ".tmp.", ::getpid());
   {
     std::ofstream out(temp, std::ios::trunc);
-    out << port << "\n";
+    out << port << "\n" << metrics_port << "\n";
     if (!out.flush()) {
       return absl::UnavailableError(StrCat("cannot write port file '", temp, "'"));
     }
@@ -56,6 +57,9 @@ ServerRunner::ServerRunner(ServerOptions options) : options_(std::move(options))
   grpc::ResourceQuota quota(StrCat(options_.service_name, "-quota"));
   quota.SetMaxThreads(options_.max_rpc_threads);
   builder_.SetResourceQuota(quota);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+  creators.push_back(std::make_unique<RpcMetricsInterceptorFactory>(&MetricsRegistry::Default()));
+  builder_.experimental().SetInterceptorCreators(std::move(creators));
 }
 
 ServerRunner::~ServerRunner() {
@@ -72,7 +76,14 @@ void ServerRunner::AddServiceWithoutHealth(grpc::Service* service) {
 }
 
 absl::Status ServerRunner::Start() {
-  builder_.AddListeningPort(options_.listen_address, grpc::InsecureServerCredentials(), &port_);
+  auto credentials = MakeServerCredentials(options_.security);
+  if (!credentials.ok()) return credentials.status();
+  if (!options_.metrics_listen.empty()) {
+    auto metrics = MetricsHttpServer::Start(options_.metrics_listen, &MetricsRegistry::Default());
+    if (!metrics.ok()) return metrics.status();
+    metrics_ = std::move(*metrics);
+  }
+  builder_.AddListeningPort(options_.listen_address, *credentials, &port_);
   server_ = builder_.BuildAndStart();
   if (!server_ || port_ == 0) {
     server_.reset();
@@ -80,10 +91,12 @@ absl::Status ServerRunner::Start() {
         StrCat("cannot listen on '", options_.listen_address, "'"));
   }
   SetServing(true);
-  spdlog::info("{} listening on {} (port {})", options_.service_name, options_.listen_address,
-               port_);
+  spdlog::info("{} listening on {} (port {}{}){}", options_.service_name,
+               options_.listen_address, port_,
+               options_.security.cert_file.empty() ? ", plaintext" : ", TLS",
+               metrics_ ? StrCat("; metrics on port ", metrics_->port()) : std::string());
   if (!options_.port_file.empty()) {
-    if (absl::Status status = WritePortFile(options_.port_file, port_); !status.ok()) return status;
+    if (absl::Status status = WritePortFile(options_.port_file, port_, metrics_port()); !status.ok()) return status;
   }
   return absl::OkStatus();
 }
@@ -118,6 +131,7 @@ void ServerRunner::Shutdown(absl::Time deadline) {
   server_->Shutdown(absl::ToChronoTime(deadline));
   server_->Wait();
   server_.reset();
+  metrics_.reset();
   spdlog::info("{}: stopped", options_.service_name);
 }
 

@@ -26,6 +26,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "libs/common/metrics_http_server.h"
 #include "libs/common/process_flags.h"
 
 namespace workerpair {
@@ -48,12 +49,15 @@ class ServerRunner {
   // Registers an async/callback service that has no health entry of its own.
   void AddServiceWithoutHealth(grpc::Service* service);
 
-  // Binds and starts serving; all services report SERVING. UNAVAILABLE when the address cannot
-  // be bound.
+  // Binds and starts serving (and the metrics endpoint, if configured); all services report
+  // SERVING. UNAVAILABLE when an address cannot be bound; INVALID_ARGUMENT or NOT_FOUND for bad
+  // TLS settings. The port file gets the gRPC port, then the metrics port, one per line.
   absl::Status Start();
 
   // The bound TCP port (after Start).
   int port() const { return port_; }
+  // The bound metrics port, or 0 when metrics are off.
+  int metrics_port() const { return metrics_ ? metrics_->port() : 0; }
 
   // Sets every registered service's health status, and the overall "" entry.
   void SetServing(bool serving);
@@ -73,6 +77,7 @@ class ServerRunner {
   ServerOptions options_;
   grpc::ServerBuilder builder_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<MetricsHttpServer> metrics_;
   std::vector<std::string> health_names_;
   int port_ = 0;
 };

@@ -58,7 +58,10 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
       return absl::InternalError(StrCat(binary, " exited during start-up with status ", status));
     }
     std::ifstream in(port_file);
-    if (in >> process->port_ && process->port_ > 0) return process;
+    if (in >> process->port_ && process->port_ > 0) {
+      in >> process->metrics_port_;
+      return process;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return absl::DeadlineExceededError(StrCat(binary, " did not report a port in time"));

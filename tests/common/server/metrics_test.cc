@@ -1,0 +1,83 @@
+// The Prometheus registry's text format, and /metrics scraped from the real worker-light.
+#include "libs/common/metrics.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "tests/support/server_process.h"
+#include "workerpair/v1/light_files.grpc.pb.h"
+
+using workerpair::MetricsRegistry;
+
+namespace {
+
+std::string HttpGet(int port, const std::string& path) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  const std::string request = "GET " + path + " HTTP/1.0\r\n\r\n";
+  REQUIRE(::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
+  std::string response;
+  char buffer[4096];
+  for (ssize_t got; (got = ::recv(fd, buffer, sizeof(buffer), 0)) > 0;) response.append(buffer, got);
+  ::close(fd);
+  return response;
+}
+
+}  // namespace
+
+TEST_CASE("Metrics render counters, gauges and cumulative histograms in text format",
+          "[metrics]") {
+  MetricsRegistry registry;
+  auto* jobs = registry.AddCounter("jobs_total", "Jobs.", {"outcome"});
+  jobs->Increment({"success"});
+  jobs->Increment({"success"});
+  jobs->Increment({"timeout \"x\""});
+  registry.AddGauge("queued", "Queued.", {})->Set({}, 3);
+  registry.AddGaugeCallback("running", "Running.", [] { return 2.0; });
+  auto* latency = registry.AddHistogram("latency_seconds", "Latency.", {}, {0.1, 1});
+  latency->Observe({}, 0.05);
+  latency->Observe({}, 0.5);
+  latency->Observe({}, 5);
+  const std::string page = registry.Render();
+  CHECK(page.find("# TYPE jobs_total counter\n") != std::string::npos);
+  CHECK(page.find("jobs_total{outcome=\"success\"} 2\n") != std::string::npos);
+  CHECK(page.find("jobs_total{outcome=\"timeout \\\"x\\\"\"} 1\n") != std::string::npos);
+  CHECK(page.find("queued 3\n") != std::string::npos);
+  CHECK(page.find("running 2\n") != std::string::npos);
+  CHECK(page.find("latency_seconds_bucket{le=\"0.10000000000000001\"} 1\n") != std::string::npos);
+  CHECK(page.find("latency_seconds_bucket{le=\"1\"} 2\n") != std::string::npos);
+  CHECK(page.find("latency_seconds_bucket{le=\"+Inf\"} 3\n") != std::string::npos);
+  CHECK(page.find("latency_seconds_count 3\n") != std::string::npos);
+}
+
+TEST_CASE("worker-light exports per-method RPC metrics on /metrics", "[metrics]") {
+  workerpair::testing::TempDir root;
+  auto server = workerpair::testing::ServerProcess::Start(
+      WORKERPAIR_LIGHT_BINARY, {"--root=" + root.path().string(), "--log_level=warn",
+                                "--metrics_listen=127.0.0.1:0"});
+  REQUIRE(server.ok());
+  REQUIRE((*server)->metrics_port() > 0);
+  auto stub = workerpair::v1::LightFiles::NewStub((*server)->Channel());
+  for (int i = 0; i < 3; ++i) {
+    grpc::ClientContext context;
+    workerpair::v1::ReadFileRequest request;
+    request.set_workspace("missing");
+    request.set_path("x");
+    workerpair::v1::ReadFileResponse response;
+    CHECK(stub->ReadFile(&context, request, &response).error_code() ==
+          grpc::StatusCode::NOT_FOUND);
+  }
+  const std::string page = HttpGet((*server)->metrics_port(), "/metrics");
+  CHECK(page.rfind("HTTP/1.0 200 OK", 0) == 0);
+  CHECK(page.find("workerpair_rpc_seconds_count{service=\"workerpair.v1.LightFiles\","
+                  "method=\"ReadFile\",code=\"NOT_FOUND\"} 3") != std::string::npos);
+  CHECK(HttpGet((*server)->metrics_port(), "/other").rfind("HTTP/1.0 404", 0) == 0);
+}
