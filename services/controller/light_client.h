@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "libs/common/grpc_status.h"
 #include "workerpair/v1/light_files.grpc.pb.h"
 
 namespace workerpair::controller {
@@ -49,8 +50,19 @@ class LightClient {
   v1::LightFiles::Stub& stub() { return *stub_; }
 
  private:
-  // A context whose deadline is now + the client's deadline.
-  std::unique_ptr<grpc::ClientContext> NewContext() const;
+  // Makes one unary call with the client's deadline; the server's error becomes the status.
+  template <typename Request, typename Response>
+  absl::StatusOr<Response> Call(
+      grpc::Status (v1::LightFiles::Stub::*method)(grpc::ClientContext*, const Request&,
+                                                    Response*),
+      const Request& request) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
+    Response response;
+    grpc::Status status = ((*stub_).*method)(&context, request, &response);
+    if (!status.ok()) return FromGrpcStatus(status);
+    return response;
+  }
 
   std::unique_ptr<v1::LightFiles::Stub> stub_;
   absl::Duration deadline_;
