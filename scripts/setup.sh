@@ -9,9 +9,11 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto libabsl-dev
-  libre2-dev libssl-dev libspdlog-dev libfmt-dev catch2 zlib1g-dev nlohmann-json3-dev
+  libre2-dev libssl-dev libspdlog-dev libfmt-dev catch2 zlib1g-dev nlohmann-json3-dev libexpat1-dev
   libmujoco-dev libqhull-dev libgit2-dev libarchive-dev libopencv-dev
   libegl-dev libgl1-mesa-dri libegl1 libegl-mesa0 ffmpeg openssl
+  # Linters worker-light runs for Python, shell and YAML files (reported missing if absent).
+  pyflakes3 shellcheck yamllint
 )
 
 missing=()

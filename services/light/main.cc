@@ -8,7 +8,9 @@
 #include "libs/common/server_runner.h"
 #include "services/light/core/files/workspace_files.h"
 #include "services/light/core/files/workspace_store.h"
+#include "services/light/core/lint/workspace_lint.h"
 #include "services/light/light_files_service.h"
+#include "services/light/light_lint_service.h"
 
 ABSL_FLAG(std::string, root, "/var/lib/workerpair/workspaces",
           "Directory holding the workspaces, created if missing (env WORKERPAIR_ROOT).");
@@ -51,9 +53,12 @@ int main(int argc, char** argv) {
   }
   light::WorkspaceFiles files(FileLimitsFromFlags());
   light::LightFilesService files_service(store->get(), &files);
+  light::Linter linter(light::LintOptions{});
+  light::LightLintService lint_service(store->get(), &linter);
 
   ServerRunner runner(ServerOptionsFromFlags("worker-light"));
   runner.AddService(&files_service, v1::LightFiles::service_full_name());
+  runner.AddService(&lint_service, v1::LightLint::service_full_name());
   if (absl::Status status = runner.Start(); !status.ok()) {
     spdlog::critical("{}", status.ToString());
     return EXIT_FAILURE;

@@ -1,0 +1,69 @@
+// External linters (pyflakes, shellcheck, yamllint, ...) chosen by file glob, run as
+// subprocesses, their `path:line[:column]: message` output parsed into diagnostics.
+//
+//   LinterConfig config = DefaultLinterConfig();
+//   config.commands["*.lua"] = {"luacheck", "--formatter", "plain"};
+//   std::vector<Diagnostic> found = RunExternalLinter(ws.root, config.commands["*.py"],
+//                                                     {"src/a.py", "src/b.py"}, config);
+//
+// The files' workspace-relative paths are appended to the command (or replace an argument that
+// is exactly "{files}"); the command runs in the workspace directory. Codes:
+//   <linter>/<rule> or <linter>   a finding; severity from "error:"/"warning:"/"note:" or
+//                                 "[error]"/"[warning]" prefixes, else warning
+//   lint/linter-missing (warning) the linter is not installed: the file was NOT checked
+//   lint/linter-timeout (warning) it ran past the timeout and was killed
+//   lint/linter-failed  (warning) it failed without output we could parse
+//   lint/linter-output-truncated (info) output past the cap was dropped
+#ifndef WORKERPAIR_SERVICES_LIGHT_CORE_LINT_EXTERNAL_LINTERS_H_
+#define WORKERPAIR_SERVICES_LIGHT_CORE_LINT_EXTERNAL_LINTERS_H_
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "services/light/core/lint/diagnostics.h"
+
+namespace workerpair::light {
+
+struct LinterConfig {
+  // Glob (libs/common/glob.h; "*.py" matches at any depth) -> command argv. A file matching
+  // several globs is run through each command.
+  std::map<std::string, std::vector<std::string>> commands;
+  // Wall-clock limit of one linter run.
+  std::chrono::milliseconds timeout{30000};
+  // Output kept from one run.
+  std::size_t max_output_bytes = 1 << 20;
+  // Files passed to one run; more are split over several runs.
+  std::size_t max_files_per_run = 100;
+};
+
+// pyflakes for *.py, `shellcheck -f gcc` for *.sh, `yamllint -f parsable` for *.yaml/*.yml.
+// Debian installs pyflakes as `pyflakes3`: that name is used when `pyflakes` is not on PATH
+// and `pyflakes3` is.
+LinterConfig DefaultLinterConfig();
+
+// The short name used in codes and messages: argv[0]'s base name without trailing digits
+// ("/usr/bin/pyflakes3" -> "pyflakes").
+std::string LinterName(std::string_view argv0);
+
+// Runs `command` over `files` (workspace-relative) in `root` and returns its findings, or
+// lint/linter-* diagnostics for each file when it is missing, times out or fails.
+std::vector<Diagnostic> RunExternalLinter(const std::filesystem::path& root,
+                                          const std::vector<std::string>& command,
+                                          const std::vector<std::string>& files,
+                                          const LinterConfig& config);
+
+// Parses linter output: each line that starts with "<one of args>:<line>:" becomes a
+// diagnostic on the corresponding entry of `files` (args[i] is what was passed for files[i]).
+// Other lines (source excerpts, carets, summaries) are ignored.
+std::vector<Diagnostic> ParseLinterOutput(std::string_view linter, std::string_view output,
+                                          const std::vector<std::string>& files,
+                                          const std::vector<std::string>& args);
+
+}  // namespace workerpair::light
+
+#endif  // WORKERPAIR_SERVICES_LIGHT_CORE_LINT_EXTERNAL_LINTERS_H_

@@ -1,0 +1,40 @@
+// Checks of XML files, and of MJCF scenes (XML whose root element is <mujoco>) in particular.
+//
+//   std::vector<Diagnostic> found =
+//       CheckXmlFile(ws.root, "scenes/ramp.xml", content, SceneLimits{});
+//
+// Codes (severity):
+//   xml/malformed                  (error)   not well-formed; the parser's line and column
+//   mjcf/missing-asset             (error)   a mesh/texture/hfield/skin/include file is missing
+//   mjcf/asset-outside-workspace   (error)   such a reference is absolute or leads out
+//   mjcf/invalid-asset-path        (error)   such a reference is empty or malformed
+//   mjcf/asset-not-a-file          (error)   it names a directory or another non-file
+//   mjcf/duplicate-name            (error)   a name used twice within one kind (body, geom, ...)
+//   mjcf/zone-without-size         (error)   a zone_goal*/zone_forbid* site has no size
+//   mjcf/zone-bad-size             (error)   a zone size that is not positive numbers
+//   mjcf/zone-bad-type             (error)   a zone site that is neither a box nor a sphere
+//   mjcf/invalid-value             (error)   njmax/nconmax that is not an integer
+//   mjcf/njmax-over-limit, mjcf/nconmax-over-limit, mjcf/too-many-bodies
+//                                  (warning) over SceneLimits: worker-heavy's defaults refuse it
+#ifndef WORKERPAIR_SERVICES_LIGHT_CORE_LINT_MJCF_CHECK_H_
+#define WORKERPAIR_SERVICES_LIGHT_CORE_LINT_MJCF_CHECK_H_
+
+#include <filesystem>
+#include <string_view>
+#include <vector>
+
+#include "libs/common/scene_limits.h"
+#include "services/light/core/lint/diagnostics.h"
+
+namespace workerpair::light {
+
+// Checks the XML file `relative_path` (workspace-relative) whose bytes are `content`, inside
+// the canonical workspace directory `root` (against which references are resolved). A file
+// whose root element is not <mujoco> is checked for well-formedness only.
+std::vector<Diagnostic> CheckXmlFile(const std::filesystem::path& root,
+                                     std::string_view relative_path, std::string_view content,
+                                     const SceneLimits& limits);
+
+}  // namespace workerpair::light
+
+#endif  // WORKERPAIR_SERVICES_LIGHT_CORE_LINT_MJCF_CHECK_H_

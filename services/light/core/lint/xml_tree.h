@@ -1,0 +1,53 @@
+// A small XML element tree with source positions, parsed with expat.
+//
+// tinyxml2 reports lines only; expat reports line and column both for elements and for
+// well-formedness errors, which is what lint diagnostics want.
+//
+//   absl::StatusOr<XmlParseResult> parsed = ParseXml(text);
+//   if (parsed->error) { parsed->error->line ... }      // not well-formed
+//   else for (const XmlElement& child : parsed->root->children) ...
+#ifndef WORKERPAIR_SERVICES_LIGHT_CORE_LINT_XML_TREE_H_
+#define WORKERPAIR_SERVICES_LIGHT_CORE_LINT_XML_TREE_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace workerpair::light {
+
+struct XmlElement {
+  std::string name;
+  // Attributes in document order.
+  std::vector<std::pair<std::string, std::string>> attributes;
+  // 1-based position of the element's '<'.
+  int line = 0;
+  int column = 0;
+  std::vector<std::unique_ptr<XmlElement>> children;
+
+  // The attribute's value, or nullopt when absent.
+  std::optional<std::string_view> Attribute(std::string_view key) const;
+};
+
+struct XmlError {
+  int line = 0;
+  int column = 0;
+  std::string message;
+};
+
+struct XmlParseResult {
+  // Set when the document is well-formed.
+  std::unique_ptr<XmlElement> root;
+  // Set when it is not (or nests deeper than the depth limit).
+  std::optional<XmlError> error;
+};
+
+// Parses `text`. Never fails as a call: problems with the document are in `error`. DTD
+// declarations are refused (no entity expansion tricks) and nesting is capped at `max_depth`.
+XmlParseResult ParseXml(std::string_view text, int max_depth = 256);
+
+}  // namespace workerpair::light
+
+#endif  // WORKERPAIR_SERVICES_LIGHT_CORE_LINT_XML_TREE_H_

@@ -1,0 +1,208 @@
+#include "services/light/core/lint/mjcf_check.h"
+
+#include <catch2/catch.hpp>
+
+#include "tests/light/lint/lint_test_util.h"
+
+namespace workerpair::light {
+namespace {
+
+using lint_test::Dump;
+using lint_test::OnlyWithCode;
+using lint_test::TempWorkspace;
+using lint_test::WithCode;
+
+std::vector<Diagnostic> Check(const TempWorkspace& ws, const std::string& path,
+                              const std::string& xml, const SceneLimits& limits = {}) {
+  ws.Write(path, xml);
+  return CheckXmlFile(ws.root(), path, xml, limits);
+}
+
+TEST_CASE("Malformed XML is reported at the parser's line and column", "[lint][mjcf]") {
+  TempWorkspace ws;
+  const std::string xml =
+      "<mujoco>\n"
+      "  <worldbody>\n"
+      "    <body name=\"a\">\n"
+      "  </worldbody>\n"
+      "</mujoco>\n";
+  auto found = Check(ws, "scene.xml", xml);
+  INFO(Dump(found));
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].code == "xml/malformed");
+  CHECK(found[0].severity == Severity::kError);
+  CHECK(found[0].path == "scene.xml");
+  CHECK(found[0].line == 4);
+  CHECK(found[0].column == 5);  // the '/' of </worldbody>, where expat sees the mismatch
+  CHECK_THAT(found[0].message, Catch::Contains("mismatched tag"));
+}
+
+TEST_CASE("A well-formed MJCF scene with existing assets has no diagnostics", "[lint][mjcf]") {
+  TempWorkspace ws;
+  ws.Write("scenes/assets/ramp.stl", "solid x\nendsolid x\n");
+  ws.Write("scenes/tex/wood.png", "png");
+  const std::string xml = R"(<mujoco>
+  <compiler meshdir="assets" texturedir="tex"/>
+  <size njmax="1000" nconmax="500"/>
+  <asset>
+    <mesh name="ramp" file="ramp.stl"/>
+    <texture name="wood" type="2d" file="wood.png"/>
+    <material name="wood" texture="wood"/>
+  </asset>
+  <default><geom name="not-an-object"/><site size="0.1"/></default>
+  <worldbody>
+    <body name="ramp"><geom name="ramp" type="mesh" mesh="ramp"/></body>
+    <body name="ball"><freejoint name="ball"/><geom name="ball" size="0.1"/></body>
+    <site name="zone_goal_bin" type="box" size="0.2 0.2 0.1"/>
+    <site name="zone_forbid_pit" size="0.5"/>
+  </worldbody>
+</mujoco>)";
+  auto found = Check(ws, "scenes/scene.xml", xml);
+  INFO(Dump(found));
+  CHECK(found.empty());
+}
+
+TEST_CASE("A missing mesh file is an error naming where it was looked for", "[lint][mjcf]") {
+  TempWorkspace ws;
+  const std::string xml = R"(<mujoco>
+  <compiler assetdir="assets"/>
+  <asset>
+    <mesh name="ramp" file="ramp.stl"/>
+  </asset>
+</mujoco>)";
+  auto found = Check(ws, "scenes/scene.xml", xml);
+  INFO(Dump(found));
+  auto missing = OnlyWithCode(found, "mjcf/missing-asset");
+  REQUIRE(missing);
+  CHECK(missing->line == 4);
+  CHECK(missing->column == 5);
+  CHECK(missing->severity == Severity::kError);
+  CHECK_THAT(missing->message, Catch::Contains("scenes/assets/ramp.stl"));
+  // Once the file exists the diagnostic goes away.
+  ws.Write("scenes/assets/ramp.stl", "solid\n");
+  CHECK(WithCode(CheckXmlFile(ws.root(), "scenes/scene.xml", xml, {}), "mjcf/missing-asset")
+            .empty());
+}
+
+TEST_CASE("Asset references leaving the workspace are errors", "[lint][mjcf]") {
+  TempWorkspace ws;
+  const std::string xml = R"(<mujoco>
+  <asset>
+    <mesh name="a" file="../../etc/passwd"/>
+    <mesh name="b" file="/etc/passwd"/>
+    <hfield name="c" file="../outside.png"/>
+  </asset>
+</mujoco>)";
+  auto found = Check(ws, "scenes/scene.xml", xml);
+  INFO(Dump(found));
+  auto outside = WithCode(found, "mjcf/asset-outside-workspace");
+  REQUIRE(outside.size() == 2);
+  CHECK(outside[0].line == 3);
+  CHECK(outside[1].line == 4);
+  // "../outside.png" from scenes/ stays inside the workspace: it is only missing.
+  auto missing = OnlyWithCode(found, "mjcf/missing-asset");
+  REQUIRE(missing);
+  CHECK(missing->line == 5);
+  for (const Diagnostic& d : found) CHECK(d.message.find(ws.root().string()) == std::string::npos);
+}
+
+TEST_CASE("Duplicate names within a kind are errors; across kinds they are fine",
+          "[lint][mjcf]") {
+  TempWorkspace ws;
+  const std::string xml = R"(<mujoco>
+  <worldbody>
+    <body name="box">
+      <geom name="box" size="1"/>
+      <joint name="hinge"/>
+    </body>
+    <body name="box">
+      <geom name="g2" size="1"/>
+      <freejoint name="hinge"/>
+    </body>
+  </worldbody>
+  <actuator>
+    <motor name="m" joint="hinge"/>
+    <position name="m" joint="hinge"/>
+  </actuator>
+</mujoco>)";
+  auto found = Check(ws, "scene.xml", xml);
+  INFO(Dump(found));
+  auto duplicates = WithCode(found, "mjcf/duplicate-name");
+  REQUIRE(duplicates.size() == 3);
+  CHECK(duplicates[0].line == 7);
+  CHECK_THAT(duplicates[0].message, Catch::Contains("body name 'box'") &&
+                                        Catch::Contains("line 3"));
+  CHECK(duplicates[1].line == 9);
+  CHECK_THAT(duplicates[1].message, Catch::Contains("joint name 'hinge'"));
+  CHECK(duplicates[2].line == 14);
+  CHECK_THAT(duplicates[2].message, Catch::Contains("actuator name 'm'"));
+}
+
+TEST_CASE("Zone sites need a positive size and a box or sphere shape", "[lint][mjcf]") {
+  TempWorkspace ws;
+  const std::string xml = R"(<mujoco>
+  <worldbody>
+    <site name="zone_goal_a"/>
+    <site name="zone_forbid_b" type="box" size="0.1 0.1"/>
+    <site name="zone_goal_c" type="capsule" size="0.1 0.2"/>
+    <site name="zone_goal_d" size="-1"/>
+    <site name="not_a_zone"/>
+  </worldbody>
+</mujoco>)";
+  auto found = Check(ws, "scene.xml", xml);
+  INFO(Dump(found));
+  auto no_size = OnlyWithCode(found, "mjcf/zone-without-size");
+  REQUIRE(no_size);
+  CHECK(no_size->line == 3);
+  CHECK_THAT(no_size->message, Catch::Contains("zone_goal_a"));
+  auto bad_size = WithCode(found, "mjcf/zone-bad-size");
+  REQUIRE(bad_size.size() == 2);
+  CHECK(bad_size[0].line == 4);
+  CHECK(bad_size[1].line == 6);
+  auto bad_type = OnlyWithCode(found, "mjcf/zone-bad-type");
+  REQUIRE(bad_type);
+  CHECK(bad_type->line == 5);
+  CHECK(found.size() == 4);
+}
+
+TEST_CASE("njmax, nconmax and body count over SceneLimits are warned about", "[lint][mjcf]") {
+  TempWorkspace ws;
+  SceneLimits limits;
+  limits.max_bodies = 2;
+  const std::string xml = R"(<mujoco>
+  <size njmax="8000" nconmax="2000"/>
+  <worldbody>
+    <body name="a"><body name="b"/></body>
+    <body name="c"/>
+  </worldbody>
+</mujoco>)";
+  auto found = Check(ws, "scene.xml", xml, limits);
+  INFO(Dump(found));
+  auto njmax = OnlyWithCode(found, "mjcf/njmax-over-limit");
+  REQUIRE(njmax);
+  CHECK(njmax->line == 2);
+  CHECK(njmax->severity == Severity::kError);
+  CHECK_THAT(njmax->message, Catch::Contains("8000") && Catch::Contains("5000"));
+  CHECK(WithCode(found, "mjcf/nconmax-over-limit").empty());  // equal to the limit is fine
+  auto bodies = OnlyWithCode(found, "mjcf/too-many-bodies");
+  CHECK(bodies->severity == Severity::kError);
+  REQUIRE(bodies);
+  CHECK_THAT(bodies->message, Catch::Contains("3 bodies"));
+  CHECK(found.size() == 2);
+
+  auto invalid = Check(ws, "bad.xml", "<mujoco><size njmax=\"lots\"/></mujoco>");
+  CHECK(OnlyWithCode(invalid, "mjcf/invalid-value"));
+}
+
+TEST_CASE("XML that is not MJCF is checked for well-formedness only", "[lint][mjcf]") {
+  TempWorkspace ws;
+  CHECK(Check(ws, "pom.xml", "<project><mesh file=\"missing.stl\"/></project>").empty());
+  auto doctype = Check(ws, "evil.xml",
+                       "<!DOCTYPE lol [<!ENTITY a \"aaaa\">]>\n<mujoco>&a;</mujoco>");
+  REQUIRE(doctype.size() == 1);
+  CHECK(doctype[0].code == "xml/malformed");
+  CHECK(doctype[0].line == 1);
+}
+
+}  // namespace
+}  // namespace workerpair::light
