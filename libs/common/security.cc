@@ -122,10 +122,12 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
 }
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeClientChannel(
-    const std::string& address, const ClientSecurityOptions& options) {
+    const std::string& address, const ClientSecurityOptions& options,
+    const std::string& service_config_json) {
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(64 << 20);
   arguments.SetMaxSendMessageSize(64 << 20);
+  if (!service_config_json.empty()) arguments.SetServiceConfigJSON(service_config_json);
   if (!options.server_name.empty()) {
     arguments.SetSslTargetNameOverride(options.server_name);
   }

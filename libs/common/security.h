@@ -42,9 +42,11 @@ struct ClientSecurityOptions {
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const ServerSecurityOptions& options);
 
-// A channel to `address` with the given security and workerpair's message limits.
+// A channel to `address` with the given security and workerpair's message limits, and an
+// optional gRPC service config (e.g. round_robin balancing for a dns:/// target).
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeClientChannel(
-    const std::string& address, const ClientSecurityOptions& options);
+    const std::string& address, const ClientSecurityOptions& options,
+    const std::string& service_config_json = "");
 
 }  // namespace workerpair
 
