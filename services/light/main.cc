@@ -11,6 +11,8 @@
 #include "services/light/core/lint/workspace_lint.h"
 #include "services/light/light_files_service.h"
 #include "services/light/light_lint_service.h"
+#include "services/light/core/topology/workspace_topology.h"
+#include "services/light/light_topology_service.h"
 
 ABSL_FLAG(std::string, root, "/var/lib/workerpair/workspaces",
           "Directory holding the workspaces, created if missing (env WORKERPAIR_ROOT).");
@@ -55,10 +57,13 @@ int main(int argc, char** argv) {
   light::LightFilesService files_service(store->get(), &files);
   light::Linter linter(light::LintOptions{});
   light::LightLintService lint_service(store->get(), &linter);
+  light::TopologyAnalyzer topology(light::TopologyOptions{});
+  light::LightTopologyService topology_service(store->get(), &topology);
 
   ServerRunner runner(ServerOptionsFromFlags("worker-light"));
   runner.AddService(&files_service, v1::LightFiles::service_full_name());
   runner.AddService(&lint_service, v1::LightLint::service_full_name());
+  runner.AddService(&topology_service, v1::LightTopology::service_full_name());
   if (absl::Status status = runner.Start(); !status.ok()) {
     spdlog::critical("{}", status.ToString());
     return EXIT_FAILURE;

@@ -1,0 +1,61 @@
+// Mesh loading: STL (binary and ASCII) and OBJ bytes into a welded TriangleMesh.
+//
+//   MeshLimits limits;                                     // 64 MiB, 2M triangles
+//   WP_ASSIGN_OR_RETURN(TriangleMesh mesh,
+//                       ParseMesh("parts/arm.stl", bytes, {.weld_epsilon = 1e-6}, limits));
+//
+// Format by extension (.stl / .obj, any case). STL is binary when its size is exactly
+// 84 + 50 * (the triangle count in its header); otherwise ASCII when it starts with "solid";
+// otherwise a truncated or oversize binary file. OBJ reads `v` and `f` lines (indices 1-based,
+// negative = relative to the last vertex, `a/b/c` forms allowed); polygons are fan-triangulated
+// (v0 v1 v2, v0 v2 v3, ...); other statements are ignored.
+//
+// STL has no shared vertices, so corners are welded: by exact position (-0 equals 0), or, with a
+// positive epsilon, to the lowest-numbered earlier vertex within that distance. Vertices are
+// numbered in order of first appearance.
+#ifndef WORKERPAIR_SERVICES_LIGHT_CORE_TOPOLOGY_MESH_LOADER_H_
+#define WORKERPAIR_SERVICES_LIGHT_CORE_TOPOLOGY_MESH_LOADER_H_
+
+#include <cstdint>
+#include <filesystem>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "services/light/core/topology/mesh.h"
+
+namespace workerpair::light {
+
+struct MeshLimits {
+  // Largest mesh file read, in bytes.
+  std::uint64_t max_file_bytes = 64ull << 20;
+  // Most triangles one mesh may have (after triangulating OBJ polygons).
+  std::uint64_t max_triangles = 2'000'000;
+};
+
+struct MeshLoadOptions {
+  // 0: weld corners with exactly equal positions; > 0: weld corners within this distance.
+  double weld_epsilon = 0;
+};
+
+// True when `path` ends in .stl or .obj (any case).
+bool IsSupportedMeshPath(std::string_view path);
+
+// Parses `content`, the bytes of the mesh file `display_path` (used for the format and in
+// messages). INVALID_ARGUMENT naming the file and the place (byte offset, triangle or line) for
+// an unsupported extension, a truncated binary STL, a syntax error, a bad or non-finite number,
+// an OBJ index naming no vertex, a face with under 3 vertices, a mesh with no triangles, or a
+// negative / non-finite epsilon; RESOURCE_EXHAUSTED when the content is larger than
+// `limits.max_file_bytes` or holds more than `limits.max_triangles` triangles.
+absl::StatusOr<TriangleMesh> ParseMesh(std::string_view display_path, std::string_view content,
+                                       const MeshLoadOptions& options, const MeshLimits& limits);
+
+// Reads `client_path` inside `root` (ConfinePath; ReadFileCapped at limits.max_file_bytes) and
+// parses it. Besides ParseMesh's errors: INVALID_ARGUMENT / PERMISSION_DENIED for a bad or
+// escaping path, NOT_FOUND when missing, FAILED_PRECONDITION when not a regular file.
+absl::StatusOr<TriangleMesh> LoadMesh(const std::filesystem::path& root,
+                                      std::string_view client_path, const MeshLoadOptions& options,
+                                      const MeshLimits& limits);
+
+}  // namespace workerpair::light
+
+#endif  // WORKERPAIR_SERVICES_LIGHT_CORE_TOPOLOGY_MESH_LOADER_H_

@@ -1,0 +1,39 @@
+// LightTopologyService: the gRPC adapter for mesh topology and assembly validation.
+//
+// Each handler resolves the workspace, calls TopologyAnalyzer (services/light/core/topology) and
+// converts the result to its response; errors are mapped to gRPC codes once.
+//
+//   light::TopologyAnalyzer analyzer(light::TopologyOptions{});
+//   light::LightTopologyService topology_service(store, &analyzer);
+//   runner.AddService(&topology_service, v1::LightTopology::service_full_name());
+#ifndef WORKERPAIR_SERVICES_LIGHT_LIGHT_TOPOLOGY_SERVICE_H_
+#define WORKERPAIR_SERVICES_LIGHT_LIGHT_TOPOLOGY_SERVICE_H_
+
+#include "services/light/core/files/workspace_store.h"
+#include "services/light/core/topology/workspace_topology.h"
+#include "workerpair/v1/light_topology.grpc.pb.h"
+
+namespace workerpair::light {
+
+class LightTopologyService final : public workerpair::v1::LightTopology::Service {
+ public:
+  LightTopologyService(WorkspaceStore* store, const TopologyAnalyzer* analyzer)
+      : store_(store), analyzer_(analyzer) {}
+
+  grpc::Status AnalyzeMesh(grpc::ServerContext*, const v1::AnalyzeMeshRequest*,
+                           v1::AnalyzeMeshResponse*) override;
+  grpc::Status InspectFace(grpc::ServerContext*, const v1::InspectFaceRequest*,
+                           v1::InspectFaceResponse*) override;
+  grpc::Status InspectEdge(grpc::ServerContext*, const v1::InspectEdgeRequest*,
+                           v1::InspectEdgeResponse*) override;
+  grpc::Status ValidateAssembly(grpc::ServerContext*, const v1::ValidateAssemblyRequest*,
+                                v1::ValidateAssemblyResponse*) override;
+
+ private:
+  WorkspaceStore* store_;
+  const TopologyAnalyzer* analyzer_;
+};
+
+}  // namespace workerpair::light
+
+#endif  // WORKERPAIR_SERVICES_LIGHT_LIGHT_TOPOLOGY_SERVICE_H_
