@@ -10,6 +10,7 @@
 #include "services/light/core/files/workspace_store.h"
 #include "services/light/core/lint/workspace_lint.h"
 #include "services/light/light_files_service.h"
+#include "services/light/light_bundle_service.h"
 #include "services/light/light_lint_service.h"
 #include "services/light/core/topology/workspace_topology.h"
 #include "services/light/light_topology_service.h"
@@ -57,12 +58,14 @@ int main(int argc, char** argv) {
   light::LightFilesService files_service(store->get(), &files);
   light::Linter linter(light::LintOptions{});
   light::LightLintService lint_service(store->get(), &linter);
+  light::LightBundleService bundle_service(store->get());
   light::TopologyAnalyzer topology(light::TopologyOptions{});
   light::LightTopologyService topology_service(store->get(), &topology);
 
   ServerRunner runner(ServerOptionsFromFlags("worker-light"));
   runner.AddService(&files_service, v1::LightFiles::service_full_name());
   runner.AddService(&lint_service, v1::LightLint::service_full_name());
+  runner.AddService(&bundle_service, v1::LightBundle::service_full_name());
   runner.AddService(&topology_service, v1::LightTopology::service_full_name());
   if (absl::Status status = runner.Start(); !status.ok()) {
     spdlog::critical("{}", status.ToString());
