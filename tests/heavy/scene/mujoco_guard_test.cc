@@ -1,0 +1,56 @@
+#include "services/heavy/core/scene/mujoco_guard.h"
+
+#include <catch2/catch.hpp>
+
+#include <mujoco/mujoco.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace workerpair::heavy {
+namespace {
+
+TEST_CASE("A MuJoCo error becomes a status, not the end of the process") {
+  absl::Status s = GuardMujoco("test call", [] { mju_error_i("boom %d", 42); });
+  CHECK(s.code() == absl::StatusCode::kInternal);
+  CHECK(std::string(s.message()) == "test call: boom 42");
+  s = GuardMujoco("again", [] { mju_error("bad"); }, absl::StatusCode::kInvalidArgument);
+  CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(GuardMujoco("fine", [] {}).ok());
+}
+
+TEST_CASE("MuJoCo warnings are recorded per thread") {
+  InstallMujocoHandlers();
+  TakeMujocoWarnings();
+  mju_warning("main thread warning");
+  std::vector<std::string> other;
+  std::thread worker([&] {
+    mju_warning("worker warning");
+    other = TakeMujocoWarnings();
+  });
+  worker.join();
+  CHECK(other == std::vector<std::string>{"worker warning"});
+  CHECK(TakeMujocoWarnings() == std::vector<std::string>{"main thread warning"});
+  CHECK(TakeMujocoWarnings().empty());
+}
+
+TEST_CASE("Errors on many threads at once each reach their own caller") {
+  constexpr int kThreads = 8;
+  std::vector<std::string> messages(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([t, &messages] {
+      for (int i = 0; i < 200; ++i) {
+        absl::Status s = GuardMujoco("t", [t] { mju_error_i("thread %d", t); });
+        messages[t] = std::string(s.message());
+        if (messages[t] != "t: thread " + std::to_string(t)) return;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (int t = 0; t < kThreads; ++t) CHECK(messages[t] == "t: thread " + std::to_string(t));
+}
+
+}  // namespace
+}  // namespace workerpair::heavy
