@@ -14,7 +14,11 @@ PACKAGES=(
   libegl-dev libgl1-mesa-dri libegl1 libegl-mesa0 ffmpeg openssl
   # Linters worker-light runs for Python, shell and YAML files (reported missing if absent).
   pyflakes3 shellcheck yamllint
+  # Test tooling: the image package check is a Python script.
+  python3
 )
+# node + npm validate deploy/k8s offline (tests/deploy); skip when a node install already has npm.
+if ! command -v npm >/dev/null 2>&1; then PACKAGES+=(nodejs npm); fi
 
 missing=()
 for package in "${PACKAGES[@]}"; do
