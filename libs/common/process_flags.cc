@@ -26,6 +26,9 @@ ABSL_FLAG(int, max_rpc_threads, 64,
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGINT/SIGTERM, how long in-flight calls may run before they are cancelled, "
           "e.g. 10s (env WORKERPAIR_SHUTDOWN_GRACE).");
+ABSL_FLAG(std::string, health_listen, "",
+          "host:port of a plaintext port serving only grpc.health.v1, for Kubernetes gRPC "
+          "probes when the main port uses TLS; empty disables (env WORKERPAIR_HEALTH_LISTEN).");
 ABSL_FLAG(std::string, metrics_listen, "",
           "host:port serving Prometheus metrics at /metrics; empty disables "
           "(env WORKERPAIR_METRICS_LISTEN).");
@@ -101,6 +104,7 @@ ServerOptions ServerOptionsFromFlags(std::string service_name) {
   options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   options.service_name = std::move(service_name);
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  options.health_listen = absl::GetFlag(FLAGS_health_listen);
   options.security.cert_file = absl::GetFlag(FLAGS_tls_cert);
   options.security.key_file = absl::GetFlag(FLAGS_tls_key);
   options.security.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);

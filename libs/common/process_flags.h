@@ -34,6 +34,9 @@ struct ServerOptions {
   absl::Duration shutdown_grace = absl::Seconds(10);
   // Name reported in logs.
   std::string service_name;
+  // host:port of a plaintext server answering only grpc.health.v1 (for kubelet gRPC probes,
+  // which cannot speak TLS); empty disables it.
+  std::string health_listen;
   // host:port for the Prometheus /metrics endpoint; empty disables it.
   std::string metrics_listen;
   // TLS, mutual TLS and bearer token.

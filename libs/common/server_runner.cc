@@ -20,11 +20,12 @@ namespace workerpair {
 namespace {
 
 // Writes `port` to `path` via a temporary file and rename, so a reader never sees half a number.
-absl::Status WritePortFile(const std::string& path, int port, int metrics_port) {
+absl::Status WritePortFile(const std::string& path, int port, int metrics_port,
+                           int health_port) {
   const std::string temp = StrCat(path, ".tmp.", ::getpid());
   {
     std::ofstream out(temp, std::ios::trunc);
-    out << port << "\n" << metrics_port << "\n";
+    out << port << "\n" << metrics_port << "\n" << health_port << "\n";
     if (!out.flush()) {
       return absl::UnavailableError(StrCat("cannot write port file '", temp, "'"));
     }
@@ -90,23 +91,36 @@ absl::Status ServerRunner::Start() {
     return absl::UnavailableError(
         StrCat("cannot listen on '", options_.listen_address, "'"));
   }
+  if (!options_.health_listen.empty()) {
+    // No services registered: the default health service is all this server has.
+    grpc::ServerBuilder health_builder;
+    health_builder.AddListeningPort(options_.health_listen, grpc::InsecureServerCredentials(),
+                                    &health_port_);
+    health_server_ = health_builder.BuildAndStart();
+    if (!health_server_ || health_port_ == 0) {
+      return absl::UnavailableError(
+          StrCat("cannot listen for health checks on '", options_.health_listen, "'"));
+    }
+  }
   SetServing(true);
   spdlog::info("{} listening on {} (port {}{}){}", options_.service_name,
                options_.listen_address, port_,
                options_.security.cert_file.empty() ? ", plaintext" : ", TLS",
                metrics_ ? StrCat("; metrics on port ", metrics_->port()) : std::string());
   if (!options_.port_file.empty()) {
-    if (absl::Status status = WritePortFile(options_.port_file, port_, metrics_port()); !status.ok()) return status;
+    if (absl::Status status = WritePortFile(options_.port_file, port_, metrics_port(), health_port_); !status.ok()) return status;
   }
   return absl::OkStatus();
 }
 
 void ServerRunner::SetServing(bool serving) {
-  if (!server_) return;
-  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
-  if (health == nullptr) return;
-  health->SetServingStatus(serving);
-  for (const std::string& name : health_names_) health->SetServingStatus(name, serving);
+  for (grpc::Server* server : {server_.get(), health_server_.get()}) {
+    if (server == nullptr) continue;
+    grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+    if (health == nullptr) continue;
+    health->SetServingStatus(serving);
+    for (const std::string& name : health_names_) health->SetServingStatus(name, serving);
+  }
 }
 
 void ServerRunner::RunUntilSignal(const std::function<void(absl::Time deadline)>& drain) {
@@ -131,6 +145,10 @@ void ServerRunner::Shutdown(absl::Time deadline) {
   server_->Shutdown(absl::ToChronoTime(deadline));
   server_->Wait();
   server_.reset();
+  if (health_server_) {
+    health_server_->Shutdown(absl::ToChronoTime(deadline));
+    health_server_.reset();
+  }
   metrics_.reset();
   spdlog::info("{}: stopped", options_.service_name);
 }

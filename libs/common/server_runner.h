@@ -51,11 +51,14 @@ class ServerRunner {
 
   // Binds and starts serving (and the metrics endpoint, if configured); all services report
   // SERVING. UNAVAILABLE when an address cannot be bound; INVALID_ARGUMENT or NOT_FOUND for bad
-  // TLS settings. The port file gets the gRPC port, then the metrics port, one per line.
+  // TLS settings. The port file gets the gRPC port, the metrics port and the health port, one
+  // per line (0 for those that are off).
   absl::Status Start();
 
   // The bound TCP port (after Start).
   int port() const { return port_; }
+  // The bound health-only port, or 0 when it is off.
+  int health_port() const { return health_port_; }
   // The bound metrics port, or 0 when metrics are off.
   int metrics_port() const { return metrics_ ? metrics_->port() : 0; }
 
@@ -78,6 +81,9 @@ class ServerRunner {
   grpc::ServerBuilder builder_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<MetricsHttpServer> metrics_;
+  // Plaintext, health-only twin of server_ (--health_listen); mirrors its health statuses.
+  std::unique_ptr<grpc::Server> health_server_;
+  int health_port_ = 0;
   std::vector<std::string> health_names_;
   int port_ = 0;
 };

@@ -59,7 +59,7 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     }
     std::ifstream in(port_file);
     if (in >> process->port_ && process->port_ > 0) {
-      in >> process->metrics_port_;
+      in >> process->metrics_port_ >> process->health_port_;
       return process;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

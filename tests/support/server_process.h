@@ -48,6 +48,8 @@ class ServerProcess {
   int port() const { return port_; }
   // The metrics port, when the server was started with --metrics_listen (0 otherwise).
   int metrics_port() const { return metrics_port_; }
+  // The plaintext health-only port, when started with --health_listen (0 otherwise).
+  int health_port() const { return health_port_; }
   pid_t pid() const { return pid_; }
   // "127.0.0.1:PORT"
   std::string address() const;
@@ -65,6 +67,7 @@ class ServerProcess {
   pid_t pid_ = -1;
   int port_ = 0;
   int metrics_port_ = 0;
+  int health_port_ = 0;
   std::unique_ptr<TempDir> run_dir_;
 };
 

@@ -137,3 +137,22 @@ TEST_CASE("A bearer token without TLS is refused at start-up", "[security]") {
                                      absl::Seconds(20));
   CHECK_FALSE(server.ok());
 }
+
+TEST_CASE("With TLS on, a plaintext health-only port answers probes and serves nothing else",
+          "[security]") {
+  Pki pki;
+  TempDir root;
+  auto server = ServerProcess::Start(
+      WORKERPAIR_LIGHT_BINARY,
+      {"--root=" + root.path().string(), "--log_level=warn", "--tls_cert=" + pki.File("server.crt"),
+       "--tls_key=" + pki.File("server.key"), "--auth_token_file=" + pki.File("token"),
+       "--health_listen=127.0.0.1:0"});
+  REQUIRE(server.ok());
+  REQUIRE((*server)->health_port() > 0);
+  auto plaintext = MakeClientChannel("127.0.0.1:" + std::to_string((*server)->health_port()),
+                                     ClientSecurityOptions{});
+  REQUIRE(plaintext.ok());
+  CHECK(HealthCheck(*plaintext).ok());
+  CHECK(CreateWorkspace(*plaintext, "sneaky").error_code() == grpc::StatusCode::UNIMPLEMENTED);
+  CHECK_FALSE(fs::exists(root.path() / "sneaky"));
+}
