@@ -2,14 +2,18 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
+#include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/flags/marshalling.h"
 #include "libs/common/process_flags.h"
 #include "libs/common/server_runner.h"
 #include "services/light/core/files/workspace_files.h"
 #include "services/light/core/files/workspace_store.h"
 #include "services/light/core/lint/workspace_lint.h"
 #include "services/light/light_files_service.h"
+#include "services/light/light_git_service.h"
 #include "services/light/light_bundle_service.h"
 #include "services/light/light_lint_service.h"
 #include "services/light/core/topology/workspace_topology.h"
@@ -25,6 +29,9 @@ ABSL_FLAG(int, max_upload_mb, 256,
           "Largest total of one upload stream, in MiB (env WORKERPAIR_MAX_UPLOAD_MB).");
 ABSL_FLAG(int, max_list_entries, 10000,
           "Most entries one list returns (env WORKERPAIR_MAX_LIST_ENTRIES).");
+ABSL_FLAG(std::vector<std::string>, git_push_allowed_prefixes, {},
+          "Comma-separated URL prefixes GitPush may target; empty allows any "
+          "(env WORKERPAIR_GIT_PUSH_ALLOWED_PREFIXES).");
 ABSL_FLAG(int, max_grep_results, 1000,
           "Most matches one grep returns (env WORKERPAIR_MAX_GREP_RESULTS).");
 
@@ -58,6 +65,10 @@ int main(int argc, char** argv) {
   light::LightFilesService files_service(store->get(), &files);
   light::Linter linter(light::LintOptions{});
   light::LightLintService lint_service(store->get(), &linter);
+  light::GitOptions git_options;
+  git_options.allowed_remote_prefixes = absl::GetFlag(FLAGS_git_push_allowed_prefixes);
+  light::GitCore git(git_options);
+  light::LightGitService git_service(store->get(), &git);
   light::LightBundleService bundle_service(store->get());
   light::TopologyAnalyzer topology(light::TopologyOptions{});
   light::LightTopologyService topology_service(store->get(), &topology);
@@ -65,6 +76,7 @@ int main(int argc, char** argv) {
   ServerRunner runner(ServerOptionsFromFlags("worker-light"));
   runner.AddService(&files_service, v1::LightFiles::service_full_name());
   runner.AddService(&lint_service, v1::LightLint::service_full_name());
+  runner.AddService(&git_service, v1::LightGit::service_full_name());
   runner.AddService(&bundle_service, v1::LightBundle::service_full_name());
   runner.AddService(&topology_service, v1::LightTopology::service_full_name());
   if (absl::Status status = runner.Start(); !status.ok()) {

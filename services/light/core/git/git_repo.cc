@@ -1,0 +1,350 @@
+// GitCore: init, status, commit, log, branches, checkout and push. Diff lives in git_diff.cc,
+// merging in git_merge.cc.
+#include "services/light/core/git/git_repo.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+
+#include "libs/common/status_macros.h"
+#include "libs/common/str_cat.h"
+#include "services/light/core/git/git_commit.h"
+#include "services/light/core/git/git_util.h"
+
+namespace workerpair::light {
+namespace fs = std::filesystem;
+using namespace git_internal;  // NOLINT: the internal helpers of this library
+
+namespace {
+
+ChangeKind IndexChange(unsigned flags) {
+  if (flags & GIT_STATUS_INDEX_NEW) return ChangeKind::kAdded;
+  if (flags & GIT_STATUS_INDEX_MODIFIED) return ChangeKind::kModified;
+  if (flags & GIT_STATUS_INDEX_DELETED) return ChangeKind::kDeleted;
+  if (flags & GIT_STATUS_INDEX_RENAMED) return ChangeKind::kRenamed;
+  if (flags & GIT_STATUS_INDEX_TYPECHANGE) return ChangeKind::kTypeChanged;
+  return ChangeKind::kNone;
+}
+
+ChangeKind WorktreeChange(unsigned flags) {
+  if (flags & GIT_STATUS_WT_NEW) return ChangeKind::kUntracked;
+  if (flags & GIT_STATUS_WT_MODIFIED) return ChangeKind::kModified;
+  if (flags & GIT_STATUS_WT_DELETED) return ChangeKind::kDeleted;
+  if (flags & GIT_STATUS_WT_RENAMED) return ChangeKind::kRenamed;
+  if (flags & GIT_STATUS_WT_TYPECHANGE) return ChangeKind::kTypeChanged;
+  return ChangeKind::kNone;
+}
+
+absl::Status ValidateBranchName(std::string_view name) {
+  int valid = 0;
+  if (name.empty() || name.find('\0') != std::string_view::npos ||
+      git_branch_name_is_valid(&valid, std::string(name).c_str()) < 0 || !valid) {
+    return absl::InvalidArgumentError(StrCat("'", name, "' is not a valid branch name"));
+  }
+  return absl::OkStatus();
+}
+
+// The local branch `name`, NOT_FOUND when missing.
+absl::StatusOr<ReferencePtr> LookupBranch(git_repository* repo, std::string_view name,
+                                          const Workspace& ws) {
+  WP_RETURN_IF_ERROR(ValidateBranchName(name));
+  git_reference* raw = nullptr;
+  int rc = git_branch_lookup(&raw, repo, std::string(name).c_str(), GIT_BRANCH_LOCAL);
+  if (rc == GIT_ENOTFOUND || rc == GIT_EINVALIDSPEC) {
+    return absl::NotFoundError(StrCat("branch '", name, "' not found"));
+  }
+  if (rc < 0) return GitError(rc, StrCat("look up branch '", name, "'"), ws);
+  return ReferencePtr(raw);
+}
+
+// Collects the remote's per-ref rejections during a push.
+int OnPushUpdate(const char* refname, const char* status, void* payload) {
+  if (status != nullptr) {
+    static_cast<std::vector<std::string>*>(payload)->push_back(StrCat(refname, ": ", status));
+  }
+  return 0;
+}
+
+}  // namespace
+
+GitCore::GitCore(GitOptions options) : options_(std::move(options)) { InitLibgit2Once(); }
+
+std::shared_ptr<std::mutex> GitCore::LockFor(const std::string& name) {
+  std::lock_guard<std::mutex> guard(locks_mutex_);
+  std::shared_ptr<std::mutex>& lock = locks_[name];
+  if (lock == nullptr) lock = std::make_shared<std::mutex>();
+  return lock;
+}
+
+absl::StatusOr<bool> GitCore::Init(const Workspace& ws, std::string_view initial_branch) {
+  const std::string branch(initial_branch.empty() ? options_.default_branch : initial_branch);
+  WP_RETURN_IF_ERROR(ValidateBranchName(branch));
+  std::shared_ptr<std::mutex> lock = LockFor(ws.name);
+  std::lock_guard<std::mutex> guard(*lock);
+
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(ws.root / ".git", ec))) {
+    // Already a repository: opening checks it and enforces core.symlinks=false.
+    WP_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(ws));
+    return false;
+  }
+  git_repository_init_options options = GIT_REPOSITORY_INIT_OPTIONS_INIT;
+  options.flags = GIT_REPOSITORY_INIT_NO_REINIT;
+  options.initial_head = branch.c_str();
+  git_repository* raw = nullptr;
+  if (int rc = git_repository_init_ext(&raw, ws.root.c_str(), &options); rc < 0) {
+    return GitError(rc, "initialise repository", ws);
+  }
+  RepoPtr repo(raw);
+  WP_RETURN_IF_ERROR(DisableSymlinks(repo.get(), ws));
+  return true;
+}
+
+absl::StatusOr<GitStatus> GitCore::Status(const Workspace& ws) {
+  std::shared_ptr<std::mutex> lock = LockFor(ws.name);
+  std::lock_guard<std::mutex> guard(*lock);
+  WP_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(ws));
+
+  GitStatus status;
+  status.branch = CurrentBranch(repo.get());
+  WP_ASSIGN_OR_RETURN(CommitPtr head, HeadCommit(repo.get(), ws));
+  status.unborn = head == nullptr;
+  if (head != nullptr) status.head = OidHex(*git_commit_id(head.get()));
+  status.merging = git_repository_state(repo.get()) == GIT_REPOSITORY_STATE_MERGE;
+
+  git_status_options options = GIT_STATUS_OPTIONS_INIT;
+  options.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+  options.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS |
+                  GIT_STATUS_OPT_EXCLUDE_SUBMODULES | GIT_STATUS_OPT_SORT_CASE_SENSITIVELY;
+  git_status_list* raw = nullptr;
+  if (int rc = git_status_list_new(&raw, repo.get(), &options); rc < 0) {
+    return GitError(rc, "read status", ws);
+  }
+  StatusListPtr list(raw);
+  for (std::size_t i = 0, n = git_status_list_entrycount(list.get()); i < n; ++i) {
+    const git_status_entry* entry = git_status_byindex(list.get(), i);
+    // Conflicts come from the index below; ignored files are not changes.
+    if (entry->status & (GIT_STATUS_CONFLICTED | GIT_STATUS_IGNORED)) continue;
+    const git_diff_delta* delta =
+        entry->head_to_index != nullptr ? entry->head_to_index : entry->index_to_workdir;
+    if (delta == nullptr) continue;
+    status.changes.push_back(FileChange{delta->new_file.path, IndexChange(entry->status),
+                                        WorktreeChange(entry->status)});
+  }
+  git_index* index_raw = nullptr;
+  if (int rc = git_repository_index(&index_raw, repo.get()); rc < 0) {
+    return GitError(rc, "read index", ws);
+  }
+  IndexPtr index(index_raw);
+  WP_ASSIGN_OR_RETURN(status.conflicts, ConflictedPaths(index.get(), ws));
+  status.dirty = !status.changes.empty() || !status.conflicts.empty();
+  return status;
+}
+
+absl::StatusOr<CommitResult> GitCore::Commit(const Workspace& ws, const CommitRequest& request) {
+  std::shared_ptr<std::mutex> lock = LockFor(ws.name);
+  std::lock_guard<std::mutex> guard(*lock);
+  WP_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(ws));
+  return CommitChanges(repo.get(), ws, request, /*require_merge=*/false);
+}
+
+absl::StatusOr<std::vector<LogEntry>> GitCore::Log(const Workspace& ws,
+                                                   const LogRequest& request) {
+  std::shared_ptr<std::mutex> lock = LockFor(ws.name);
+  std::lock_guard<std::mutex> guard(*lock);
+  WP_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(ws));
+
+  CommitPtr start;
+  if (request.from.empty()) {
+    WP_ASSIGN_OR_RETURN(start, HeadCommit(repo.get(), ws));
+    if (start == nullptr) return std::vector<LogEntry>{};
+  } else {
+    WP_ASSIGN_OR_RETURN(start, ResolveCommit(repo.get(), request.from, ws));
+  }
+  const std::uint32_t limit =
+      std::min(request.limit == 0 ? 50u : request.limit, options_.max_log_entries);
+
+  git_revwalk* walk_raw = nullptr;
+  if (int rc = git_revwalk_new(&walk_raw, repo.get()); rc < 0) return GitError(rc, "log", ws);
+  RevwalkPtr walk(walk_raw);
+  git_revwalk_sorting(walk.get(), GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
+  if (int rc = git_revwalk_push(walk.get(), git_commit_id(start.get())); rc < 0) {
+    return GitError(rc, "log", ws);
+  }
+  std::vector<LogEntry> entries;
+  git_oid id;
+  while (entries.size() < limit && git_revwalk_next(&id, walk.get()) == 0) {
+    git_commit* commit_raw = nullptr;
+    if (int rc = git_commit_lookup(&commit_raw, repo.get(), &id); rc < 0) {
+      return GitError(rc, "read commit", ws);
+    }
+    CommitPtr commit(commit_raw);
+    LogEntry entry;
+    entry.hash = OidHex(id);
+    for (unsigned i = 0; i < git_commit_parentcount(commit.get()); ++i) {
+      entry.parents.push_back(OidHex(*git_commit_parent_id(commit.get(), i)));
+    }
+    const git_signature* author = git_commit_author(commit.get());
+    entry.author_name = author->name;
+    entry.author_email = author->email;
+    entry.time_unix_seconds = author->when.time;
+    entry.time_offset_minutes = author->when.offset;
+    const char* message = git_commit_message(commit.get());
+    const char* summary = git_commit_summary(commit.get());
+    entry.message = message != nullptr ? message : "";
+    entry.summary = summary != nullptr ? summary : "";
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+absl::StatusOr<std::string> GitCore::CreateBranch(const Workspace& ws, std::string_view name,
+                                                  std::string_view start) {
+  WP_RETURN_IF_ERROR(ValidateBranchName(name));
+  std::shared_ptr<std::mutex> lock = LockFor(ws.name);
+  std::lock_guard<std::mutex> guard(*lock);
+  WP_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(ws));
+
+  CommitPtr target;
+  if (start.empty()) {
+    WP_ASSIGN_OR_RETURN(target, HeadCommit(repo.get(), ws));
+    if (target == nullptr) {
+      return absl::FailedPreconditionError(
+          StrCat("cannot create branch '", name, "': there is no commit yet"));
+    }
+  } else {
+    WP_ASSIGN_OR_RETURN(target, ResolveCommit(repo.get(), start, ws));
+  }
+  git_reference* raw = nullptr;
+  int rc = git_branch_create(&raw, repo.get(), std::string(name).c_str(), target.get(), 0);
+  if (rc == GIT_EEXISTS) {
+    return absl::AlreadyExistsError(StrCat("branch '", name, "' already exists"));
+  }
+  if (rc < 0) return GitError(rc, StrCat("create branch '", name, "'"), ws);
+  ReferencePtr branch(raw);
+  return OidHex(*git_commit_id(target.get()));
+}
+
+absl::StatusOr<std::string> GitCore::Checkout(const Workspace& ws, std::string_view branch) {
+  std::shared_ptr<std::mutex> lock = LockFor(ws.name);
+  std::lock_guard<std::mutex> guard(*lock);
+  WP_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(ws));
+
+  if (git_repository_state(repo.get()) != GIT_REPOSITORY_STATE_NONE) {
+    return absl::FailedPreconditionError(
+        StrCat("cannot check out '", branch,
+               "': a merge is in progress; complete it (GitCompleteMerge) or abort it"));
+  }
+  WP_ASSIGN_OR_RETURN(ReferencePtr ref, LookupBranch(repo.get(), branch, ws));
+  git_object* target_raw = nullptr;
+  if (int rc = git_reference_peel(&target_raw, ref.get(), GIT_OBJECT_COMMIT); rc < 0) {
+    return GitError(rc, StrCat("read branch '", branch, "'"), ws);
+  }
+  ObjectPtr target(target_raw);
+  const std::string hash = OidHex(*git_object_id(target.get()));
+
+  // Refuse to carry uncommitted changes across branches.
+  WP_ASSIGN_OR_RETURN(std::vector<std::string> dirty, UncommittedTrackedFiles(repo.get(), ws));
+  if (!dirty.empty()) {
+    return absl::FailedPreconditionError(
+        StrCat("cannot check out '", branch, "': uncommitted changes in ", NameList(dirty),
+               "; commit them first"));
+  }
+  git_checkout_options options = GIT_CHECKOUT_OPTIONS_INIT;
+  options.checkout_strategy = GIT_CHECKOUT_SAFE;
+  CheckoutConflicts conflicts;
+  conflicts.Attach(&options);
+  int rc = git_checkout_tree(repo.get(), target.get(), &options);
+  if (rc == GIT_ECONFLICT && !conflicts.paths.empty()) {
+    std::sort(conflicts.paths.begin(), conflicts.paths.end());
+    return absl::FailedPreconditionError(
+        StrCat("cannot check out '", branch, "': untracked files would be overwritten: ",
+               NameList(conflicts.paths)));
+  }
+  if (rc < 0) return GitError(rc, StrCat("check out '", branch, "'"), ws);
+  if (rc = git_repository_set_head(repo.get(), git_reference_name(ref.get())); rc < 0) {
+    return GitError(rc, StrCat("switch HEAD to '", branch, "'"), ws);
+  }
+  return hash;
+}
+
+absl::StatusOr<PushResult> GitCore::Push(const Workspace& ws, const PushRequest& request) {
+  int valid = 0;
+  if (request.remote.empty() || request.remote.find('\0') != std::string::npos ||
+      git_remote_name_is_valid(&valid, request.remote.c_str()) < 0 || !valid) {
+    return absl::InvalidArgumentError(StrCat("'", request.remote, "' is not a valid remote name"));
+  }
+  if (request.url.empty() || request.url.find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError("a remote URL is required");
+  }
+  if (!options_.allowed_remote_prefixes.empty() &&
+      std::none_of(options_.allowed_remote_prefixes.begin(),
+                   options_.allowed_remote_prefixes.end(),
+                   [&](const std::string& prefix) { return request.url.starts_with(prefix); })) {
+    return absl::PermissionDeniedError(
+        StrCat("remote URL '", request.url, "' is not under an allowed prefix"));
+  }
+  std::shared_ptr<std::mutex> lock = LockFor(ws.name);
+  std::lock_guard<std::mutex> guard(*lock);
+  WP_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(ws));
+
+  std::string branch = request.branch;
+  if (branch.empty()) {
+    branch = CurrentBranch(repo.get());
+    if (branch.empty()) {
+      return absl::FailedPreconditionError("HEAD is detached; name the branch to push");
+    }
+  }
+  WP_ASSIGN_OR_RETURN(ReferencePtr ref, LookupBranch(repo.get(), branch, ws));
+  const std::string hash = OidHex(*git_reference_target(ref.get()));
+
+  // The remote: added when missing, its URL replaced when it differs.
+  git_remote* remote_raw = nullptr;
+  int rc = git_remote_lookup(&remote_raw, repo.get(), request.remote.c_str());
+  RemotePtr remote(remote_raw);
+  if (rc == GIT_ENOTFOUND) {
+    rc = git_remote_create(&remote_raw, repo.get(), request.remote.c_str(), request.url.c_str());
+    if (rc < 0) return GitError(rc, StrCat("add remote '", request.remote, "'"), ws);
+    remote.reset(remote_raw);
+  } else if (rc < 0) {
+    return GitError(rc, StrCat("look up remote '", request.remote, "'"), ws);
+  } else if (const char* url = git_remote_url(remote.get()); url == nullptr || request.url != url) {
+    if (rc = git_remote_set_url(repo.get(), request.remote.c_str(), request.url.c_str()); rc < 0) {
+      return GitError(rc, StrCat("set the URL of remote '", request.remote, "'"), ws);
+    }
+    if (rc = git_remote_lookup(&remote_raw, repo.get(), request.remote.c_str()); rc < 0) {
+      return GitError(rc, StrCat("look up remote '", request.remote, "'"), ws);
+    }
+    remote.reset(remote_raw);
+  }
+
+  const std::string ref_name = StrCat("refs/heads/", branch);
+  std::string refspec = StrCat(request.force ? "+" : "", ref_name, ":", ref_name);
+  char* specs[] = {refspec.data()};
+  git_strarray refspecs = {specs, 1};
+  std::vector<std::string> rejected;
+  git_push_options options = GIT_PUSH_OPTIONS_INIT;
+  options.callbacks.push_update_reference = &OnPushUpdate;
+  options.callbacks.payload = &rejected;
+  rc = git_remote_push(remote.get(), &refspecs, &options);
+  if (rc == GIT_ENONFASTFORWARD) {
+    return GitError(
+        rc, StrCat("push '", branch, "' to '", request.remote, "' (not a fast-forward)"), ws);
+  }
+  if (rc < 0) {
+    absl::Status status = GitError(rc, StrCat("push '", branch, "' to '", request.remote, "'"), ws);
+    // Anything but a rejection means the remote could not be reached or is no repository.
+    if (status.code() == absl::StatusCode::kInternal ||
+        status.code() == absl::StatusCode::kNotFound) {
+      return absl::UnavailableError(status.message());
+    }
+    return status;
+  }
+  if (!rejected.empty()) {
+    return absl::FailedPreconditionError(
+        StrCat("remote '", request.remote, "' rejected ", NameList(rejected)));
+  }
+  return PushResult{ref_name, hash};
+}
+
+}  // namespace workerpair::light
