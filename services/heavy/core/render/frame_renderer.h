@@ -1,0 +1,112 @@
+// FrameRenderer: renders frames of one MuJoCo model offscreen into BGR cv::Mats.
+//
+// It must be created, used and destroyed on a thread where a GL context is current (a
+// RenderThread task). It keeps its own copy of the model with the offscreen buffer sized for
+// the frames, so the caller's model is never modified and the simulation may keep using it.
+//
+//   rt->Call([&]() -> absl::StatusOr<cv::Mat> {
+//     WP_ASSIGN_OR_RETURN(auto renderer, FrameRenderer::Create(model, {.width = 640,
+//                                                                      .height = 480}));
+//     WP_ASSIGN_OR_RETURN(mjvCamera camera, ResolveCamera(model, {.name = "main"}));
+//     return renderer->Render(data, camera);
+//   });
+#ifndef WORKERPAIR_SERVICES_HEAVY_CORE_RENDER_FRAME_RENDERER_H_
+#define WORKERPAIR_SERVICES_HEAVY_CORE_RENDER_FRAME_RENDERER_H_
+
+#include <mujoco/mujoco.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace workerpair::heavy {
+
+// Frame size and the quality knobs that matter on llvmpipe (PLATFORM.md: a 50-body pile at
+// 640x480 renders 16-18 fps with MuJoCo's defaults, 27 with offsamples 0, ~69 with shadows,
+// reflections and skybox off as well). The defaults favour speed.
+struct RenderSettings {
+  int width = 640;
+  int height = 480;
+  int offsamples = 0;  // multisampling of the offscreen buffer
+  bool shadows = false;
+  bool reflections = false;
+  bool skybox = false;
+};
+
+// Where to look from. An empty `name` is the free camera: it looks at the model's centre
+// (stat.center) from `distance_factor` x stat.extent away, at the azimuth and elevation given,
+// or the model's visual/global defaults when unset.
+struct CameraSpec {
+  std::string name;  // named MJCF camera
+  std::optional<double> azimuth_deg;
+  std::optional<double> elevation_deg;
+  double distance_factor = 1.5;
+};
+
+// The mjvCamera for `spec` on model `m`. NOT_FOUND when the named camera is not in the model.
+absl::StatusOr<mjvCamera> ResolveCamera(const mjModel* m, const CameraSpec& spec);
+
+// INVALID_ARGUMENT unless 16 <= width, height <= 8192.
+absl::Status ValidateRenderSize(int width, int height);
+
+// Owns a copy of an mjModel, an mjvScene and an mjrContext for it.
+class FrameRenderer {
+ public:
+  // Builds the renderer for `m` (copied). FAILED_PRECONDITION when no GL context is current on
+  // this thread; INVALID_ARGUMENT for a bad size; INTERNAL when MuJoCo cannot make its context
+  // (only when a throwing mju_user_error handler is installed; else MuJoCo exits the process).
+  static absl::StatusOr<std::unique_ptr<FrameRenderer>> Create(const mjModel* m,
+                                                               const RenderSettings& settings);
+  // Same, reusing an already copied model (the renderer takes ownership).
+  static absl::StatusOr<std::unique_ptr<FrameRenderer>> CreateOwning(
+      mjModel* owned_copy, const RenderSettings& settings);
+
+  FrameRenderer(const FrameRenderer&) = delete;
+  FrameRenderer& operator=(const FrameRenderer&) = delete;
+  ~FrameRenderer();
+
+  // Updates the scene from `d` (which belongs to this model or one with the same structure)
+  // and renders it from `camera`. FAILED_PRECONDITION when the GL context is not current.
+  absl::StatusOr<cv::Mat> Render(mjData* d, const mjvCamera& camera);
+
+  // Renders a scene that was filled elsewhere (mjv_updateScene on the simulation thread) for a
+  // model with the same structure. The scene's own rendering flags are used as they are.
+  absl::StatusOr<cv::Mat> RenderScene(mjvScene* scene);
+
+  // A fresh mjvScene for this model with this renderer's flags; free with mjv_freeScene.
+  void MakeScene(mjvScene* scene) const;
+
+  // The copied model: edit its visual data (geom_rgba, ...) before rendering.
+  mjModel* model() { return model_; }
+  const RenderSettings& settings() const { return settings_; }
+  int width() const { return settings_.width; }
+  int height() const { return settings_.height; }
+  // The scene options (visual categories, frames...) used by Render.
+  mjvOption& option() { return option_; }
+
+ private:
+  FrameRenderer() = default;
+
+  mjModel* model_ = nullptr;
+  RenderSettings settings_;
+  mjvScene scene_;
+  mjrContext context_;
+  mjvOption option_;
+  mjvPerturb perturb_;
+  bool scene_made_ = false;
+  bool context_made_ = false;
+  std::vector<unsigned char> rgb_;
+};
+
+// The maximum number of geoms a scene is made for, for model `m`.
+int SceneMaxGeom(const mjModel* m);
+
+}  // namespace workerpair::heavy
+
+#endif  // WORKERPAIR_SERVICES_HEAVY_CORE_RENDER_FRAME_RENDERER_H_

@@ -1,0 +1,91 @@
+// Contact-force heatmaps. MuJoCo simulates rigid bodies, so these show a contact-force
+// ESTIMATE, not stress; every image says so in its title and colour-bar label.
+//
+//   // (a) each part painted by its peak contact force (on a RenderThread):
+//   WP_ASSIGN_OR_RETURN(cv::Mat parts, RenderPartHeatmap(model, data,
+//                                                        {{"ball", 12.5}, {"ramp", 40.0}}, {}));
+//   // (b) a top-down map of where contact force accumulated (no GL needed):
+//   WP_ASSIGN_OR_RETURN(cv::Mat map, RenderForceGridImage(grid, {}));
+//   WP_ASSIGN_OR_RETURN(std::string png, EncodePng(map));
+#ifndef WORKERPAIR_SERVICES_HEAVY_CORE_RENDER_HEATMAP_H_
+#define WORKERPAIR_SERVICES_HEAVY_CORE_RENDER_HEATMAP_H_
+
+#include <mujoco/mujoco.h>
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "services/heavy/core/render/frame_renderer.h"
+
+namespace workerpair::heavy {
+
+// The peak contact force on one body (part), in newtons.
+struct BodyForce {
+  std::string body;
+  double peak_newtons = 0;
+};
+
+struct PartHeatmapOptions {
+  RenderSettings settings;  // size of the 3D view (the image adds a title strip and colour bar)
+  CameraSpec camera;
+  int colormap = cv::COLORMAP_JET;
+  // Force at the top of the colour bar; 0 takes the largest peak given.
+  double scale_max_newtons = 0;
+  std::string title = "Contact-force estimate (rigid-body), peak per part";
+};
+
+// Renders the scene in state `d` with each listed body's geoms painted by its peak force
+// (bodies not listed are grey; materials and textures are dropped; sites hidden), and adds a
+// title and a colour bar labelled "contact-force estimate, N". Must run on a thread with a
+// current GL context (a RenderThread task); `m` is copied, never modified. NOT_FOUND for a body
+// name not in the model; INVALID_ARGUMENT for a negative or non-finite force; errors of
+// FrameRenderer::Create.
+absl::StatusOr<cv::Mat> RenderPartHeatmap(const mjModel* m, mjData* d,
+                                          const std::vector<BodyForce>& forces,
+                                          const PartHeatmapOptions& options);
+
+// A regular grid over the x-y plane seen from above. values[row * width + col] is the cell
+// whose centre is (x_min + (col + 0.5) * dx, y_min + (row + 0.5) * dy): row 0 is at y_min.
+struct ForceGrid {
+  int width = 0;
+  int height = 0;
+  double x_min = 0, x_max = 0, y_min = 0, y_max = 0;
+  std::vector<float> values;
+};
+
+struct GridHeatmapOptions {
+  // Length in pixels of the longer side of the plot area (cells are scaled to fit).
+  int plot_pixels = 480;
+  int colormap = cv::COLORMAP_JET;
+  // Value at the top of the colour bar; 0 takes the largest cell.
+  double scale_max = 0;
+  std::string title = "Contact-force estimate (rigid-body), top-down";
+  std::string unit = "N";
+};
+
+// Colour-maps the grid with y up, with axes in metres, tick labels, a title and a colour bar.
+// INVALID_ARGUMENT for an empty or oversized grid (more than 4096 cells a side), values not
+// width*height long, non-finite or negative values, or an empty extent.
+absl::StatusOr<cv::Mat> RenderForceGridImage(const ForceGrid& grid,
+                                             const GridHeatmapOptions& options);
+
+// The colour of `fraction` (clamped to 0..1) in OpenCV colormap `colormap`, as BGR.
+cv::Vec3b ColormapColor(double fraction, int colormap);
+
+// PNG bytes of an 8-bit image. INTERNAL when OpenCV cannot encode it.
+absl::StatusOr<std::string> EncodePng(const cv::Mat& image);
+
+// Encodes `image` as PNG and writes it atomically to `path`; `display_path` names it in errors.
+absl::Status WritePng(const std::filesystem::path& path, const cv::Mat& image,
+                      std::string_view display_path);
+
+}  // namespace workerpair::heavy
+
+#endif  // WORKERPAIR_SERVICES_HEAVY_CORE_RENDER_HEATMAP_H_

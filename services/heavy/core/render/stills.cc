@@ -1,0 +1,63 @@
+#include "services/heavy/core/render/stills.h"
+
+#include <cmath>
+#include <cstdio>
+
+#include "libs/common/str_cat.h"
+#include "services/heavy/core/render/heatmap.h"
+
+namespace workerpair::heavy {
+
+std::vector<StillView> RingViews(int azimuths, const std::vector<double>& elevations_deg,
+                                 double distance_factor) {
+  std::vector<StillView> views;
+  if (azimuths <= 0) return views;
+  for (double elevation : elevations_deg) {
+    for (int i = 0; i < azimuths; ++i) {
+      const double azimuth = 360.0 * i / azimuths;
+      char name[48];
+      std::snprintf(name, sizeof(name), "az%03d_el%d", static_cast<int>(std::lround(azimuth)),
+                    static_cast<int>(std::lround(elevation)));
+      views.push_back({name, CameraSpec{.name = "",
+                                        .azimuth_deg = azimuth,
+                                        .elevation_deg = elevation,
+                                        .distance_factor = distance_factor}});
+    }
+  }
+  return views;
+}
+
+StillView CameraView(const std::string& camera_name) {
+  return {camera_name.empty() ? std::string("default") : camera_name,
+          CameraSpec{.name = camera_name}};
+}
+
+absl::StatusOr<std::vector<Still>> RenderStills(const mjModel* m, mjData* d,
+                                                const std::vector<StillView>& views,
+                                                const RenderSettings& settings) {
+  if (views.empty() || views.size() > static_cast<size_t>(kMaxStillViews)) {
+    return absl::InvalidArgumentError(
+        StrCat(views.size(), " views requested; expected 1..", kMaxStillViews));
+  }
+  // Resolve every camera before the (costlier) GL setup.
+  std::vector<mjvCamera> cameras;
+  for (const StillView& view : views) {
+    absl::StatusOr<mjvCamera> camera = ResolveCamera(m, view.camera);
+    if (!camera.ok()) return camera.status();
+    cameras.push_back(*camera);
+  }
+  absl::StatusOr<std::unique_ptr<FrameRenderer>> renderer = FrameRenderer::Create(m, settings);
+  if (!renderer.ok()) return renderer.status();
+  std::vector<Still> stills;
+  stills.reserve(views.size());
+  for (size_t i = 0; i < views.size(); ++i) {
+    absl::StatusOr<cv::Mat> frame = (*renderer)->Render(d, cameras[i]);
+    if (!frame.ok()) return frame.status();
+    absl::StatusOr<std::string> png = EncodePng(*frame);
+    if (!png.ok()) return png.status();
+    stills.push_back({views[i].name, std::move(*png)});
+  }
+  return stills;
+}
+
+}  // namespace workerpair::heavy

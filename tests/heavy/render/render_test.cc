@@ -1,0 +1,512 @@
+// Tests of headless rendering: EGL context and render thread, frames, H.264 video through the
+// recorder, heatmaps and stills. They run on Mesa llvmpipe; [.gpu] ones need an NVIDIA device.
+#include <unistd.h>
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <EGL/egl.h>
+#include <catch2/catch.hpp>
+#include <mujoco/mujoco.h>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/videoio.hpp>
+
+#include "services/heavy/core/render/frame_renderer.h"
+#include "services/heavy/core/render/gl_context.h"
+#include "services/heavy/core/render/heatmap.h"
+#include "services/heavy/core/render/render_thread.h"
+#include "services/heavy/core/render/stills.h"
+#include "services/heavy/core/render/video_recorder.h"
+#include "services/heavy/core/render/video_writer.h"
+
+namespace workerpair::heavy {
+namespace {
+
+// A ball rolling down a ramp onto a checkered floor, with a box, a zone site and a camera.
+constexpr char kScene[] = R"(
+<mujoco model="ramp">
+  <option timestep="0.002"/>
+  <asset>
+    <texture name="grid" type="2d" builtin="checker" rgb1=".2 .3 .4" rgb2=".3 .4 .5"
+             width="256" height="256"/>
+    <material name="grid" texture="grid" texrepeat="4 4"/>
+  </asset>
+  <worldbody>
+    <light pos="0 0 4" dir="0 0 -1"/>
+    <camera name="main" pos="0 -4 2" xyaxes="1 0 0 0 0.45 0.9"/>
+    <geom name="floor" type="plane" size="3 3 0.1" material="grid"/>
+    <body name="ramp" pos="-1 0 0.4" euler="0 20 0">
+      <geom type="box" size="0.8 0.3 0.05" rgba=".8 .6 .3 1"/>
+    </body>
+    <body name="ball" pos="-1.5 0 1.0">
+      <freejoint/>
+      <geom type="sphere" size="0.12" rgba=".9 .1 .1 1"/>
+    </body>
+    <body name="crate" pos="1 0 0.2">
+      <freejoint/>
+      <geom type="box" size="0.2 0.2 0.2" rgba=".2 .7 .2 1"/>
+    </body>
+    <site name="zone_goal_bin" type="box" pos="1.8 0 0.1" size="0.2 0.2 0.1"
+          rgba="0 1 0 0.3"/>
+  </worldbody>
+</mujoco>
+)";
+
+// A second, different model for the context-reuse test.
+constexpr char kPendulum[] = R"(
+<mujoco model="pendulum">
+  <worldbody>
+    <light pos="0 0 3"/>
+    <geom type="plane" size="2 2 0.1" rgba=".5 .5 .5 1"/>
+    <body name="arm" pos="0 0 1.5">
+      <joint type="hinge" axis="0 1 0"/>
+      <geom type="capsule" fromto="0 0 0 0.6 0 -0.6" size="0.05" rgba=".1 .4 .9 1"/>
+    </body>
+  </worldbody>
+</mujoco>
+)";
+
+struct ModelDeleter {
+  void operator()(mjModel* m) const { mj_deleteModel(m); }
+};
+struct DataDeleter {
+  void operator()(mjData* d) const { mj_deleteData(d); }
+};
+using ModelPtr = std::unique_ptr<mjModel, ModelDeleter>;
+using DataPtr = std::unique_ptr<mjData, DataDeleter>;
+
+ModelPtr LoadInline(const std::string& xml) {
+  auto vfs = std::make_unique<mjVFS>();
+  mj_defaultVFS(vfs.get());
+  REQUIRE(mj_makeEmptyFileVFS(vfs.get(), "scene.xml", static_cast<int>(xml.size())) == 0);
+  std::memcpy(vfs->filedata[vfs->nfile - 1], xml.data(), xml.size());
+  char error[1000] = "";
+  mjModel* m = mj_loadXML("scene.xml", vfs.get(), error, sizeof(error));
+  mj_deleteVFS(vfs.get());
+  INFO(error);
+  REQUIRE(m != nullptr);
+  return ModelPtr(m);
+}
+
+DataPtr MakeData(const mjModel* m) {
+  DataPtr d(mj_makeData(m));
+  mj_forward(m, d.get());
+  return d;
+}
+
+// One RenderThread for the whole test program, as the service keeps one per render slot.
+RenderThread& SharedRenderThread() {
+  static std::unique_ptr<RenderThread> rt = [] {
+    absl::StatusOr<std::unique_ptr<RenderThread>> started = RenderThread::Start({});
+    INFO(started.status().ToString());
+    REQUIRE(started.ok());
+    return std::move(*started);
+  }();
+  return *rt;
+}
+
+double PixelStdDev(const cv::Mat& image) {
+  cv::Mat gray;
+  image.convertTo(gray, CV_32F);
+  cv::Scalar mean, stddev;
+  cv::meanStdDev(gray.reshape(1), mean, stddev);
+  return stddev[0];
+}
+
+// Files written by the tests go to one folder per process, removed at exit unless
+// WP_KEEP_RENDER_TEST_FILES is set (to look at the images and videos).
+struct TempDir {
+  std::filesystem::path path = std::filesystem::temp_directory_path() /
+                               ("wp_render_test_" + std::to_string(::getpid()));
+  ~TempDir() {
+    std::error_code ignored;
+    if (std::getenv("WP_KEEP_RENDER_TEST_FILES") == nullptr) {
+      std::filesystem::remove_all(path, ignored);
+    }
+  }
+};
+
+std::filesystem::path TempPath(const std::string& name) {
+  static TempDir dir;
+  std::filesystem::create_directories(dir.path);
+  return dir.path / name;
+}
+
+cv::Mat DecodePng(const std::string& png) {
+  std::vector<unsigned char> bytes(png.begin(), png.end());
+  return cv::imdecode(bytes, cv::IMREAD_COLOR);
+}
+
+std::string RunCommand(const std::string& command) {
+  std::string out;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return out;
+  std::array<char, 256> buffer;
+  while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) out += buffer.data();
+  ::pclose(pipe);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
+TEST_CASE("RenderThread creates a GL context and names its renderer") {
+  RenderThread& rt = SharedRenderThread();
+  CHECK_FALSE(rt.RendererName().empty());
+  CHECK_FALSE(rt.Platform().empty());
+  // The context is current on the render thread, and only there.
+  const void* current = rt.Call([] { return static_cast<const void*>(eglGetCurrentContext()); });
+  CHECK(current == rt.context_handle());
+  CHECK(current != nullptr);
+  CHECK(eglGetCurrentContext() == EGL_NO_CONTEXT);
+}
+
+TEST_CASE("FrameRenderer without a current GL context is FAILED_PRECONDITION") {
+  ModelPtr m = LoadInline(kScene);
+  absl::StatusOr<std::unique_ptr<FrameRenderer>> r = FrameRenderer::Create(m.get(), {});
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_CASE("A frame from the named and the default camera is not blank and differs") {
+  ModelPtr m = LoadInline(kScene);
+  DataPtr d = MakeData(m.get());
+  RenderThread& rt = SharedRenderThread();
+  auto frames = rt.Call([&]() -> absl::StatusOr<std::vector<cv::Mat>> {
+    absl::StatusOr<std::unique_ptr<FrameRenderer>> r =
+        FrameRenderer::Create(m.get(), {.width = 320, .height = 240});
+    if (!r.ok()) return r.status();
+    std::vector<cv::Mat> out;
+    for (const CameraSpec& spec : {CameraSpec{.name = "main"}, CameraSpec{}}) {
+      absl::StatusOr<mjvCamera> camera = ResolveCamera(m.get(), spec);
+      if (!camera.ok()) return camera.status();
+      absl::StatusOr<cv::Mat> frame = (*r)->Render(d.get(), *camera);
+      if (!frame.ok()) return frame.status();
+      out.push_back(*frame);
+    }
+    return out;
+  });
+  INFO(frames.status().ToString());
+  REQUIRE(frames.ok());
+  for (const cv::Mat& frame : *frames) {
+    CHECK(frame.cols == 320);
+    CHECK(frame.rows == 240);
+    CHECK(frame.type() == CV_8UC3);
+    CHECK(PixelStdDev(frame) > 10.0);
+  }
+  CHECK(cv::norm((*frames)[0], (*frames)[1], cv::NORM_L1) > 0);
+}
+
+TEST_CASE("The named camera renders right side up: floor below, sky above") {
+  // A plain floor filling the lower half under a uniform (skybox-free) background.
+  ModelPtr m = LoadInline(R"(
+<mujoco><visual><rgba haze="0 0 0 1"/></visual><worldbody><light pos="0 0 3"/>
+  <camera name="level" pos="0 -3 0.5" xyaxes="1 0 0 0 0 1"/>
+  <geom type="plane" size="50 50 0.1" rgba="1 1 1 1"/></worldbody></mujoco>)");
+  DataPtr d = MakeData(m.get());
+  auto frame = SharedRenderThread().Call([&]() -> absl::StatusOr<cv::Mat> {
+    absl::StatusOr<std::unique_ptr<FrameRenderer>> r =
+        FrameRenderer::Create(m.get(), {.width = 64, .height = 64});
+    if (!r.ok()) return r.status();
+    return (*r)->Render(d.get(), *ResolveCamera(m.get(), {.name = "level"}));
+  });
+  REQUIRE(frame.ok());
+  const double top = cv::mean((*frame)(cv::Rect(0, 0, 64, 16)))[1];
+  const double bottom = cv::mean((*frame)(cv::Rect(0, 48, 64, 16)))[1];
+  CHECK(bottom > top + 30);
+}
+
+TEST_CASE("An unknown camera is NOT_FOUND") {
+  ModelPtr m = LoadInline(kScene);
+  absl::StatusOr<mjvCamera> camera = ResolveCamera(m.get(), {.name = "nope"});
+  REQUIRE_FALSE(camera.ok());
+  CHECK(camera.status().code() == absl::StatusCode::kNotFound);
+}
+
+TEST_CASE("VideoWriter refuses odd sizes and sizes or fps over the caps") {
+  SceneLimits limits;
+  std::filesystem::path path = TempPath("refused.mp4");
+  for (VideoFormat format : {VideoFormat{641, 480, 30}, VideoFormat{1922, 1080, 30},
+                             VideoFormat{640, 480, 61}, VideoFormat{640, 480, 0}}) {
+    absl::StatusOr<std::unique_ptr<VideoWriter>> video = VideoWriter::Open(path, format, limits);
+    REQUIRE_FALSE(video.ok());
+    CHECK(video.status().code() == absl::StatusCode::kInvalidArgument);
+  }
+  CHECK_FALSE(std::filesystem::exists(path));
+}
+
+TEST_CASE("VideoWriter into a missing folder is UNAVAILABLE and names only the file") {
+  absl::StatusOr<std::unique_ptr<VideoWriter>> video =
+      VideoWriter::Open("/nonexistent_dir_wp/x/clip.mp4", {}, SceneLimits{});
+  REQUIRE_FALSE(video.ok());
+  CHECK(video.status().code() == absl::StatusCode::kUnavailable);
+  CHECK(std::string(video.status().message()).find("nonexistent_dir_wp") == std::string::npos);
+}
+
+// Simulates `seconds` and records; returns the recorder's stats.
+absl::StatusOr<VideoStats> Record(const mjModel* m, mjData* d, double seconds,
+                                  const std::filesystem::path& path, VideoFormat format) {
+  absl::StatusOr<std::unique_ptr<VideoRecorder>> recorder = VideoRecorder::Start(
+      SharedRenderThread(), m, {.path = path, .format = format, .camera = {.name = "main"}});
+  if (!recorder.ok()) return recorder.status();
+  const int steps = static_cast<int>(std::lround(seconds / m->opt.timestep));
+  if (absl::Status s = (*recorder)->OnStep(m, d, d->time); !s.ok()) return s;
+  for (int i = 0; i < steps; ++i) {
+    mj_step(m, d);
+    if (absl::Status s = (*recorder)->OnStep(m, d, d->time); !s.ok()) return s;
+  }
+  return (*recorder)->Finish();
+}
+
+TEST_CASE("Recorder writes an H.264 MP4 with one frame per 1/fps of simulated time") {
+  ModelPtr m = LoadInline(kScene);
+  DataPtr d = MakeData(m.get());
+  std::filesystem::path path = TempPath("clip.mp4");
+  // 1 s at 30 fps: frames at t = 0, 1/30, ..., 1.0.
+  absl::StatusOr<VideoStats> stats = Record(m.get(), d.get(), 1.0, path, {320, 240, 30});
+  INFO(stats.status().ToString());
+  REQUIRE(stats.ok());
+  CHECK(stats->frames == 31);
+  CHECK(stats->renders == 31);
+
+  // It decodes, with that many frames, none blank, and the ball moved between first and last.
+  cv::VideoCapture capture(path.string(), cv::CAP_FFMPEG);
+  REQUIRE(capture.isOpened());
+  CHECK(static_cast<int>(capture.get(cv::CAP_PROP_FRAME_WIDTH)) == 320);
+  CHECK(static_cast<int>(capture.get(cv::CAP_PROP_FRAME_HEIGHT)) == 240);
+  std::vector<cv::Mat> frames;
+  cv::Mat frame;
+  while (capture.read(frame)) frames.push_back(frame.clone());
+  REQUIRE(frames.size() == 31);
+  for (const cv::Mat& f : frames) CHECK(PixelStdDev(f) > 10.0);
+  CHECK(cv::norm(frames.front(), frames.back(), cv::NORM_L1) / (320.0 * 240 * 3) > 0.5);
+
+  // ffprobe, where installed, names the codec.
+  if (!RunCommand("command -v ffprobe").empty()) {
+    CHECK(RunCommand("ffprobe -v error -select_streams v:0 -show_entries stream=codec_name "
+                     "-of csv=p=0 '" + path.string() + "'") == "h264");
+  } else {
+    WARN("ffprobe not installed: codec name not checked");
+  }
+}
+
+TEST_CASE("Recorder repeats frames when a step is longer than 1/fps") {
+  ModelPtr m = LoadInline(kScene);
+  m->opt.timestep = 0.05;
+  DataPtr d = MakeData(m.get());
+  std::filesystem::path path = TempPath("coarse.mp4");
+  absl::StatusOr<VideoStats> stats = Record(m.get(), d.get(), 0.5, path, {160, 120, 60});
+  INFO(stats.status().ToString());
+  REQUIRE(stats.ok());
+  CHECK(stats->frames == 31);   // 0.5 s at 60 fps
+  CHECK(stats->renders == 11);  // one per step, plus t = 0
+  cv::VideoCapture capture(path.string(), cv::CAP_FFMPEG);
+  REQUIRE(capture.isOpened());
+  int count = 0;
+  cv::Mat frame;
+  while (capture.read(frame)) ++count;
+  CHECK(count == 31);
+}
+
+TEST_CASE("Recorder with an unknown camera is NOT_FOUND and writes nothing") {
+  ModelPtr m = LoadInline(kScene);
+  std::filesystem::path path = TempPath("nocam.mp4");
+  absl::StatusOr<std::unique_ptr<VideoRecorder>> recorder = VideoRecorder::Start(
+      SharedRenderThread(), m.get(), {.path = path, .camera = {.name = "missing"}});
+  REQUIRE_FALSE(recorder.ok());
+  CHECK(recorder.status().code() == absl::StatusCode::kNotFound);
+  CHECK_FALSE(std::filesystem::exists(path));
+}
+
+TEST_CASE("A GL context is reused across two jobs on the same render thread") {
+  RenderThread& rt = SharedRenderThread();
+  std::vector<const void*> contexts;
+  for (const char* xml : {kScene, kPendulum}) {
+    ModelPtr m = LoadInline(xml);
+    DataPtr d = MakeData(m.get());
+    auto job = rt.Call([&]() -> absl::StatusOr<double> {
+      contexts.push_back(eglGetCurrentContext());
+      absl::StatusOr<std::unique_ptr<FrameRenderer>> r =
+          FrameRenderer::Create(m.get(), {.width = 160, .height = 120});
+      if (!r.ok()) return r.status();
+      absl::StatusOr<cv::Mat> frame = (*r)->Render(d.get(), *ResolveCamera(m.get(), {}));
+      if (!frame.ok()) return frame.status();
+      return PixelStdDev(*frame);
+    });
+    INFO(job.status().ToString());
+    REQUIRE(job.ok());
+    CHECK(*job > 5.0);
+  }
+  REQUIRE(contexts.size() == 2);
+  CHECK(contexts[0] == contexts[1]);
+  CHECK(contexts[0] == rt.context_handle());
+}
+
+// Pixels close to `bgr` within `tolerance` per channel, in `image`.
+int CountNear(const cv::Mat& image, cv::Vec3b bgr, int tolerance) {
+  int count = 0;
+  for (int y = 0; y < image.rows; ++y) {
+    for (int x = 0; x < image.cols; ++x) {
+      const cv::Vec3b p = image.at<cv::Vec3b>(y, x);
+      if (std::abs(p[0] - bgr[0]) <= tolerance && std::abs(p[1] - bgr[1]) <= tolerance &&
+          std::abs(p[2] - bgr[2]) <= tolerance) {
+        ++count;
+      }
+    }
+  }
+  return count;
+}
+
+TEST_CASE("Part heatmap paints parts by peak force and decodes as a non-uniform PNG") {
+  ModelPtr m = LoadInline(kScene);
+  DataPtr d = MakeData(m.get());
+  PartHeatmapOptions options;
+  options.settings = {.width = 320, .height = 240};
+  options.camera = {.name = "main"};
+  auto image = SharedRenderThread().Call([&] {
+    return RenderPartHeatmap(m.get(), d.get(), {{"crate", 80.0}, {"ramp", 5.0}}, options);
+  });
+  INFO(image.status().ToString());
+  REQUIRE(image.ok());
+  absl::StatusOr<std::string> png = EncodePng(*image);
+  REQUIRE(png.ok());
+  cv::Mat decoded = DecodePng(*png);
+  REQUIRE_FALSE(decoded.empty());
+  REQUIRE(WritePng(TempPath("parts.png"), decoded, "parts.png").ok());
+  CHECK(decoded.cols > 320);  // the view plus the colour bar panel
+  CHECK(PixelStdDev(decoded) > 10.0);
+  // The 3D view shows the colormap's hot end (the crate) well beyond the colour bar's pixels.
+  cv::Mat view = decoded(cv::Rect(0, decoded.rows - 240, 320, 240));
+  const cv::Vec3b hot = ColormapColor(1.0, cv::COLORMAP_JET);
+  CHECK(CountNear(view, hot, 60) > 50);
+  // The model given is not modified.
+  CHECK(m->geom_rgba[4 * mj_name2id(m.get(), mjOBJ_GEOM, "floor") + 0] == Approx(0.5f));
+}
+
+TEST_CASE("Part heatmap refuses unknown bodies and negative forces") {
+  ModelPtr m = LoadInline(kScene);
+  DataPtr d = MakeData(m.get());
+  const PartHeatmapOptions options;
+  auto unknown = SharedRenderThread().Call(
+      [&] { return RenderPartHeatmap(m.get(), d.get(), {{"ghost", 1.0}}, options); });
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.status().code() == absl::StatusCode::kNotFound);
+  auto negative = SharedRenderThread().Call(
+      [&] { return RenderPartHeatmap(m.get(), d.get(), {{"ball", -1.0}}, options); });
+  REQUIRE_FALSE(negative.ok());
+  CHECK(negative.status().code() == absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("Top-down force grid puts y_min at the bottom and writes a non-uniform PNG") {
+  ForceGrid grid{.width = 4, .height = 4, .x_min = -1, .x_max = 1, .y_min = -1, .y_max = 1};
+  grid.values.assign(16, 0.0f);
+  for (int col = 0; col < 4; ++col) grid.values[col] = 10.0f;  // row 0: y in [-1, -0.5]
+  GridHeatmapOptions options;
+  options.plot_pixels = 200;
+  absl::StatusOr<cv::Mat> image = RenderForceGridImage(grid, options);
+  INFO(image.status().ToString());
+  REQUIRE(image.ok());
+  std::filesystem::path path = TempPath("grid.png");
+  REQUIRE(WritePng(path, *image, "grid.png").ok());
+  cv::Mat decoded = cv::imread(path.string(), cv::IMREAD_COLOR);
+  REQUIRE_FALSE(decoded.empty());
+  CHECK(PixelStdDev(decoded) > 10.0);
+
+  // Within the plot's columns (left of the colour bar), hot pixels lie below cold ones.
+  const cv::Vec3b hot = ColormapColor(1.0, cv::COLORMAP_JET);
+  const cv::Vec3b cold = ColormapColor(0.0, cv::COLORMAP_JET);
+  double hot_y = 0, cold_y = 0;
+  int hot_n = 0, cold_n = 0;
+  for (int y = 0; y < decoded.rows; ++y) {
+    for (int x = 100; x < 260; ++x) {
+      const cv::Vec3b p = decoded.at<cv::Vec3b>(y, x);
+      if (cv::norm(cv::Vec3d(p[0] - hot[0], p[1] - hot[1], p[2] - hot[2])) < 30) {
+        hot_y += y;
+        ++hot_n;
+      } else if (cv::norm(cv::Vec3d(p[0] - cold[0], p[1] - cold[1], p[2] - cold[2])) < 30) {
+        cold_y += y;
+        ++cold_n;
+      }
+    }
+  }
+  REQUIRE(hot_n > 100);
+  REQUIRE(cold_n > 100);
+  CHECK(hot_y / hot_n > cold_y / cold_n);
+}
+
+TEST_CASE("Force grid with the wrong number of values or a negative one is INVALID_ARGUMENT") {
+  ForceGrid short_grid{.width = 3, .height = 3, .x_min = 0, .x_max = 1, .y_min = 0, .y_max = 1,
+                       .values = std::vector<float>(8, 1.0f)};
+  CHECK(RenderForceGridImage(short_grid, {}).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+  ForceGrid negative = short_grid;
+  negative.values.assign(9, 1.0f);
+  negative.values[4] = -1.0f;
+  CHECK(RenderForceGridImage(negative, {}).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+  ForceGrid empty_extent = short_grid;
+  empty_extent.values.assign(9, 1.0f);
+  empty_extent.x_max = empty_extent.x_min;
+  CHECK(RenderForceGridImage(empty_extent, {}).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("A ring of 4 azimuths x 2 elevations gives 8 distinct PNG stills") {
+  ModelPtr m = LoadInline(kScene);
+  DataPtr d = MakeData(m.get());
+  std::vector<StillView> views = RingViews(4, {-20, -50});
+  REQUIRE(views.size() == 8);
+  CHECK(views[1].name == "az090_el-20");
+  views.push_back(CameraView("main"));
+  auto stills = SharedRenderThread().Call(
+      [&] { return RenderStills(m.get(), d.get(), views, {.width = 160, .height = 120}); });
+  INFO(stills.status().ToString());
+  REQUIRE(stills.ok());
+  REQUIRE(stills->size() == 9);
+  CHECK((*stills)[8].name == "main");
+  std::vector<cv::Mat> images;
+  for (const Still& still : *stills) {
+    cv::Mat image = DecodePng(still.png);
+    REQUIRE_FALSE(image.empty());
+    CHECK(image.cols == 160);
+    CHECK(PixelStdDev(image) > 5.0);
+    images.push_back(image);
+  }
+  CHECK(cv::norm(images[0], images[2], cv::NORM_L1) > 0);
+  CHECK(cv::norm(images[0], images[4], cv::NORM_L1) > 0);
+}
+
+TEST_CASE("Stills with no views are INVALID_ARGUMENT") {
+  ModelPtr m = LoadInline(kScene);
+  DataPtr d = MakeData(m.get());
+  auto stills = SharedRenderThread().Call(
+      [&] { return RenderStills(m.get(), d.get(), {}, {}); });
+  REQUIRE_FALSE(stills.ok());
+  CHECK(stills.status().code() == absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("An NVIDIA EGL device renders a non-blank frame", "[.gpu]") {
+  absl::StatusOr<std::unique_ptr<RenderThread>> rt =
+      RenderThread::Start({.backend = GlBackend::kNvidiaDevice});
+  INFO(rt.status().ToString());
+  REQUIRE(rt.ok());
+  CHECK((*rt)->RendererName().find("NVIDIA") != std::string::npos);
+  ModelPtr m = LoadInline(kScene);
+  DataPtr d = MakeData(m.get());
+  auto frame = (*rt)->Call([&]() -> absl::StatusOr<cv::Mat> {
+    absl::StatusOr<std::unique_ptr<FrameRenderer>> r = FrameRenderer::Create(m.get(), {});
+    if (!r.ok()) return r.status();
+    return (*r)->Render(d.get(), *ResolveCamera(m.get(), {.name = "main"}));
+  });
+  REQUIRE(frame.ok());
+  CHECK(PixelStdDev(*frame) > 10.0);
+}
+
+}  // namespace
+}  // namespace workerpair::heavy
