@@ -18,11 +18,21 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "libs/common/logging.h"
+#include "libs/common/security.h"
 #include "libs/common/str_cat.h"
 #include "services/controller/light_client.h"
 
 ABSL_FLAG(std::string, light, "127.0.0.1:50051",
           "worker-light address, host:port (env WORKERPAIR_LIGHT).");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM CA to trust for the servers; enables TLS (env WORKERPAIR_TLS_CA).");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM client certificate for mutual TLS (env WORKERPAIR_TLS_CERT).");
+ABSL_FLAG(std::string, tls_key, "", "PEM key of --tls_cert (env WORKERPAIR_TLS_KEY).");
+ABSL_FLAG(std::string, tls_server_name, "",
+          "Name to check in the server certificate instead of the host in the address.");
+ABSL_FLAG(std::string, auth_token_file, "",
+          "File holding the bearer token to send; needs TLS (env WORKERPAIR_AUTH_TOKEN_FILE).");
 ABSL_FLAG(bool, json, false, "Print results as JSON instead of text.");
 ABSL_FLAG(bool, recursive, false, "ls: descend into directories; rm: delete non-empty ones.");
 ABSL_FLAG(std::string, glob, "", "ls, grep: only paths matching this glob.");
@@ -207,12 +217,33 @@ int main(int argc, char** argv) {
   };
   absl::SetFlagsUsageConfig(config);
   absl::SetProgramUsageMessage(kUsage);
-  if (const char* light = std::getenv("WORKERPAIR_LIGHT")) absl::SetFlag(&FLAGS_light, light);
+  // Environment first, so the command line wins.
+  const std::pair<const char*, absl::Flag<std::string>*> from_env[] = {
+      {"WORKERPAIR_LIGHT", &FLAGS_light},       {"WORKERPAIR_TLS_CA", &FLAGS_tls_ca},
+      {"WORKERPAIR_TLS_CERT", &FLAGS_tls_cert}, {"WORKERPAIR_TLS_KEY", &FLAGS_tls_key},
+      {"WORKERPAIR_AUTH_TOKEN_FILE", &FLAGS_auth_token_file}};
+  for (const auto& [name, flag] : from_env) {
+    if (const char* value = std::getenv(name)) absl::SetFlag(flag, value);
+  }
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   std::vector<std::string> args(positional.begin() + 1, positional.end());
   if (args.empty()) return Usage("no command given");
 
-  LightClient light(workerpair::controller::CreateChannel(absl::GetFlag(FLAGS_light)));
+  workerpair::ClientSecurityOptions security;
+  security.ca_file = absl::GetFlag(FLAGS_tls_ca);
+  security.cert_file = absl::GetFlag(FLAGS_tls_cert);
+  security.key_file = absl::GetFlag(FLAGS_tls_key);
+  security.server_name = absl::GetFlag(FLAGS_tls_server_name);
+  if (const std::string token_file = absl::GetFlag(FLAGS_auth_token_file); !token_file.empty()) {
+    std::ifstream in(token_file);
+    if (!in || !std::getline(in, security.token) || security.token.empty()) {
+      return Fail(absl::NotFoundError(
+          workerpair::StrCat("cannot read a token from '", token_file, "'")));
+    }
+  }
+  auto channel = workerpair::MakeClientChannel(absl::GetFlag(FLAGS_light), security);
+  if (!channel.ok()) return Fail(channel.status());
+  LightClient light(*channel);
   const std::string& command = args[0];
   if (command == "ping") {
     absl::Status status = light.Ping();
