@@ -1,0 +1,149 @@
+#include "services/heavy/heavy_service.h"
+
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <thread>
+
+namespace workerpair::heavy {
+namespace {
+
+// A "Key:   123 kB" line of /proc/meminfo, in bytes.
+std::uint64_t MeminfoBytes(const std::string& key) {
+  std::ifstream in("/proc/meminfo");
+  std::string name;
+  std::uint64_t value = 0;
+  std::string unit;
+  while (in >> name >> value) {
+    std::getline(in, unit);
+    if (name == key + ":") return value * 1024;
+  }
+  return 0;
+}
+
+std::uint64_t ProcessRssBytes() {
+  std::ifstream in("/proc/self/statm");
+  std::uint64_t pages = 0, resident = 0;
+  in >> pages >> resident;
+  return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+}  // namespace
+
+HeavyService::HeavyService(Scheduler* scheduler, ScratchSpace* scratch, const HeavyConfig* config)
+    : scheduler_(scheduler), config_(config), env_{config, scratch} {}
+
+grpc::ServerBidiReactor<v1::SimulateRequest, v1::SimulateEvent>* HeavyService::Simulate(
+    grpc::CallbackServerContext* context) {
+  PayloadCallSpec<v1::SimulateRequest, v1::SimulateEvent> spec;
+  spec.kind = "simulate";
+  const SceneLimits* limits = &config_->scene;
+  spec.check_header = [limits](const v1::SimulateRequest& header) {
+    return CheckSimulateOptions(header.header().options(), *limits);
+  };
+  const JobEnv env = env_;
+  spec.run = [env](JobContext& job, const v1::SimulateRequest& header, const std::string& payload,
+                   const EmitFn<v1::SimulateEvent>& emit) {
+    return RunSimulate(job, header, payload, env, emit);
+  };
+  return new PayloadStreamReactor<v1::SimulateRequest, v1::SimulateEvent>(context, CallEnv(),
+                                                                          std::move(spec));
+}
+
+grpc::ServerBidiReactor<v1::VerifyRequest, v1::VerifyEvent>* HeavyService::Verify(
+    grpc::CallbackServerContext* context) {
+  PayloadCallSpec<v1::VerifyRequest, v1::VerifyEvent> spec;
+  spec.kind = "verify";
+  const HeavyConfig* config = config_;
+  spec.check_header = [config](const v1::VerifyRequest& header) {
+    return CheckVerifyHeader(header.header(), *config);
+  };
+  const JobEnv env = env_;
+  spec.run = [env](JobContext& job, const v1::VerifyRequest& header, const std::string& payload,
+                   const EmitFn<v1::VerifyEvent>& emit) {
+    return RunVerify(job, header, payload, env, emit);
+  };
+  return new PayloadStreamReactor<v1::VerifyRequest, v1::VerifyEvent>(context, CallEnv(),
+                                                                      std::move(spec));
+}
+
+grpc::ServerBidiReactor<v1::RenderViewsRequest, v1::RenderViewsEvent>* HeavyService::RenderViews(
+    grpc::CallbackServerContext* context) {
+  PayloadCallSpec<v1::RenderViewsRequest, v1::RenderViewsEvent> spec;
+  spec.kind = "render_views";
+  const SceneLimits* limits = &config_->scene;
+  spec.check_header = [limits](const v1::RenderViewsRequest& header) {
+    return CheckRenderViewsHeader(header.header(), *limits);
+  };
+  const JobEnv env = env_;
+  spec.run = [env](JobContext& job, const v1::RenderViewsRequest& header,
+                   const std::string& payload, const EmitFn<v1::RenderViewsEvent>& emit) {
+    return RunRenderViews(job, header, payload, env, emit);
+  };
+  return new PayloadStreamReactor<v1::RenderViewsRequest, v1::RenderViewsEvent>(
+      context, CallEnv(), std::move(spec));
+}
+
+grpc::ServerReadReactor<v1::BuildSceneRequest>* HeavyService::BuildScene(
+    grpc::CallbackServerContext* context, v1::BuildSceneResponse* response) {
+  const JobEnv env = env_;
+  return new BuildSceneReactor(
+      context, response, CallEnv(),
+      [env](JobContext& job, const v1::BuildSceneRequest& header, const std::string& payload) {
+        return RunBuildScene(job, header, payload, env);
+      });
+}
+
+grpc::ServerUnaryReactor* HeavyService::Info(grpc::CallbackServerContext* context,
+                                             const v1::InfoRequest*, v1::InfoResponse* response) {
+  const SchedulerStats stats = scheduler_->Stats();
+  response->set_slots(static_cast<std::uint32_t>(stats.slots));
+  response->set_running(static_cast<std::uint32_t>(stats.running));
+  response->set_queued(static_cast<std::uint32_t>(stats.queued));
+  response->set_queue_capacity(static_cast<std::uint32_t>(stats.queue_capacity));
+  response->set_draining(stats.draining);
+  response->set_cpu_count(std::thread::hardware_concurrency());
+  double load[3] = {0, 0, 0};
+  if (::getloadavg(load, 3) == 3) {
+    for (double value : load) response->add_load_average(value);
+  }
+  response->set_memory_total_bytes(MeminfoBytes("MemTotal"));
+  response->set_memory_available_bytes(MeminfoBytes("MemAvailable"));
+  response->set_process_rss_bytes(ProcessRssBytes());
+  response->set_gl_renderer(GlRendererInUse());
+  response->set_gl_platform(GlPlatformInUse());
+  response->set_jobs_accepted(stats.accepted);
+  response->set_jobs_rejected(stats.rejected);
+  response->set_jobs_succeeded(stats.succeeded);
+  response->set_jobs_failed(stats.failed);
+  response->set_jobs_cancelled(stats.cancelled);
+  response->set_uptime_s(absl::ToDoubleSeconds(absl::Now() - started_));
+  for (const JobSnapshot& job : scheduler_->Jobs()) {
+    v1::JobSummary* summary = response->add_jobs();
+    summary->set_job_id(job.id);
+    summary->set_kind(job.kind);
+    summary->set_state(job.running ? "running" : "queued");
+    summary->set_age_ms(static_cast<std::uint64_t>(absl::ToInt64Milliseconds(job.age)));
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+void HeavyService::Drain(absl::Time deadline) {
+  const SchedulerStats before = scheduler_->Stats();
+  spdlog::info("draining: {} running, {} queued; grace until {}", before.running, before.queued,
+               absl::FormatTime(deadline));
+  const int cancelled = scheduler_->Drain(deadline);
+  // Let the final statuses (UNAVAILABLE for what was cut short) reach the callers before the
+  // server cancels what is left.
+  const bool quiet = calls_.WaitNone(std::max(deadline, absl::Now()) + absl::Seconds(2));
+  spdlog::info("drained: {} job(s) cut short with UNAVAILABLE; {} call(s) still open", cancelled,
+               quiet ? 0 : calls_.live());
+}
+
+}  // namespace workerpair::heavy

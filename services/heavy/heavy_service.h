@@ -1,0 +1,56 @@
+// HeavyService: the gRPC adapter of worker-heavy (callback API).
+//
+// Simulate, Verify and RenderViews are PayloadStreamReactors, BuildScene a BuildSceneReactor
+// (payload_reactor.h); their jobs run on the Scheduler's threads (job_runner.h). Info answers
+// on the spot from counters, never waiting for a slot.
+//
+//   Scheduler scheduler({.slots = 4, .queue_capacity = 8});
+//   HeavyService heavy(&scheduler, scratch.get(), &config);
+//   runner.AddService(&heavy, v1::Heavy::service_full_name());
+//   runner.RunUntilSignal([&](absl::Time deadline) { heavy.Drain(deadline); });
+#ifndef WORKERPAIR_SERVICES_HEAVY_HEAVY_SERVICE_H_
+#define WORKERPAIR_SERVICES_HEAVY_HEAVY_SERVICE_H_
+
+#include "absl/time/time.h"
+#include "services/heavy/core/admission/scheduler.h"
+#include "services/heavy/core/intake/scratch.h"
+#include "services/heavy/job_runner.h"
+#include "services/heavy/payload_reactor.h"
+#include "workerpair/v1/heavy.grpc.pb.h"
+
+namespace workerpair::heavy {
+
+class HeavyService final : public v1::Heavy::CallbackService {
+ public:
+  HeavyService(Scheduler* scheduler, ScratchSpace* scratch, const HeavyConfig* config);
+
+  grpc::ServerBidiReactor<v1::SimulateRequest, v1::SimulateEvent>* Simulate(
+      grpc::CallbackServerContext* context) override;
+  grpc::ServerBidiReactor<v1::VerifyRequest, v1::VerifyEvent>* Verify(
+      grpc::CallbackServerContext* context) override;
+  grpc::ServerBidiReactor<v1::RenderViewsRequest, v1::RenderViewsEvent>* RenderViews(
+      grpc::CallbackServerContext* context) override;
+  grpc::ServerReadReactor<v1::BuildSceneRequest>* BuildScene(
+      grpc::CallbackServerContext* context, v1::BuildSceneResponse* response) override;
+  grpc::ServerUnaryReactor* Info(grpc::CallbackServerContext* context,
+                                 const v1::InfoRequest* request,
+                                 v1::InfoResponse* response) override;
+
+  // On SIGTERM (after health reports NOT_SERVING): stops admitting, lets running jobs finish
+  // until `deadline`, ends the rest with UNAVAILABLE, and waits briefly for their final
+  // statuses to reach the callers.
+  void Drain(absl::Time deadline);
+
+ private:
+  PayloadCallEnv CallEnv() { return {scheduler_, &config_->intake, &calls_}; }
+
+  Scheduler* scheduler_;
+  const HeavyConfig* config_;
+  JobEnv env_;
+  CallTracker calls_;
+  absl::Time started_ = absl::Now();
+};
+
+}  // namespace workerpair::heavy
+
+#endif  // WORKERPAIR_SERVICES_HEAVY_HEAVY_SERVICE_H_

@@ -1,0 +1,107 @@
+// worker-heavy: stateless payload -> MuJoCo scene -> simulation, verify, stills, over gRPC.
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+
+#include "absl/flags/flag.h"
+#include "libs/common/process_flags.h"
+#include "libs/common/server_runner.h"
+#include "services/heavy/core/admission/scheduler.h"
+#include "services/heavy/core/intake/scratch.h"
+#include "services/heavy/heavy_service.h"
+#include "services/heavy/render_bridge.h"
+
+ABSL_FLAG(int, slots, 0,
+          "Jobs run at once; 0 means one per CPU (env WORKERPAIR_SLOTS).");
+ABSL_FLAG(int, queue, 16,
+          "Jobs that may wait for a slot; more are RESOURCE_EXHAUSTED (env WORKERPAIR_QUEUE).");
+ABSL_FLAG(std::string, scratch_dir, "",
+          "Base of the per-job scratch directories; empty means /tmp/workerpair-heavy-<uid> "
+          "(env WORKERPAIR_SCRATCH_DIR).");
+ABSL_FLAG(int, max_payload_mb, 256,
+          "Largest payload (gzipped tar), in MiB (env WORKERPAIR_MAX_PAYLOAD_MB).");
+ABSL_FLAG(int, max_unpacked_mb, 1024,
+          "Most bytes a payload may unpack to, in MiB (env WORKERPAIR_MAX_UNPACKED_MB).");
+ABSL_FLAG(int, max_entries, 10000,
+          "Most entries in a payload archive (env WORKERPAIR_MAX_ENTRIES).");
+ABSL_FLAG(int, max_file_mb, 512,
+          "Largest single file in a payload, in MiB (env WORKERPAIR_MAX_FILE_MB).");
+ABSL_FLAG(double, max_compression_ratio, 200.0,
+          "Most unpacked bytes per payload byte (env WORKERPAIR_MAX_COMPRESSION_RATIO).");
+ABSL_FLAG(int, max_njmax, 5000, "Scene cap on njmax (env WORKERPAIR_MAX_NJMAX).");
+ABSL_FLAG(int, max_nconmax, 2000, "Scene cap on nconmax (env WORKERPAIR_MAX_NCONMAX).");
+ABSL_FLAG(int, max_bodies, 500, "Scene cap on bodies (env WORKERPAIR_MAX_BODIES).");
+ABSL_FLAG(double, max_duration_s, 120.0,
+          "Cap on simulated seconds per run (env WORKERPAIR_MAX_DURATION_S).");
+ABSL_FLAG(int, max_width, 1920, "Cap on video/image width (env WORKERPAIR_MAX_WIDTH).");
+ABSL_FLAG(int, max_height, 1080, "Cap on video/image height (env WORKERPAIR_MAX_HEIGHT).");
+ABSL_FLAG(int, max_fps, 60, "Cap on video frame rate (env WORKERPAIR_MAX_FPS).");
+ABSL_FLAG(int, max_verify_runs, 64, "Most runs one Verify may ask for (env WORKERPAIR_MAX_VERIFY_RUNS).");
+
+namespace {
+
+workerpair::heavy::HeavyConfig ConfigFromFlags() {
+  workerpair::heavy::HeavyConfig config;
+  workerpair::UnpackLimits& unpack = config.intake.unpack;
+  unpack.max_compressed_bytes = static_cast<std::uint64_t>(absl::GetFlag(FLAGS_max_payload_mb)) << 20;
+  unpack.max_unpacked_bytes = static_cast<std::uint64_t>(absl::GetFlag(FLAGS_max_unpacked_mb)) << 20;
+  unpack.max_entries = static_cast<std::uint32_t>(absl::GetFlag(FLAGS_max_entries));
+  unpack.max_file_bytes = static_cast<std::uint64_t>(absl::GetFlag(FLAGS_max_file_mb)) << 20;
+  unpack.max_compression_ratio = absl::GetFlag(FLAGS_max_compression_ratio);
+  workerpair::SceneLimits& scene = config.scene;
+  scene.max_njmax = absl::GetFlag(FLAGS_max_njmax);
+  scene.max_nconmax = absl::GetFlag(FLAGS_max_nconmax);
+  scene.max_bodies = absl::GetFlag(FLAGS_max_bodies);
+  scene.max_duration_s = absl::GetFlag(FLAGS_max_duration_s);
+  scene.max_width = absl::GetFlag(FLAGS_max_width);
+  scene.max_height = absl::GetFlag(FLAGS_max_height);
+  scene.max_fps = absl::GetFlag(FLAGS_max_fps);
+  config.max_verify_runs = absl::GetFlag(FLAGS_max_verify_runs);
+  return config;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace workerpair;
+  BlockTerminationSignals();
+  InitProcess(argc, argv,
+              "worker-heavy: stateless simulation and rendering of payload scenes over gRPC.\n"
+              "Usage: worker-heavy [--listen=HOST:PORT] [--slots=N] [--queue=M] [flags]");
+
+  const heavy::HeavyConfig config = ConfigFromFlags();
+  std::string scratch_base = absl::GetFlag(FLAGS_scratch_dir);
+  if (scratch_base.empty()) scratch_base = heavy::DefaultScratchBase().string();
+  heavy::SweepReport swept;
+  auto scratch = heavy::ScratchSpace::Open(scratch_base, &swept);
+  if (!scratch.ok()) {
+    spdlog::critical("cannot open the scratch directory: {}", scratch.status().ToString());
+    return EXIT_FAILURE;
+  }
+  if (swept.instances_removed > 0) {
+    spdlog::warn("removed scratch left by {} crashed process(es)", swept.instances_removed);
+  }
+
+  // One render thread with its GL context, made once and reused by every job.
+  if (absl::Status status = heavy::InitRendering(); status.ok()) {
+    spdlog::info("rendering with {} ({})", heavy::RenderingRenderer(),
+                 heavy::RenderingPlatform());
+  } else {
+    spdlog::warn("no renderer: {}; jobs that render will fail", status.ToString());
+  }
+
+  heavy::Scheduler scheduler({.slots = absl::GetFlag(FLAGS_slots),
+                              .queue_capacity = absl::GetFlag(FLAGS_queue)});
+  heavy::HeavyService service(&scheduler, scratch->get(), &config);
+
+  ServerRunner runner(ServerOptionsFromFlags("worker-heavy"));
+  runner.AddService(&service, v1::Heavy::service_full_name());
+  if (absl::Status status = runner.Start(); !status.ok()) {
+    spdlog::critical("{}", status.ToString());
+    return EXIT_FAILURE;
+  }
+  spdlog::info("{} slot(s), queue of {}, scratch in {}", scheduler.slots(),
+               absl::GetFlag(FLAGS_queue), (*scratch)->instance_dir().string());
+  runner.RunUntilSignal([&](absl::Time deadline) { service.Drain(deadline); });
+  return EXIT_SUCCESS;
+}

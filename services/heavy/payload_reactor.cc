@@ -1,0 +1,151 @@
+#include "services/heavy/payload_reactor.h"
+
+namespace workerpair::heavy {
+
+absl::Status CallCancelledStatus(const grpc::CallbackServerContext* context) {
+  if (context != nullptr && context->deadline() <= std::chrono::system_clock::now()) {
+    return absl::DeadlineExceededError("the call's deadline passed; the job was cancelled");
+  }
+  return absl::CancelledError("the call was cancelled; the job was cancelled");
+}
+
+void BuildSceneReactor::Shared::Finish(const absl::Status& status,
+                                       v1::BuildSceneResponse* value) {
+  std::lock_guard<std::mutex> lock(mu);
+  if (finished || reactor == nullptr) return;
+  finished = true;
+  if (status.ok() && value != nullptr) *response = std::move(*value);
+  reactor->Finish(ToGrpcStatus(status));
+}
+
+void BuildSceneReactor::Shared::Read(v1::BuildSceneRequest* request) {
+  std::lock_guard<std::mutex> lock(mu);
+  if (finished || reactor == nullptr) return;
+  reactor->StartRead(request);
+}
+
+BuildSceneReactor::BuildSceneReactor(grpc::CallbackServerContext* context,
+                                     v1::BuildSceneResponse* response, PayloadCallEnv env,
+                                     Run run)
+    : context_(context), env_(env), run_(std::move(run)), shared_(std::make_shared<Shared>()) {
+  shared_->reactor = this;
+  shared_->response = response;
+  env_.calls->Add();
+  shared_->Read(&request_);
+}
+
+void BuildSceneReactor::Fail(const absl::Status& status) {
+  std::shared_ptr<JobHandle> handle;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    handle = handle_;
+  }
+  if (handle) handle->Cancel(status);
+  shared_->Finish(status, nullptr);
+}
+
+void BuildSceneReactor::OnReadDone(bool ok) {
+  if (!ok) {
+    if (!have_header_) return Fail(absl::InvalidArgumentError("the stream ended before the header"));
+    if (assembler_) {
+      absl::StatusOr<std::string> payload = assembler_->Finish();
+      return Fail(payload.ok() ? absl::InternalError("payload finished twice") : payload.status());
+    }
+    return;  // submitted: the job finishes the call
+  }
+  if (!have_header_) {
+    if (request_.kind_case() != v1::BuildSceneRequest::kHeader) {
+      return Fail(absl::InvalidArgumentError("the first message must be the header"));
+    }
+    header_ = request_;
+    have_header_ = true;
+    if (absl::Status status = env_.scheduler->CheckCapacity(); !status.ok()) return Fail(status);
+    const v1::PayloadInfo& info = header_.header().payload();
+    absl::StatusOr<PayloadAssembler> assembler =
+        StartPayload(info.size_bytes(), info.sha256(), *env_.intake);
+    if (!assembler.ok()) return Fail(assembler.status());
+    assembler_.emplace(std::move(*assembler));
+    return shared_->Read(&request_);
+  }
+  if (!assembler_) {
+    if (request_.kind_case() == v1::BuildSceneRequest::kChunk && request_.chunk().empty()) {
+      return shared_->Read(&request_);
+    }
+    return Fail(absl::InvalidArgumentError(
+        "payload has more bytes than declared, or a message followed it"));
+  }
+  if (request_.kind_case() != v1::BuildSceneRequest::kChunk) {
+    return Fail(absl::InvalidArgumentError("only payload chunks may follow the header"));
+  }
+  if (absl::Status status = assembler_->Append(request_.chunk()); !status.ok()) {
+    return Fail(status);
+  }
+  request_.clear_chunk();
+  if (!assembler_->complete()) return shared_->Read(&request_);
+  absl::StatusOr<std::string> payload = assembler_->Finish();
+  assembler_.reset();
+  if (!payload.ok()) return Fail(payload.status());
+  Submit(std::make_shared<const std::string>(std::move(*payload)));
+  shared_->Read(&request_);
+}
+
+void BuildSceneReactor::Submit(std::shared_ptr<const std::string> payload) {
+  JobSpec job;
+  job.kind = "build_scene";
+  std::shared_ptr<Shared> shared = shared_;
+  auto header = std::make_shared<const v1::BuildSceneRequest>(header_);
+  Run run = run_;
+  // The response waits in `result` until the slot is free, then ends the call.
+  auto result = std::make_shared<v1::BuildSceneResponse>();
+  job.run = [header, payload, run, result](JobContext& context) -> absl::Status {
+    absl::StatusOr<v1::BuildSceneResponse> response = run(context, *header, *payload);
+    absl::Status status = response.status();
+    if (context.cancelled() && !status.ok()) status = context.cancel_reason();
+    if (status.ok()) *result = std::move(*response);
+    return status;
+  };
+  job.on_finished = [shared, result](absl::Status status) {
+    shared->Finish(status, status.ok() ? result.get() : nullptr);
+  };
+  job.abandon = [shared](absl::Status why) { shared->Finish(why, nullptr); };
+  absl::StatusOr<std::shared_ptr<JobHandle>> handle = env_.scheduler->Submit(std::move(job));
+  if (!handle.ok()) return Fail(handle.status());
+  bool cancelled = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    handle_ = *handle;
+    cancelled = cancelled_;
+  }
+  if (cancelled) (*handle)->Cancel(CallCancelledStatus(context_));
+}
+
+void BuildSceneReactor::OnCancel() {
+  const absl::Status reason = CallCancelledStatus(context_);
+  std::shared_ptr<JobHandle> handle;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    cancelled_ = true;
+    handle = handle_;
+  }
+  if (handle) handle->Cancel(reason);
+  shared_->Finish(reason, nullptr);
+}
+
+void BuildSceneReactor::OnDone() {
+  {
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    shared_->reactor = nullptr;
+    shared_->response = nullptr;
+    shared_->finished = true;
+  }
+  std::shared_ptr<JobHandle> handle;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    handle = handle_;
+  }
+  if (handle) handle->Cancel(absl::CancelledError("the call ended"));
+  env_.calls->Remove();
+  delete this;
+}
+
+}  // namespace workerpair::heavy

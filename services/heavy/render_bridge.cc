@@ -1,0 +1,133 @@
+// The only translation unit of the adapter that includes heavy_render_core's headers.
+#include "services/heavy/render_bridge.h"
+
+#include <mutex>
+
+#include "libs/common/scene_limits.h"
+#include "libs/common/status_macros.h"
+#include "services/heavy/core/render/heatmap.h"
+#include "services/heavy/core/render/render_thread.h"
+#include "services/heavy/core/render/stills.h"
+#include "services/heavy/core/render/video_recorder.h"
+
+namespace workerpair::heavy {
+namespace {
+
+std::mutex g_mu;
+std::unique_ptr<RenderThread> g_thread;  // guarded by g_mu; lives until exit
+
+absl::StatusOr<RenderThread*> SharedRenderThread() {
+  std::lock_guard<std::mutex> lock(g_mu);
+  if (!g_thread) {
+    WP_ASSIGN_OR_RETURN(g_thread, RenderThread::Start(GlContextOptions{}));
+  }
+  return g_thread.get();
+}
+
+}  // namespace
+
+absl::Status InitRendering() { return SharedRenderThread().status(); }
+
+std::string RenderingRenderer() {
+  std::lock_guard<std::mutex> lock(g_mu);
+  return g_thread ? g_thread->RendererName() : std::string();
+}
+
+std::string RenderingPlatform() {
+  std::lock_guard<std::mutex> lock(g_mu);
+  return g_thread ? g_thread->Platform() : std::string();
+}
+
+struct VideoSession::Impl {
+  std::unique_ptr<VideoRecorder> recorder;
+};
+
+VideoSession::VideoSession(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+VideoSession::~VideoSession() = default;
+
+absl::StatusOr<std::unique_ptr<VideoSession>> VideoSession::Start(const mjModel* model,
+                                                                  const VideoRequest& request) {
+  WP_ASSIGN_OR_RETURN(RenderThread * thread, SharedRenderThread());
+  VideoRecorderOptions options;
+  options.path = request.path;
+  options.format = {request.width, request.height, request.fps};
+  options.camera.name = request.camera;
+  options.limits.max_width = request.max_width;
+  options.limits.max_height = request.max_height;
+  options.limits.max_fps = request.max_fps;
+  auto impl = std::make_unique<Impl>();
+  WP_ASSIGN_OR_RETURN(impl->recorder, VideoRecorder::Start(*thread, model, options));
+  return std::unique_ptr<VideoSession>(new VideoSession(std::move(impl)));
+}
+
+absl::Status VideoSession::OnStep(const mjModel* model, mjData* data, double sim_time) {
+  return impl_->recorder->OnStep(model, data, sim_time);
+}
+
+absl::StatusOr<std::int64_t> VideoSession::Finish() {
+  WP_ASSIGN_OR_RETURN(VideoStats stats, impl_->recorder->Finish());
+  return stats.frames;
+}
+
+std::int64_t VideoSession::frames_written() const { return impl_->recorder->frames_written(); }
+
+absl::StatusOr<std::string> PartHeatmapPng(
+    const mjModel* model, mjData* data, const std::vector<std::pair<std::string, double>>& peaks,
+    int width, int height, const std::string& camera) {
+  WP_ASSIGN_OR_RETURN(RenderThread * thread, SharedRenderThread());
+  std::vector<BodyForce> forces;
+  for (const auto& [body, peak] : peaks) forces.push_back({body, peak});
+  PartHeatmapOptions options;
+  options.settings.width = width;
+  options.settings.height = height;
+  options.camera.name = camera;
+  return thread->Call([&]() -> absl::StatusOr<std::string> {
+    WP_ASSIGN_OR_RETURN(cv::Mat image, RenderPartHeatmap(model, data, forces, options));
+    return EncodePng(image);
+  });
+}
+
+absl::StatusOr<std::string> GridHeatmapPng(const GridPlot& plot) {
+  ForceGrid grid;
+  grid.width = plot.width;
+  grid.height = plot.height;
+  grid.x_min = plot.x_min;
+  grid.x_max = plot.x_max;
+  grid.y_min = plot.y_min;
+  grid.y_max = plot.y_max;
+  grid.values = plot.values;
+  GridHeatmapOptions options;
+  options.unit = plot.unit;
+  WP_ASSIGN_OR_RETURN(cv::Mat image, RenderForceGridImage(grid, options));
+  return EncodePng(image);
+}
+
+absl::StatusOr<std::vector<StillImage>> RenderStillImages(const mjModel* model, mjData* data,
+                                                          const StillsRequest& request) {
+  WP_ASSIGN_OR_RETURN(RenderThread * thread, SharedRenderThread());
+  std::vector<StillView> views;
+  if (!request.camera.empty()) {
+    views.push_back(CameraView(request.camera));
+  } else {
+    views = RingViews(request.azimuth_count, request.elevations_deg, request.distance_factor);
+  }
+  RenderSettings settings;
+  settings.width = request.width;
+  settings.height = request.height;
+  WP_ASSIGN_OR_RETURN(std::vector<Still> stills, thread->Call([&] {
+                        return RenderStills(model, data, views, settings);
+                      }));
+  std::vector<StillImage> images;
+  for (std::size_t i = 0; i < stills.size() && i < views.size(); ++i) {
+    StillImage image;
+    image.name = stills[i].name + ".png";
+    image.camera = views[i].camera.name;
+    image.azimuth_deg = views[i].camera.azimuth_deg.value_or(0);
+    image.elevation_deg = views[i].camera.elevation_deg.value_or(0);
+    image.png = std::move(stills[i].png);
+    images.push_back(std::move(image));
+  }
+  return images;
+}
+
+}  // namespace workerpair::heavy

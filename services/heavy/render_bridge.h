@@ -1,0 +1,102 @@
+// RenderBridge: the renderer as the job runner sees it, through plain types.
+//
+// heavy_render_core's frame_renderer.h and heavy_scene_core's manifest.h both declare
+// workerpair::heavy::RenderSettings, so no translation unit may include both; this header
+// includes neither, and render_bridge.cc (the only file that includes the render headers)
+// translates. One process-wide RenderThread owns the GL context, created once and reused by
+// every job.
+//
+//   WP_RETURN_IF_ERROR(InitRendering());                       // at start-up (main)
+//   WP_ASSIGN_OR_RETURN(auto video, VideoSession::Start(model, {.path = out / "video.mp4"}));
+//   ... video->OnStep(model, data, data->time) after each step ...
+//   WP_ASSIGN_OR_RETURN(std::int64_t frames, video->Finish());
+#ifndef WORKERPAIR_SERVICES_HEAVY_RENDER_BRIDGE_H_
+#define WORKERPAIR_SERVICES_HEAVY_RENDER_BRIDGE_H_
+
+#include <mujoco/mujoco.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace workerpair::heavy {
+
+// Starts the shared render thread (idempotent). UNAVAILABLE when no EGL context can be made.
+absl::Status InitRendering();
+// GL_RENDERER / GL_VENDOR-like platform text of the shared render thread; "" before InitRendering.
+std::string RenderingRenderer();
+std::string RenderingPlatform();
+
+struct VideoRequest {
+  std::filesystem::path path;
+  int width = 640;
+  int height = 480;
+  int fps = 30;
+  std::string camera;  // empty: the free camera
+  int max_width = 1920;
+  int max_height = 1080;
+  int max_fps = 60;
+};
+
+// An H.264 recording of one run.
+class VideoSession {
+ public:
+  // INVALID_ARGUMENT for a bad format, NOT_FOUND for an unknown camera, UNAVAILABLE without
+  // a renderer or H.264 encoder.
+  static absl::StatusOr<std::unique_ptr<VideoSession>> Start(const mjModel* model,
+                                                             const VideoRequest& request);
+  ~VideoSession();
+  absl::Status OnStep(const mjModel* model, mjData* data, double sim_time);
+  // Returns the number of frames written.
+  absl::StatusOr<std::int64_t> Finish();
+  std::int64_t frames_written() const;
+
+ private:
+  struct Impl;
+  explicit VideoSession(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// PNG of the model in state `data` with each named body painted by its peak contact force.
+absl::StatusOr<std::string> PartHeatmapPng(const mjModel* model, mjData* data,
+                                           const std::vector<std::pair<std::string, double>>& peaks,
+                                           int width, int height, const std::string& camera);
+
+// PNG of a top-down grid (row-major, row 0 at y_min) of accumulated contact force.
+struct GridPlot {
+  int width = 0;
+  int height = 0;
+  double x_min = 0, x_max = 0, y_min = 0, y_max = 0;
+  std::vector<float> values;
+  std::string unit = "N*s";
+};
+absl::StatusOr<std::string> GridHeatmapPng(const GridPlot& grid);
+
+// Stills: from a named camera (one image), or a ring of azimuths x elevations.
+struct StillsRequest {
+  std::string camera;  // non-empty: one still from this camera
+  int azimuth_count = 8;
+  std::vector<double> elevations_deg = {-15, -35, -60};
+  double distance_factor = 1.5;
+  int width = 640;
+  int height = 480;
+};
+struct StillImage {
+  std::string name;
+  std::string camera;
+  double azimuth_deg = 0;
+  double elevation_deg = 0;
+  std::string png;
+};
+absl::StatusOr<std::vector<StillImage>> RenderStillImages(const mjModel* model, mjData* data,
+                                                          const StillsRequest& request);
+
+}  // namespace workerpair::heavy
+
+#endif  // WORKERPAIR_SERVICES_HEAVY_RENDER_BRIDGE_H_

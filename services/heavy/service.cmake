@@ -1,0 +1,15 @@
+# worker-heavy's gRPC adapter (callback API) and the binary. Included from CMakeLists.txt after
+# the core libraries.
+add_library(heavy_services STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/heavy_service.cc
+  ${CMAKE_CURRENT_LIST_DIR}/job_runner.cc
+  ${CMAKE_CURRENT_LIST_DIR}/payload_reactor.cc
+  ${CMAKE_CURRENT_LIST_DIR}/render_bridge.cc)
+target_include_directories(heavy_services PUBLIC ${PROJECT_SOURCE_DIR})
+target_link_libraries(heavy_services
+  PUBLIC heavy_admission_core heavy_intake_core heavy_scene_core heavy_sim_core
+         heavy_render_core workerpair_heavy_proto common_server
+  PRIVATE nlohmann_json::nlohmann_json workerpair_warnings)
+
+add_executable(worker-heavy ${CMAKE_CURRENT_LIST_DIR}/main.cc)
+target_link_libraries(worker-heavy PRIVATE heavy_services workerpair_warnings)
