@@ -132,6 +132,12 @@ void MetricsRegistry::AddGaugeCallback(const std::string& name, const std::strin
   families_[name] = Family{"gauge", help, {}, nullptr, nullptr, nullptr, std::move(read)};
 }
 
+void MetricsRegistry::AddCounterCallback(const std::string& name, const std::string& help,
+                                         std::function<double()> read) {
+  std::lock_guard lock(mu_);
+  families_[name] = Family{"counter", help, {}, nullptr, nullptr, nullptr, std::move(read)};
+}
+
 std::string MetricsRegistry::Render() const {
   std::lock_guard lock(mu_);
   std::string out;

@@ -84,6 +84,9 @@ class MetricsRegistry {
   // A label-less gauge read when the page is rendered.
   void AddGaugeCallback(const std::string& name, const std::string& help,
                         std::function<double()> read);
+  // A label-less counter kept elsewhere (it must only grow), read when the page is rendered.
+  void AddCounterCallback(const std::string& name, const std::string& help,
+                          std::function<double()> read);
 
   // The text exposition of every family, sorted by name.
   std::string Render() const;

@@ -1,3 +1,4 @@
+#include "services/heavy/heavy_metrics.h"
 #include "services/heavy/job_runner.h"
 
 #include <algorithm>
@@ -39,6 +40,7 @@ absl::StatusOr<Prepared> Prepare(const JobContext& job, const std::string& paylo
   Prepared prepared;
   WP_ASSIGN_OR_RETURN(prepared.scratch, env.scratch->CreateJobDir(job.id()));
   WP_RETURN_IF_ERROR(UnpackPayload(payload, prepared.scratch, env.config->intake).status());
+  RecordPayloadBytes(payload.size());
   std::error_code ec;
   prepared.root = fs::canonical(prepared.scratch.payload_dir(), ec);
   if (ec) return absl::InternalError("cannot resolve the job's scratch directory");
@@ -216,6 +218,7 @@ class ProgressForwarder : public SimObserver {
 };
 
 void FillRunProto(const SimResult& result, v1::VerifyRun* run) {
+  RecordOutcome(OutcomeName(result.outcome));
   run->set_seed(result.seed);
   run->set_outcome(ToOutcome(result.outcome));
   run->set_fail_reason(ToFailReason(result.outcome));
@@ -364,6 +367,7 @@ absl::Status RunSimulate(JobContext& job, const v1::SimulateRequest& request,
   out->set_outcome(ToOutcome(result.outcome));
   out->set_fail_reason(ToFailReason(result.outcome));
   out->set_detail(result.detail);
+  RecordOutcome(OutcomeName(result.outcome));
   ToProto(result.metrics, observer.frames_rendered, out->mutable_metrics());
   for (const BodyContactStress& part : result.stress) {
     if (part.body_id == 0) continue;  // the world is not a part

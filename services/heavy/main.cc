@@ -6,6 +6,7 @@
 #include "absl/flags/flag.h"
 #include "libs/common/process_flags.h"
 #include "libs/common/server_runner.h"
+#include "services/heavy/heavy_metrics.h"
 #include "services/heavy/core/admission/scheduler.h"
 #include "services/heavy/core/intake/scratch.h"
 #include "services/heavy/heavy_service.h"
@@ -91,7 +92,9 @@ int main(int argc, char** argv) {
   }
 
   heavy::Scheduler scheduler({.slots = absl::GetFlag(FLAGS_slots),
-                              .queue_capacity = absl::GetFlag(FLAGS_queue)});
+                              .queue_capacity = absl::GetFlag(FLAGS_queue),
+                              .on_job_end = heavy::RecordJobEnd});
+  heavy::RegisterSchedulerMetrics(&scheduler);
   heavy::HeavyService service(&scheduler, scratch->get(), &config);
 
   ServerRunner runner(ServerOptionsFromFlags("worker-heavy"));

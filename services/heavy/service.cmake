@@ -1,6 +1,7 @@
 # worker-heavy's gRPC adapter (callback API) and the binary. Included from CMakeLists.txt after
 # the core libraries.
 add_library(heavy_services STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/heavy_metrics.cc
   ${CMAKE_CURRENT_LIST_DIR}/heavy_service.cc
   ${CMAKE_CURRENT_LIST_DIR}/job_runner.cc
   ${CMAKE_CURRENT_LIST_DIR}/payload_reactor.cc

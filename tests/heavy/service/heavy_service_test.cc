@@ -3,6 +3,11 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -606,6 +611,65 @@ TEST_CASE("SIGTERM: running jobs past the grace end UNAVAILABLE and the scratch 
   CHECK(WIFEXITED(exit_status));
   CHECK(WEXITSTATUS(exit_status) == 0);
   CHECK(fs::is_empty(heavy.scratch()));
+}
+
+
+// GET `path` from 127.0.0.1:`port` over plain HTTP/1.0; the whole response.
+std::string ScrapeMetrics(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  const std::string request = "GET /metrics HTTP/1.0\r\n\r\n";
+  REQUIRE(::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
+  std::string response;
+  char buffer[4096];
+  for (ssize_t got; (got = ::recv(fd, buffer, sizeof(buffer), 0)) > 0;) response.append(buffer, got);
+  ::close(fd);
+  return response;
+}
+
+
+TEST_CASE("Metrics scraped during a job show it running; after jobs, outcomes and bytes") {
+  Heavy heavy({"--slots=1", "--queue=1", "--metrics_listen=127.0.0.1:0"});
+  REQUIRE(heavy.process->metrics_port() > 0);
+  TempDir scene_dir;
+  const Payload slow = SlowScene(scene_dir.path());
+  grpc::ClientContext context;
+  auto stream = heavy.stub->Simulate(&context);
+  SendSimulate(stream.get(), slow, {}, slow.archive.size());
+  v1::SimulateEvent event;
+  bool progressed = false;
+  while (!progressed && stream->Read(&event)) progressed = event.has_progress();
+  REQUIRE(progressed);
+
+  const std::string during = ScrapeMetrics(heavy.process->metrics_port());
+  CHECK(during.find("workerpair_heavy_jobs_running 1\n") != std::string::npos);
+  CHECK(during.find("workerpair_heavy_jobs_queued 0\n") != std::string::npos);
+  CHECK(during.find("workerpair_heavy_slots 1\n") != std::string::npos);
+  context.TryCancel();
+  while (stream->Read(&event)) {
+  }
+  stream->Finish();
+  CHECK(Eventually([&] { return heavy.Info().running() == 0; }));
+
+  const Payload ramp = PackExample("ramp_goal");
+  REQUIRE(Simulate(heavy.stub.get(), ramp, NoRender()).status.ok());
+  const std::string after = ScrapeMetrics(heavy.process->metrics_port());
+  CHECK(after.find("workerpair_heavy_jobs_completed_total{outcome=\"success\"} 1\n") !=
+        std::string::npos);
+  CHECK(after.find("workerpair_heavy_jobs_completed_total{outcome=\"cancelled\"} 1\n") !=
+        std::string::npos);
+  CHECK(after.find("workerpair_heavy_job_seconds_count{kind=\"simulate\"} 2\n") !=
+        std::string::npos);
+  CHECK(after.find("workerpair_heavy_payload_bytes_total " +
+                   std::to_string(slow.archive.size() + ramp.archive.size()) + "\n") !=
+        std::string::npos);
+  CHECK(after.find("workerpair_rpc_seconds_count{service=\"workerpair.v1.Heavy\","
+                   "method=\"Simulate\"") != std::string::npos);
+  CHECK(after.find("workerpair_heavy_admission_rejections_total 0\n") != std::string::npos);
 }
 
 }  // namespace

@@ -115,7 +115,8 @@ void JobHandle::Cancel(absl::Status reason) { scheduler_->Cancel(state_, std::mo
 
 Scheduler::Scheduler(SchedulerOptions options)
     : slots_(options.slots > 0 ? options.slots : DefaultSlots()),
-      queue_capacity_(std::max(0, options.queue_capacity)) {
+      queue_capacity_(std::max(0, options.queue_capacity)),
+      on_job_end_(std::move(options.on_job_end)) {
   workers_.reserve(slots_);
   for (int i = 0; i < slots_; ++i) workers_.emplace_back([this] { WorkerLoop(); });
 }
@@ -289,6 +290,12 @@ void Scheduler::WorkerLoop() {
     }
     idle_cv_.notify_all();
     work_cv_.notify_all();
+    if (on_job_end_) {
+      const absl::Duration ran_for = absl::Now() - job->started_at;
+      lock.unlock();
+      on_job_end_(job->kind, status, ran_for);
+      lock.lock();
+    }
     if (job->on_finished) {
       auto on_finished = std::move(job->on_finished);
       job->on_finished = nullptr;

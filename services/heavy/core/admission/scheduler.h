@@ -43,6 +43,11 @@ struct SchedulerOptions {
   int slots = 0;
   // Jobs waiting for a slot at most; 0 means no queue (refuse when every slot is busy).
   int queue_capacity = 16;
+  // Optional: called after every job that ran, with its kind, status and run time (not the
+  // time queued), outside the scheduler's lock; for metrics. Must not block.
+  std::function<void(const std::string& kind, const absl::Status& status,
+                     absl::Duration ran_for)>
+      on_job_end;
 };
 
 // One slot per online CPU (at least 1).
@@ -208,6 +213,7 @@ class Scheduler {
 
   const int slots_;
   const int queue_capacity_;
+  const std::function<void(const std::string&, const absl::Status&, absl::Duration)> on_job_end_;
   mutable std::mutex mu_;
   std::condition_variable work_cv_;   // workers: a job is queued, or stopping
   std::condition_variable idle_cv_;   // Drain/WaitIdle: a job finished

@@ -1,0 +1,61 @@
+#include "services/heavy/heavy_metrics.h"
+
+#include <cctype>
+
+#include "libs/common/metrics.h"
+
+namespace workerpair::heavy {
+namespace {
+
+MetricsRegistry& Registry() { return MetricsRegistry::Default(); }
+
+CounterFamily* Completed() {
+  static CounterFamily* family = Registry().AddCounter(
+      "workerpair_heavy_jobs_completed_total",
+      "Jobs and verify runs that ended, by outcome (success, a failure reason, error, cancelled).",
+      {"outcome"});
+  return family;
+}
+
+}  // namespace
+
+void RegisterSchedulerMetrics(const Scheduler* scheduler) {
+  Registry().AddGaugeCallback("workerpair_heavy_jobs_running", "Slots in use now.",
+                              [scheduler] { return scheduler->Stats().running; });
+  Registry().AddGaugeCallback("workerpair_heavy_jobs_queued", "Jobs waiting for a slot.",
+                              [scheduler] { return scheduler->Stats().queued; });
+  Registry().AddGaugeCallback("workerpair_heavy_slots", "Jobs this replica runs at once.",
+                              [scheduler] { return scheduler->Stats().slots; });
+  Registry().AddCounterCallback(
+      "workerpair_heavy_admission_rejections_total",
+      "Jobs refused with RESOURCE_EXHAUSTED because every slot and the queue were full.",
+      [scheduler] { return static_cast<double>(scheduler->Stats().rejected); });
+  Completed();
+}
+
+void RecordJobEnd(const std::string& kind, const absl::Status& status, absl::Duration ran_for) {
+  static HistogramFamily* latency = Registry().AddHistogram(
+      "workerpair_heavy_job_seconds", "Wall time of jobs from start to end (queue excluded).",
+      {"kind"}, MetricsRegistry::LatencyBuckets());
+  latency->Observe({kind}, absl::ToDoubleSeconds(ran_for));
+  if (!status.ok()) {
+    Completed()->Increment({absl::IsCancelled(status) || absl::IsDeadlineExceeded(status) ||
+                                    absl::IsUnavailable(status)
+                                ? "cancelled"
+                                : "error"});
+  }
+}
+
+void RecordOutcome(std::string_view outcome) {
+  std::string lower(outcome);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  Completed()->Increment({lower});
+}
+
+void RecordPayloadBytes(std::uint64_t bytes) {
+  static CounterFamily* total = Registry().AddCounter(
+      "workerpair_heavy_payload_bytes_total", "Payload bytes received and accepted.", {});
+  total->Increment({}, static_cast<double>(bytes));
+}
+
+}  // namespace workerpair::heavy

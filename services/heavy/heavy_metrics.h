@@ -1,0 +1,32 @@
+// worker-heavy's Prometheus series (names in docs/PORTS_AND_METRICS.md): load and capacity read
+// from the scheduler at scrape time, job outcomes, job latency and payload bytes recorded as
+// jobs end. The autoscaler reads running + queued.
+#ifndef WORKERPAIR_SERVICES_HEAVY_HEAVY_METRICS_H_
+#define WORKERPAIR_SERVICES_HEAVY_HEAVY_METRICS_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "services/heavy/core/admission/scheduler.h"
+
+namespace workerpair::heavy {
+
+// Registers the scheduler-backed series; `scheduler` must outlive the metrics endpoint.
+void RegisterSchedulerMetrics(const Scheduler* scheduler);
+
+// Records a job that ran: its latency, and "error" or "cancelled" as its outcome when it did not
+// end OK (OK jobs record their simulation outcome through RecordOutcome).
+void RecordJobEnd(const std::string& kind, const absl::Status& status, absl::Duration ran_for);
+
+// Records a simulation outcome: "success" or a failure reason such as "timeout".
+void RecordOutcome(std::string_view outcome);
+
+// Adds to the payload bytes received.
+void RecordPayloadBytes(std::uint64_t bytes);
+
+}  // namespace workerpair::heavy
+
+#endif  // WORKERPAIR_SERVICES_HEAVY_HEAVY_METRICS_H_
