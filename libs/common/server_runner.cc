@@ -116,9 +116,18 @@ absl::Status ServerRunner::Start() {
 void ServerRunner::SetServing(bool serving) {
   for (grpc::Server* server : {server_.get(), health_server_.get()}) {
     if (server == nullptr) continue;
+    if (grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService()) {
+      health->SetServingStatus(serving);
+    }
+  }
+  SetServicesServing(serving);
+}
+
+void ServerRunner::SetServicesServing(bool serving) {
+  for (grpc::Server* server : {server_.get(), health_server_.get()}) {
+    if (server == nullptr) continue;
     grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
     if (health == nullptr) continue;
-    health->SetServingStatus(serving);
     for (const std::string& name : health_names_) health->SetServingStatus(name, serving);
   }
 }
@@ -134,7 +143,7 @@ void ServerRunner::RunUntilSignal(const std::function<void(absl::Time deadline)>
   spdlog::info("{}: received {}, shutting down (grace {})", options_.service_name,
                signal_number == SIGTERM ? "SIGTERM" : "SIGINT",
                absl::FormatDuration(options_.shutdown_grace));
-  SetServing(false);
+  SetServicesServing(false);
   if (drain) drain(deadline);
   Shutdown(deadline);
 }

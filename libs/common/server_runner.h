@@ -65,9 +65,14 @@ class ServerRunner {
   // Sets every registered service's health status, and the overall "" entry.
   void SetServing(bool serving);
 
-  // Blocks until SIGINT or SIGTERM. Then reports NOT_SERVING, calls `drain` (if any) with the
-  // shutdown deadline so the service can finish or hand back its work, and shuts the server
-  // down, cancelling calls still running at the deadline.
+  // Sets only the registered services' health statuses. "" keeps meaning "the process is alive"
+  // (what a liveness probe asks) while the services say whether they take new work (readiness).
+  void SetServicesServing(bool serving);
+
+  // Blocks until SIGINT or SIGTERM. Then reports the services NOT_SERVING (the overall "" entry
+  // stays SERVING while draining, so liveness probes do not kill a pod finishing its jobs),
+  // calls `drain` (if any) with the shutdown deadline so the service can finish or hand back
+  // its work, and shuts the server down, cancelling calls still running at the deadline.
   void RunUntilSignal(const std::function<void(absl::Time deadline)>& drain = {});
 
   // Shuts down now, waiting for in-flight calls until `deadline`.

@@ -68,8 +68,8 @@ function parseArgs(argv) {
 function readContract(root) {
   const text = fs.readFileSync(path.join(root, 'docs', 'PORTS_AND_METRICS.md'), 'utf8');
   const ports = {};
-  for (const m of text.matchAll(/^\|\s*(worker-[a-z]+)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|/gm)) {
-    ports[m[1]] = { grpc: Number(m[2]), metrics: Number(m[3]) };
+  for (const m of text.matchAll(/^\|\s*(worker-[a-z]+)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|/gm)) {
+    ports[m[1]] = { grpc: Number(m[2]), metrics: Number(m[3]), health: Number(m[4]) };
   }
   // Metric names listed under the "worker-heavy" heading, up to the next service heading.
   const heavy = new Set();
@@ -312,8 +312,9 @@ function crossCheck(docs, label, contract, root, errors) {
           errors.push(`${cw}: ${kind} targets port ${JSON.stringify(handler.port)}, which the container does not declare`);
         }
         if (p.grpc) {
-          if (service && p.grpc.port !== contract.ports[service].grpc) {
-            errors.push(`${cw}: ${kind} gRPC port ${p.grpc.port} is not ${service}'s gRPC port ${contract.ports[service].grpc} (docs/PORTS_AND_METRICS.md)`);
+          // Probes go to the plaintext health-only port: kubelet gRPC probes cannot speak TLS.
+          if (service && p.grpc.port !== contract.ports[service].health) {
+            errors.push(`${cw}: ${kind} gRPC port ${p.grpc.port} is not ${service}'s health port ${contract.ports[service].health} (docs/PORTS_AND_METRICS.md)`);
           }
           if (!contract.health.has(p.grpc.service ?? '')) {
             errors.push(`${cw}: ${kind} health service "${p.grpc.service}" is not one docs/PORTS_AND_METRICS.md names`);
