@@ -1,37 +1,15 @@
 // The Prometheus registry's text format, and /metrics scraped from the real worker-light.
 #include "libs/common/metrics.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
 
+#include "tests/support/http_get.h"
 #include "tests/support/server_process.h"
 #include "workerpair/v1/light_files.grpc.pb.h"
 
 using workerpair::MetricsRegistry;
 
-namespace {
-
-std::string HttpGet(int port, const std::string& path) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  const std::string request = "GET " + path + " HTTP/1.0\r\n\r\n";
-  REQUIRE(::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
-  std::string response;
-  char buffer[4096];
-  for (ssize_t got; (got = ::recv(fd, buffer, sizeof(buffer), 0)) > 0;) response.append(buffer, got);
-  ::close(fd);
-  return response;
-}
-
-}  // namespace
+using workerpair::testing::HttpGet;
 
 TEST_CASE("Metrics render counters, gauges and cumulative histograms in text format",
           "[metrics]") {

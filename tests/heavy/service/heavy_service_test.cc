@@ -3,11 +3,6 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -22,6 +17,7 @@
 #include "libs/common/sha256.h"
 #include "libs/common/str_cat.h"
 #include "tests/heavy/intake/test_archives.h"
+#include "tests/support/http_get.h"
 #include "tests/support/server_process.h"
 #include "workerpair/v1/heavy.grpc.pb.h"
 
@@ -614,23 +610,8 @@ TEST_CASE("SIGTERM: running jobs past the grace end UNAVAILABLE and the scratch 
 }
 
 
-// GET `path` from 127.0.0.1:`port` over plain HTTP/1.0; the whole response.
-std::string ScrapeMetrics(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  const std::string request = "GET /metrics HTTP/1.0\r\n\r\n";
-  REQUIRE(::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
-  std::string response;
-  char buffer[4096];
-  for (ssize_t got; (got = ::recv(fd, buffer, sizeof(buffer), 0)) > 0;) response.append(buffer, got);
-  ::close(fd);
-  return response;
-}
-
+// The /metrics page of a server started with --metrics_listen.
+std::string ScrapeMetrics(int port) { return workerpair::testing::HttpGet(port, "/metrics"); }
 
 TEST_CASE("Metrics scraped during a job show it running; after jobs, outcomes and bytes") {
   Heavy heavy({"--slots=1", "--queue=1", "--metrics_listen=127.0.0.1:0"});

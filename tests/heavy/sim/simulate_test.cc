@@ -311,6 +311,7 @@ TEST_CASE("Jittered runs of ramp_goal still succeed, and each seed repeats itsel
   CHECK(RunSeed(1, 0) != RunSeed(1, 1));
   CHECK(RunSeed(1, 0) != RunSeed(2, 0));
   CHECK(RunSeed(5, 3) == RunSeed(5, 3));
+  CHECK(RunSeed(100, 3) == 103);  // the Heavy API: run i uses base_seed + i
 }
 
 }  // namespace

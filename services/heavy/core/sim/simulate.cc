@@ -526,7 +526,7 @@ void ApplyJitter(const mjModel* model, mjData* data, std::uint64_t seed, double 
 }
 
 std::uint64_t RunSeed(std::uint64_t base_seed, int run_index) {
-  return SplitMix64(base_seed ^ SplitMix64(static_cast<std::uint64_t>(run_index) + 1));
+  return base_seed + static_cast<std::uint64_t>(run_index);
 }
 
 }  // namespace workerpair::heavy

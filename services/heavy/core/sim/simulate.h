@@ -178,8 +178,10 @@ absl::StatusOr<SimResult> Simulate(const mjModel* model, mjData* data, const Sim
 // runs mj_forward. jitter_m <= 0 leaves the state alone.
 void ApplyJitter(const mjModel* model, mjData* data, std::uint64_t seed, double jitter_m);
 
-// The seed of run `run_index` of a verify batch whose manifest seed is `base_seed`
-// (splitmix64 of both; distinct runs get unrelated seeds).
+// The seed of run `run_index` of a verify batch whose seed is `base_seed`: base_seed + index, as
+// the Heavy API documents, so a batch split across replicas (each part starting at its own base)
+// runs exactly the seeds one replica would. ApplyJitter mixes the seed through splitmix64, so
+// neighbouring seeds still give unrelated jitter.
 std::uint64_t RunSeed(std::uint64_t base_seed, int run_index);
 
 }  // namespace workerpair::heavy
