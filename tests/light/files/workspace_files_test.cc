@@ -136,9 +136,11 @@ TEST_CASE("Edits apply all or nothing and name the failing edit", "[files]") {
 TEST_CASE("List is sorted, recursive on request, glob-filtered, skips .git and truncates",
           "[files]") {
   Fixture f;
-  for (const char* p : {"b.xml", "a.txt", "sub/c.xml", "sub/deep/d.xml", ".git/config"}) {
+  for (const char* p : {"b.xml", "a.txt", "sub/c.xml", "sub/deep/d.xml"}) {
     REQUIRE(f.files.Write(f.ws, p, "x", {}).ok());
   }
+  fs::create_directories(f.ws.root / ".git");  // as LightGit would make it
+  std::ofstream(f.ws.root / ".git/config") << "x";
   auto top = f.files.List(f.ws, {"", false, "", 0});
   REQUIRE(top.ok());
   std::vector<std::string> names;
@@ -315,4 +317,29 @@ TEST_CASE("Escapes through the files core are PERMISSION_DENIED and touch nothin
   INFO(removed_link.status().ToString());
   CHECK(removed_link.ok());
   CHECK(fs::exists(f.tmp.outside / "secret.txt"));
+}
+
+TEST_CASE("Files under .git change only through LightGit: writes, edits, moves, deletes and "
+          "uploads there are PERMISSION_DENIED", "[files]") {
+  Fixture f;
+  fs::create_directories(f.ws.root / ".git/objects/info");
+  std::ofstream(f.ws.root / ".git/config") << "[core]\n";
+  REQUIRE(f.files.Write(f.ws, "a.txt", "x", {}).ok());
+  CHECK(absl::IsPermissionDenied(
+      f.files.Write(f.ws, ".git/objects/info/alternates", "/elsewhere", {}).status()));
+  CHECK(absl::IsPermissionDenied(f.files.Write(f.ws, "sub/../.git/config", "x", {true}).status()));
+  CHECK(absl::IsPermissionDenied(f.files.Write(f.ws, "vendor/.git/config", "x", {}).status()));
+  CHECK(absl::IsPermissionDenied(f.files.Edit(f.ws, ".git/config", {{"core", "x"}}, "").status()));
+  CHECK(absl::IsPermissionDenied(f.files.Move(f.ws, "a.txt", ".git/hooks/pre-commit", false)));
+  CHECK(absl::IsPermissionDenied(f.files.Move(f.ws, ".git/config", "stolen", false)));
+  CHECK(absl::IsPermissionDenied(f.files.Delete(f.ws, ".git", true).status()));
+  {
+    UploadSession upload(f.ws, f.limits, true);
+    CHECK(absl::IsPermissionDenied(upload.StartFile(".git/config")));
+  }
+  CHECK_FALSE(fs::exists(f.ws.root / ".git/objects/info/alternates"));
+  // Reading is harmless and stays allowed; so are names that merely contain ".git".
+  CHECK(f.files.Read(f.ws, ".git/config", std::monostate{}).ok());
+  CHECK(f.files.Write(f.ws, ".gitignore", "build/\n", {}).ok());
+  CHECK(f.files.Write(f.ws, "docs/my.git/notes", "x", {}).ok());
 }

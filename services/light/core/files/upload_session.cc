@@ -1,5 +1,7 @@
 #include "services/light/core/files/upload_session.h"
 
+#include "services/light/core/files/workspace_files.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -35,6 +37,7 @@ absl::Status UploadSession::StartFile(std::string_view path) {
                                                      limits_.max_upload_files, " files"));
   }
   WP_ASSIGN_OR_RETURN(fs::path destination, ConfinePath(ws_.root, path));
+  WP_RETURN_IF_ERROR(RefuseGitInternals(ws_, destination, path));
   if (!destinations_.insert(destination).second) {
     return absl::InvalidArgumentError(StrCat("upload names '", path, "' twice"));
   }

@@ -130,6 +130,17 @@ absl::StatusOr<std::optional<std::string>> ReadIfExists(const fs::path& file,
 
 }  // namespace
 
+absl::Status RefuseGitInternals(const Workspace& ws, const fs::path& resolved,
+                                std::string_view path) {
+  for (const auto& component : resolved.lexically_relative(ws.root)) {
+    if (component == ".git") {
+      return absl::PermissionDeniedError(StrCat(
+          "'", path, "' is inside a .git directory; change the repository through LightGit"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckExpectedSha256(std::string_view expected,
                                  const std::optional<std::string>& current,
                                  std::string_view display_path) {
@@ -252,6 +263,7 @@ absl::StatusOr<WriteResult> WorkspaceFiles::Write(const Workspace& ws, std::stri
                                                      limits_.max_write_bytes, " bytes"));
   }
   WP_ASSIGN_OR_RETURN(fs::path file, ConfinePath(ws.root, path));
+  WP_RETURN_IF_ERROR(RefuseGitInternals(ws, file, path));
   std::lock_guard lock(locks_.For(file));
   WriteResult result;
   struct stat st;
@@ -280,6 +292,7 @@ absl::StatusOr<EditResult> WorkspaceFiles::Edit(const Workspace& ws, std::string
                                                      "', over the limit of ", limits_.max_edits));
   }
   WP_ASSIGN_OR_RETURN(fs::path file, ConfinePath(ws.root, path));
+  WP_RETURN_IF_ERROR(RefuseGitInternals(ws, file, path));
   std::lock_guard lock(locks_.For(file));
   WP_ASSIGN_OR_RETURN(std::string content, ReadFileCapped(file, path, limits_.max_write_bytes));
   if (!expected_sha256.empty()) {
@@ -304,6 +317,8 @@ absl::Status WorkspaceFiles::Move(const Workspace& ws, std::string_view from, st
                                   bool overwrite) {
   WP_ASSIGN_OR_RETURN(fs::path source, ConfinePath(ws.root, from, NoFollow()));
   WP_ASSIGN_OR_RETURN(fs::path target, ConfinePath(ws.root, to, NoFollow()));
+  WP_RETURN_IF_ERROR(RefuseGitInternals(ws, source, from));
+  WP_RETURN_IF_ERROR(RefuseGitInternals(ws, target, to));
   struct stat st;
   if (::lstat(source.c_str(), &st) != 0) return NotFound(from);
   if (source == target) return absl::OkStatus();
@@ -320,6 +335,7 @@ absl::Status WorkspaceFiles::Move(const Workspace& ws, std::string_view from, st
 absl::StatusOr<std::uint64_t> WorkspaceFiles::Delete(const Workspace& ws, std::string_view path,
                                                      bool recursive) {
   WP_ASSIGN_OR_RETURN(fs::path target, ConfinePath(ws.root, path, NoFollow()));
+  WP_RETURN_IF_ERROR(RefuseGitInternals(ws, target, path));
   struct stat st;
   if (::lstat(target.c_str(), &st) != 0) return NotFound(path);
   std::error_code ec;

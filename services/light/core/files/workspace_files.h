@@ -133,6 +133,12 @@ class WorkspaceFiles {
   PathLocks locks_;
 };
 
+// PERMISSION_DENIED when `resolved` (a confined path in `ws`) lies inside a `.git` directory.
+// Git's own files change only through LightGit: a client writing `.git/config` or
+// `.git/objects/info/alternates` could redirect the repository or read other workspaces' objects.
+absl::Status RefuseGitInternals(const Workspace& ws, const std::filesystem::path& resolved,
+                                std::string_view path);
+
 // Checks an expected SHA-256 against a file's current content (read under its lock).
 // FAILED_PRECONDITION on mismatch or when the file does not exist.
 absl::Status CheckExpectedSha256(std::string_view expected, const std::optional<std::string>& current,
