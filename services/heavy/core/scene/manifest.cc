@@ -10,11 +10,17 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/status/status.h"
+#include "libs/common/json_kind.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/str_cat.h"
 
 namespace workerpair::heavy {
 namespace {
+
+using json_kind::IsKind;
+using json_kind::Kind;
+using json_kind::KindName;
+using json_kind::TypeOf;
 
 using json = nlohmann::json;
 
@@ -24,16 +30,6 @@ absl::Status Invalid(std::string message) {
 
 std::string Join(const std::string& parent, std::string_view key) {
   return parent.empty() ? std::string(key) : StrCat(parent, ".", key);
-}
-
-std::string TypeOf(const json& value) {
-  if (value.is_number_integer()) return "an integer";
-  if (value.is_number()) return "a number";
-  if (value.is_string()) return "a string";
-  if (value.is_boolean()) return "a boolean";
-  if (value.is_object()) return "an object";
-  if (value.is_array()) return "an array";
-  return "null";
 }
 
 // Unknown keys are errors: a typo must not silently fall back to a default.
@@ -48,32 +44,6 @@ absl::Status CheckKeys(const json& object, const std::string& where,
                           ")"));
   }
   return absl::OkStatus();
-}
-
-enum class Kind { kInt, kNumber, kString, kBool, kObject, kArray };
-
-bool IsKind(const json& value, Kind kind) {
-  switch (kind) {
-    case Kind::kInt: return value.is_number_integer();
-    case Kind::kNumber: return value.is_number();
-    case Kind::kString: return value.is_string();
-    case Kind::kBool: return value.is_boolean();
-    case Kind::kObject: return value.is_object();
-    case Kind::kArray: return value.is_array();
-  }
-  return false;
-}
-
-std::string_view KindName(Kind kind) {
-  switch (kind) {
-    case Kind::kInt: return "an integer";
-    case Kind::kNumber: return "a number";
-    case Kind::kString: return "a string";
-    case Kind::kBool: return "a boolean";
-    case Kind::kObject: return "an object";
-    case Kind::kArray: return "an array";
-  }
-  return "a value";
 }
 
 // The member `key` of `object` when present (nullptr when absent); INVALID_ARGUMENT when it has

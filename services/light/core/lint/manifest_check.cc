@@ -8,12 +8,18 @@
 #include <set>
 #include <string>
 
+#include "libs/common/json_kind.h"
 #include "libs/common/str_cat.h"
 #include "services/light/core/lint/json_positions.h"
 #include "services/light/core/lint/workspace_refs.h"
 
 namespace workerpair::light {
 namespace {
+
+using json_kind::IsKind;
+using json_kind::Kind;
+using json_kind::KindName;
+using json_kind::TypeOf;
 
 using json = nlohmann::json;
 
@@ -31,42 +37,6 @@ struct Loc {
   }
   std::string Name() const { return display.empty() ? "the manifest" : StrCat("'", display, "'"); }
 };
-
-enum class Kind { kInt, kNumber, kString, kBool, kObject, kArray };
-
-std::string_view KindName(Kind kind) {
-  switch (kind) {
-    case Kind::kInt: return "an integer";
-    case Kind::kNumber: return "a number";
-    case Kind::kString: return "a string";
-    case Kind::kBool: return "a boolean";
-    case Kind::kObject: return "an object";
-    case Kind::kArray: return "an array";
-  }
-  return "a value";
-}
-
-std::string_view TypeOf(const json& value) {
-  if (value.is_number_integer()) return "an integer";
-  if (value.is_number()) return "a number";
-  if (value.is_string()) return "a string";
-  if (value.is_boolean()) return "a boolean";
-  if (value.is_object()) return "an object";
-  if (value.is_array()) return "an array";
-  return "null";
-}
-
-bool IsKind(const json& value, Kind kind) {
-  switch (kind) {
-    case Kind::kInt: return value.is_number_integer();
-    case Kind::kNumber: return value.is_number();
-    case Kind::kString: return value.is_string();
-    case Kind::kBool: return value.is_boolean();
-    case Kind::kObject: return value.is_object();
-    case Kind::kArray: return value.is_array();
-  }
-  return false;
-}
 
 bool EndsWithIgnoreCase(std::string_view text, std::string_view suffix) {
   if (text.size() < suffix.size()) return false;
