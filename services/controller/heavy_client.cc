@@ -218,6 +218,79 @@ absl::StatusOr<VerifySummary> HeavyClient::Verify(const Payload& payload, std::u
   return summary;
 }
 
+absl::StatusOr<FailoverOutcome<v1::BuildSceneResponse>> HeavyClient::BuildScene(
+    const Payload& payload, bool return_mjcf) {
+  if (targets_.empty()) return absl::InvalidArgumentError("no worker-heavy replica configured");
+  return RunWithFailover<v1::BuildSceneResponse>(
+      rotation_, options_.failover,
+      [&](const std::string& target, int) -> absl::StatusOr<v1::BuildSceneResponse> {
+        auto channel = ChannelFor(target);
+        if (!channel) {
+          return absl::InvalidArgumentError(StrCat("cannot make a channel to ", target));
+        }
+        auto stub = v1::Heavy::NewStub(channel);
+        grpc::ClientContext context;
+        context.set_deadline(absl::ToChronoTime(absl::Now() + options_.job_deadline));
+        v1::BuildSceneResponse response;
+        auto writer = stub->BuildScene(&context, &response);
+        const bool sent = SendPayload<v1::BuildSceneRequest>(
+            *writer, payload.bytes, options_.chunk_bytes, [&](v1::BuildSceneHeader* header) {
+              header->mutable_payload()->set_size_bytes(payload.bytes.size());
+              header->mutable_payload()->set_sha256(payload.sha256);
+              header->set_return_mjcf(return_mjcf);
+            });
+        grpc::Status finished = writer->Finish();
+        if (!finished.ok()) return FromGrpcStatus(finished);
+        if (!sent) return absl::UnavailableError("BuildScene stream broke while sending");
+        return response;
+      });
+}
+
+absl::StatusOr<RenderedViews> HeavyClient::RenderViewsOnce(const std::string& target,
+                                                           int attempt, const Payload& payload,
+                                                           const v1::RenderViewsOptions& options,
+                                                           const ProgressCallback& progress) {
+  auto channel = ChannelFor(target);
+  if (!channel) return absl::InvalidArgumentError(StrCat("cannot make a channel to ", target));
+  auto stub = v1::Heavy::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.job_deadline));
+  auto stream = stub->RenderViews(&context);
+  SendPayload<v1::RenderViewsRequest>(*stream, payload.bytes, options_.chunk_bytes,
+                                      [&](v1::RenderViewsHeader* header) {
+                                        header->mutable_payload()->set_size_bytes(
+                                            payload.bytes.size());
+                                        header->mutable_payload()->set_sha256(payload.sha256);
+                                        *header->mutable_options() = options;
+                                      });
+  RenderedViews rendered;
+  bool got_result = false;
+  v1::RenderViewsEvent event;
+  while (stream->Read(&event)) {
+    if (event.has_view()) {
+      if (progress) progress({target, attempt, StrCat("rendered view ", event.view().name())});
+      rendered.views.push_back(event.view());
+    }
+    if (event.has_result()) {
+      rendered.result = event.result();
+      got_result = true;
+    }
+  }
+  absl::Status status = StreamStatus(stream->Finish(), got_result, "RenderViews");
+  if (!status.ok()) return status;
+  return rendered;
+}
+
+absl::StatusOr<FailoverOutcome<RenderedViews>> HeavyClient::RenderViews(
+    const Payload& payload, const v1::RenderViewsOptions& options,
+    const ProgressCallback& progress) {
+  if (targets_.empty()) return absl::InvalidArgumentError("no worker-heavy replica configured");
+  return RunWithFailover<RenderedViews>(
+      rotation_, options_.failover, [&](const std::string& target, int attempt) {
+        return RenderViewsOnce(target, attempt, payload, options, progress);
+      });
+}
+
 absl::StatusOr<v1::InfoResponse> HeavyClient::Info(const std::string& target) {
   auto channel = ChannelFor(target);
   if (!channel) return absl::InvalidArgumentError(StrCat("cannot make a channel to ", target));

@@ -55,6 +55,11 @@ struct VerifySummary {
   int attempts = 0;                       // attempts over all parts
 };
 
+struct RenderedViews {
+  std::vector<v1::RenderedView> views;
+  v1::RenderViewsResult result;
+};
+
 // What the caller sees while a job runs: the event and the replica it came from.
 struct HeavyProgress {
   std::string replica;
@@ -89,6 +94,15 @@ class HeavyClient {
                                        std::uint64_t base_seed, double jitter_m,
                                        const ProgressCallback& progress = {});
 
+  // Compiles the payload's scene on some replica (with failover) without simulating it.
+  absl::StatusOr<FailoverOutcome<v1::BuildSceneResponse>> BuildScene(const Payload& payload,
+                                                                     bool return_mjcf = false);
+
+  // Renders still views of the scene on some replica, with failover.
+  absl::StatusOr<FailoverOutcome<RenderedViews>> RenderViews(
+      const Payload& payload, const v1::RenderViewsOptions& options,
+      const ProgressCallback& progress = {});
+
   // Capacity and load of one replica (a target as given, e.g. an address).
   absl::StatusOr<v1::InfoResponse> Info(const std::string& target);
 
@@ -104,6 +118,11 @@ class HeavyClient {
                                               const Payload& payload,
                                               const v1::VerifyHeader& header,
                                               const ProgressCallback& progress);
+
+  absl::StatusOr<RenderedViews> RenderViewsOnce(const std::string& target, int attempt,
+                                                const Payload& payload,
+                                                const v1::RenderViewsOptions& options,
+                                                const ProgressCallback& progress);
 
   std::vector<std::string> targets_;
   HeavyClientOptions options_;

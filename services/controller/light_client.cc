@@ -1,5 +1,8 @@
 #include "services/controller/light_client.h"
 
+#include "libs/common/sha256.h"
+#include "libs/common/str_cat.h"
+
 namespace workerpair::controller {
 
 std::shared_ptr<grpc::Channel> CreateChannel(const std::string& address) {
@@ -10,7 +13,12 @@ std::shared_ptr<grpc::Channel> CreateChannel(const std::string& address) {
 }
 
 LightClient::LightClient(std::shared_ptr<grpc::Channel> channel, absl::Duration deadline)
-    : stub_(v1::LightFiles::NewStub(std::move(channel))), deadline_(deadline) {}
+    : files_(v1::LightFiles::NewStub(channel)),
+      git_(v1::LightGit::NewStub(channel)),
+      lint_(v1::LightLint::NewStub(channel)),
+      topology_(v1::LightTopology::NewStub(channel)),
+      bundle_(v1::LightBundle::NewStub(channel)),
+      deadline_(deadline) {}
 
 absl::Status LightClient::Ping() {
   return Call(&v1::LightFiles::Stub::Ping, v1::PingRequest()).status();
@@ -80,6 +88,65 @@ absl::Status LightClient::DeleteFile(const std::string& workspace, const std::st
   request.set_path(path);
   request.set_recursive(recursive);
   return Call(&v1::LightFiles::Stub::DeleteFile, request).status();
+}
+
+absl::StatusOr<Bundle> LightClient::BundleWorkspace(const v1::BundleWorkspaceRequest& request,
+                                                    std::size_t max_bytes) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
+  auto reader = bundle_->BundleWorkspace(&context, request);
+  Bundle bundle;
+  bool got_summary = false;
+  v1::BundleChunk chunk;
+  while (reader->Read(&chunk)) {
+    if (chunk.has_summary()) {
+      bundle.summary = chunk.summary();
+      got_summary = true;
+    } else if (bundle.bytes.size() + chunk.data().size() > max_bytes) {
+      context.TryCancel();
+      reader->Finish();
+      return absl::ResourceExhaustedError(
+          StrCat("bundle of workspace '", request.workspace(), "' is over ", max_bytes, " bytes"));
+    } else {
+      bundle.bytes.append(chunk.data());
+    }
+  }
+  if (grpc::Status status = reader->Finish(); !status.ok()) return FromGrpcStatus(status);
+  if (!got_summary) return absl::UnavailableError("BundleWorkspace stream ended without a summary");
+  if (Sha256Hex(bundle.bytes) != bundle.summary.sha256()) {
+    return absl::DataLossError(
+        StrCat("bundle of workspace '", request.workspace(), "' does not match its sha256"));
+  }
+  return bundle;
+}
+
+absl::StatusOr<v1::UploadFilesResponse> LightClient::UploadFiles(
+    const std::string& workspace, const std::vector<std::pair<std::string, std::string>>& files,
+    bool overwrite) {
+  constexpr std::size_t kChunkBytes = 1 << 20;
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
+  v1::UploadFilesResponse response;
+  auto writer = files_->UploadFiles(&context, &response);
+  bool first = true;
+  for (const auto& [path, bytes] : files) {
+    std::size_t offset = 0;
+    do {
+      v1::UploadFilesRequest message;
+      if (first) {
+        message.set_workspace(workspace);
+        message.set_overwrite(overwrite);
+        first = false;
+      }
+      if (offset == 0) message.set_path(path);
+      message.set_data(bytes.substr(offset, kChunkBytes));
+      offset += kChunkBytes;
+      if (!writer->Write(message)) break;
+    } while (offset < bytes.size());
+  }
+  writer->WritesDone();
+  if (grpc::Status status = writer->Finish(); !status.ok()) return FromGrpcStatus(status);
+  return response;
 }
 
 }  // namespace workerpair::controller

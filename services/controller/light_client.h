@@ -1,11 +1,15 @@
-// LightClient: the controller's client for worker-light's file calls.
+// LightClient: the controller's client for worker-light (files, git, lint, topology, bundle).
 //
 // Every call carries a deadline; failures come back as absl::Status with the server's code and
-// message, so callers (the CLI, the end-to-end flow) handle one error type.
+// message, so callers (the CLI, the end-to-end flow) handle one error type. The common file calls
+// have named methods; any other unary call goes through Call() with the service's stub:
 //
 //   LightClient light(CreateChannel("127.0.0.1:50051"));
-//   WP_RETURN_IF_ERROR(light.CreateWorkspace("agent-7", /*exist_ok=*/true));
-//   WP_ASSIGN_OR_RETURN(std::string text, light.ReadFile("agent-7", "scene.xml"));
+//   WP_RETURN_IF_ERROR(light.CreateWorkspace("agent-7", /*exist_ok=*/true).status());
+//   v1::GitStatusRequest request;
+//   request.set_workspace("agent-7");
+//   WP_ASSIGN_OR_RETURN(auto status, light.Call(light.git(), &v1::LightGit::Stub::GitStatus,
+//                                               request));
 #ifndef WORKERPAIR_SERVICES_CONTROLLER_LIGHT_CLIENT_H_
 #define WORKERPAIR_SERVICES_CONTROLLER_LIGHT_CLIENT_H_
 
@@ -20,12 +24,22 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "libs/common/grpc_status.h"
+#include "workerpair/v1/light_bundle.grpc.pb.h"
 #include "workerpair/v1/light_files.grpc.pb.h"
+#include "workerpair/v1/light_git.grpc.pb.h"
+#include "workerpair/v1/light_lint.grpc.pb.h"
+#include "workerpair/v1/light_topology.grpc.pb.h"
 
 namespace workerpair::controller {
 
 // An insecure channel to `address` with message limits that fit workerpair's payloads.
 std::shared_ptr<grpc::Channel> CreateChannel(const std::string& address);
+
+// A workspace bundle as BundleWorkspace streamed it: the gzipped tar and its summary.
+struct Bundle {
+  std::string bytes;
+  v1::BundleSummary summary;
+};
 
 class LightClient {
  public:
@@ -47,24 +61,51 @@ class LightClient {
   absl::StatusOr<v1::GrepResponse> Grep(const v1::GrepRequest& request);
   absl::Status DeleteFile(const std::string& workspace, const std::string& path, bool recursive);
 
-  v1::LightFiles::Stub& stub() { return *stub_; }
+  // Streams BundleWorkspace into memory, checking the archive against the summary's sha256
+  // and refusing more than `max_bytes`.
+  absl::StatusOr<Bundle> BundleWorkspace(const v1::BundleWorkspaceRequest& request,
+                                         std::size_t max_bytes = std::size_t{256} << 20);
+  // Uploads files (path -> bytes) in one UploadFiles stream: all are published or none.
+  absl::StatusOr<v1::UploadFilesResponse> UploadFiles(
+      const std::string& workspace, const std::vector<std::pair<std::string, std::string>>& files,
+      bool overwrite);
+
+  v1::LightFiles::Stub& files() { return *files_; }
+  v1::LightGit::Stub& git() { return *git_; }
+  v1::LightLint::Stub& lint() { return *lint_; }
+  v1::LightTopology::Stub& topology() { return *topology_; }
+  // Backwards-compatible name of files().
+  v1::LightFiles::Stub& stub() { return *files_; }
+
+  // Makes one unary call on `stub` with the client's deadline; the server's error becomes the
+  // status.
+  template <typename Stub, typename Request, typename Response>
+  absl::StatusOr<Response> Call(Stub& stub,
+                                grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                                             Response*),
+                                const Request& request) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
+    Response response;
+    grpc::Status status = (stub.*method)(&context, request, &response);
+    if (!status.ok()) return FromGrpcStatus(status);
+    return response;
+  }
 
  private:
-  // Makes one unary call with the client's deadline; the server's error becomes the status.
   template <typename Request, typename Response>
   absl::StatusOr<Response> Call(
       grpc::Status (v1::LightFiles::Stub::*method)(grpc::ClientContext*, const Request&,
                                                     Response*),
       const Request& request) {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
-    Response response;
-    grpc::Status status = ((*stub_).*method)(&context, request, &response);
-    if (!status.ok()) return FromGrpcStatus(status);
-    return response;
+    return Call(*files_, method, request);
   }
 
-  std::unique_ptr<v1::LightFiles::Stub> stub_;
+  std::unique_ptr<v1::LightFiles::Stub> files_;
+  std::unique_ptr<v1::LightGit::Stub> git_;
+  std::unique_ptr<v1::LightLint::Stub> lint_;
+  std::unique_ptr<v1::LightTopology::Stub> topology_;
+  std::unique_ptr<v1::LightBundle::Stub> bundle_;
   absl::Duration deadline_;
 };
 

@@ -1,4 +1,4 @@
-#include "tests/support/server_process.h"
+#include "libs/common/server_process.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -11,7 +11,7 @@
 
 #include "libs/common/str_cat.h"
 
-namespace workerpair::testing {
+namespace workerpair {
 namespace fs = std::filesystem;
 
 TempDir::TempDir() {
@@ -103,4 +103,4 @@ int ServerProcess::Wait(absl::Duration timeout) {
   return -1;
 }
 
-}  // namespace workerpair::testing
+}  // namespace workerpair
