@@ -1,6 +1,7 @@
 #include "libs/common/server_process.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -43,6 +44,8 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
   const pid_t pid = ::fork();
   if (pid < 0) return absl::InternalError("fork failed");
   if (pid == 0) {
+    // A server must not outlive whoever started it (a crashed test, an interrupted demo).
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     for (const auto& [name, value] : env) ::setenv(name.c_str(), value.c_str(), 1);
     ::execv(binary.c_str(), argv.data());
     ::_exit(127);
