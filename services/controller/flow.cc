@@ -110,7 +110,7 @@ class FlowRunner {
   // Times one step and records it; false (and the flow stops) when it fails.
   bool Step(const std::string& name, const std::function<absl::StatusOr<std::string>()>& body) {
     current_step_ = name;
-    Report("started");
+    Report(FlowProgress::Phase::kStarted, "started");
     const absl::Time start = absl::Now();
     absl::StatusOr<std::string> summary = body();
     FlowStep step{name, absl::Now() - start, "", absl::OkStatus()};
@@ -122,13 +122,14 @@ class FlowRunner {
       report_.status = summary.status();
       report_.failed_step = name;
     }
-    Report(step.summary);
+    Report(summary.ok() ? FlowProgress::Phase::kFinished : FlowProgress::Phase::kFailed,
+           step.summary);
     report_.steps.push_back(std::move(step));
     return summary.ok();
   }
 
-  void Report(const std::string& line) {
-    if (progress_) progress_({current_step_, line});
+  void Report(FlowProgress::Phase phase, const std::string& line) {
+    if (progress_) progress_({current_step_, phase, line});
   }
 
   v1::GitAuthor Author() const {
@@ -331,9 +332,12 @@ class FlowRunner {
 
   ProgressCallback HeavyProgress() {
     return [this](const workerpair::controller::HeavyProgress& event) {
-      Report(StrCat(event.replica, event.attempt > 1 ? StrCat(" (attempt ", event.attempt, ")")
-                                                     : std::string(),
-                    ": ", event.summary));
+      if (!progress_) return;
+      progress_({current_step_, FlowProgress::Phase::kUpdate,
+                 StrCat(event.replica,
+                        event.attempt > 1 ? StrCat(" (attempt ", event.attempt, ")") : std::string(),
+                        ": ", event.summary),
+                 &event});
     };
   }
 

@@ -97,8 +97,12 @@ struct FlowReport {
 
 // What the caller sees while the flow runs: the step and one line about it.
 struct FlowProgress {
+  enum class Phase { kStarted, kUpdate, kFinished, kFailed };
   std::string step;
+  Phase phase = Phase::kUpdate;
   std::string line;
+  // In the simulate and verify steps: worker-heavy's event as it came (for progress bars).
+  const HeavyProgress* heavy = nullptr;
 };
 using FlowProgressCallback = std::function<void(const FlowProgress&)>;
 

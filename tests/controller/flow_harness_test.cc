@@ -194,7 +194,7 @@ TEST_CASE("A verify through the flow is spread over both replicas", "[harness]")
   CHECK(result["runs"].size() == 8);
 }
 
-TEST_CASE("A bad scene stops the flow with its diagnostics; the workspace keeps its files and "
+TEST_CASE("A bad scene stops the flow with its diagnostics, and the workspace keeps its files and "
           "history",
           "[harness]") {
   Harness harness;

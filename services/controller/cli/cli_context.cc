@@ -1,0 +1,74 @@
+#include "services/controller/cli/cli_context.h"
+
+#include <algorithm>
+#include <iostream>
+
+#include "libs/common/security.h"
+#include "services/controller/cli/usage.h"
+
+namespace workerpair::controller::cli {
+
+absl::StatusOr<std::unique_ptr<CliContext>> CliContext::Create(GlobalOptions options) {
+  auto channel = MakeClientChannel(options.light, options.security);
+  if (!channel.ok()) return channel.status();
+  return std::unique_ptr<CliContext>(new CliContext(std::move(options), *std::move(channel)));
+}
+
+CliContext::CliContext(GlobalOptions options, std::shared_ptr<grpc::Channel> light_channel)
+    : options_(std::move(options)),
+      light_channel_(std::move(light_channel)),
+      progress_(std::make_unique<ProgressPrinter>(ProgressPrinter::StyleForStderr(options_.quiet))) {}
+
+LightClient& CliContext::light() {
+  if (!light_) {
+    const absl::Duration deadline =
+        options_.deadline > absl::ZeroDuration() ? options_.deadline : absl::Seconds(30);
+    light_ = std::make_unique<LightClient>(light_channel_, deadline);
+  }
+  return *light_;
+}
+
+HeavyClient& CliContext::heavy() {
+  if (!heavy_) {
+    HeavyClientOptions heavy_options;
+    heavy_options.failover.max_attempts = options_.attempts;
+    if (options_.deadline > absl::ZeroDuration()) {
+      heavy_options.job_deadline = options_.deadline;
+      heavy_options.call_deadline = std::min(options_.deadline, heavy_options.call_deadline);
+    }
+    heavy_options.security = options_.security;
+    heavy_ = std::make_unique<HeavyClient>(options_.heavy_targets, heavy_options);
+  }
+  return *heavy_;
+}
+
+int CliContext::Fail(const absl::Status& status) {
+  progress_->Finish();
+  const int code = ExitCodeFor(status);
+  if (json()) {
+    PrintJson(ErrorJson(status, code));
+  } else {
+    std::cerr << "error: " << absl::StatusCodeToString(status.code()) << ": " << status.message()
+              << "\n";
+  }
+  return code;
+}
+
+int CliContext::Usage(std::string_view problem) {
+  progress_->Finish();
+  if (json()) {
+    PrintJson(ErrorJson(absl::InvalidArgumentError(std::string(problem)), kExitUsage));
+  }
+  std::cerr << "controller: " << problem << "\n\n";
+  if (json()) {
+    // The error object is the answer; the help is for a person reading stderr.
+    std::cerr << "Run 'controller --help' for the commands.\n";
+  } else if (command_.empty()) {
+    std::cerr << UsageText();
+  } else {
+    std::cerr << "usage:\n" << UsageFor(command_) << "\nRun 'controller --help' for more.\n";
+  }
+  return kExitUsage;
+}
+
+}  // namespace workerpair::controller::cli

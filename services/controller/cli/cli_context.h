@@ -1,0 +1,74 @@
+// CliContext: what every `controller` command gets: the global flags, the clients (built on
+// first use, so `controller info` never dials worker-light), the progress printer, and the
+// one way to end with an error.
+//
+//   int RunPing(CliContext& context, const std::vector<std::string>& args) {
+//     if (args.size() != 1) return context.Usage("ping takes no arguments");
+//     absl::Status status = context.light().Ping();
+//     if (!status.ok()) return context.Fail(status);   // prints, returns 3, 6, ...
+//     if (context.json()) PrintJson({{"ok", true}}); else std::cout << "answers\n";
+//     return kExitOk;
+//   }
+#ifndef WORKERPAIR_SERVICES_CONTROLLER_CLI_CLI_CONTEXT_H_
+#define WORKERPAIR_SERVICES_CONTROLLER_CLI_CLI_CONTEXT_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "services/controller/cli/exit_codes.h"
+#include "services/controller/cli/global_flags.h"
+#include "services/controller/cli/output.h"
+#include "services/controller/cli/progress_printer.h"
+#include "services/controller/heavy_client.h"
+#include "services/controller/light_client.h"
+
+namespace workerpair::controller::cli {
+
+class CliContext {
+ public:
+  // Checks the security options by making worker-light's channel (it reads the TLS files;
+  // nothing is dialled yet). INVALID_ARGUMENT or NOT_FOUND naming the file when they are
+  // unusable.
+  static absl::StatusOr<std::unique_ptr<CliContext>> Create(GlobalOptions options);
+
+  const GlobalOptions& options() const { return options_; }
+  bool json() const { return options_.json; }
+
+  // Built on first use with --deadline_s (default 30 s per call).
+  LightClient& light();
+  // Built on first use over --heavy with --attempts, --deadline_s (default 10 min per job
+  // attempt) and the same security as worker-light.
+  HeavyClient& heavy();
+  ProgressPrinter& progress() { return *progress_; }
+
+  // The command being run ("ls", "git"), so Usage() can show its synopsis.
+  void set_command(std::string command) { command_ = std::move(command); }
+  const std::string& command() const { return command_; }
+
+  // Prints `status` (stderr "error: CODE: message", or the error JSON on stdout with --json)
+  // and returns its exit code (ExitCodeFor).
+  int Fail(const absl::Status& status);
+  // Prints `problem` and the current command's synopsis (the whole usage without a command)
+  // and returns kExitUsage. With --json the problem is also an error object on stdout.
+  int Usage(std::string_view problem);
+  // The same for a parse error (CommandArgs, a number option): its message is the problem.
+  int Usage(const absl::Status& problem) { return Usage(std::string(problem.message())); }
+
+ private:
+  CliContext(GlobalOptions options, std::shared_ptr<grpc::Channel> light_channel);
+
+  GlobalOptions options_;
+  std::shared_ptr<grpc::Channel> light_channel_;
+  std::unique_ptr<LightClient> light_;
+  std::unique_ptr<HeavyClient> heavy_;
+  std::unique_ptr<ProgressPrinter> progress_;
+  std::string command_;
+};
+
+}  // namespace workerpair::controller::cli
+
+#endif  // WORKERPAIR_SERVICES_CONTROLLER_CLI_CLI_CONTEXT_H_

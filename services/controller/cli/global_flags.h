@@ -1,0 +1,72 @@
+// The controller's global flags: where the servers are, how to reach them, how to print.
+//
+// Global flags may appear anywhere on the line (`controller ls WS --json` works); every other
+// word, options included, is left in order for the command, which parses its own options with
+// CommandArgs. Environment variables (WORKERPAIR_*) fill in first, so the command line wins.
+// The parser is ours, not absl's, so a malformed value is a usage error (exit 2) like any other.
+//
+//   auto parsed = ParseGlobalFlags({argv + 1, argv + argc}, GetEnvironment);
+//   if (!parsed.ok()) ...;                     // INVALID_ARGUMENT: print it, exit 2
+//   if (parsed->help) ...;                     // --help / -h
+//   parsed->options.light, parsed->args        // {"ls", "WS", "--recursive"}
+#ifndef WORKERPAIR_SERVICES_CONTROLLER_CLI_GLOBAL_FLAGS_H_
+#define WORKERPAIR_SERVICES_CONTROLLER_CLI_GLOBAL_FLAGS_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "libs/common/security.h"
+
+namespace workerpair::controller::cli {
+
+struct GlobalOptions {
+  // Print one JSON object (JSON lines for listings) on stdout instead of text.
+  bool json = false;
+  // No progress on stderr.
+  bool quiet = false;
+  // worker-light address, host:port.
+  std::string light = "127.0.0.1:50051";
+  // worker-heavy replicas: addresses, or one dns:///name:port target.
+  std::vector<std::string> heavy_targets = {"127.0.0.1:50052"};
+  // True when --light / --heavy (or WORKERPAIR_LIGHT / WORKERPAIR_HEAVY) was given, rather
+  // than the defaults used (`demo` starts servers of its own only when neither was).
+  bool light_set = false;
+  bool heavy_set = false;
+  // TLS, mutual TLS and the bearer token (read from --auth_token_file), for both services.
+  ClientSecurityOptions security;
+  // Deadline of one worker-light call and of one worker-heavy job attempt; zero: the defaults
+  // (30 s for a worker-light call, 10 min for a worker-heavy job attempt).
+  absl::Duration deadline = absl::ZeroDuration();
+  // Attempts in all for a worker-heavy job (failover to other replicas), at least 1.
+  int attempts = 4;
+};
+
+struct ParsedCommandLine {
+  GlobalOptions options;
+  // The command and its arguments, global flags removed.
+  std::vector<std::string> args;
+  // --help or -h was given.
+  bool help = false;
+};
+
+// Looks up an environment variable; nullopt when unset.
+using EnvironmentLookup = std::function<std::optional<std::string>(const std::string& name)>;
+std::optional<std::string> GetEnvironment(const std::string& name);
+
+// Parses `words` (argv without the program name). INVALID_ARGUMENT naming the flag for a bad
+// value or a flag before the command that is not global; NOT_FOUND when the token file cannot
+// be read.
+absl::StatusOr<ParsedCommandLine> ParseGlobalFlags(const std::vector<std::string>& words,
+                                                   const EnvironmentLookup& environment);
+
+// Splits --heavy's value: comma-separated addresses, or one dns:/// target. INVALID_ARGUMENT
+// when empty or when a dns:/// target is mixed with others.
+absl::StatusOr<std::vector<std::string>> ParseHeavyTargets(const std::string& value);
+
+}  // namespace workerpair::controller::cli
+
+#endif  // WORKERPAIR_SERVICES_CONTROLLER_CLI_GLOBAL_FLAGS_H_

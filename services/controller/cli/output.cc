@@ -1,0 +1,60 @@
+#include "services/controller/cli/output.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <cstdio>
+#include <iostream>
+
+namespace workerpair::controller::cli {
+
+std::string ProtoToJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  // A field at its default (ok: false, outcome counts of 0) is still an answer: print it.
+  options.always_print_primitive_fields = true;
+  options.preserve_proto_field_names = true;
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(message, &json, options).ok()) {
+    // Only possible for a message with unknown Any types, which workerpair's protos never hold.
+    return "{}";
+  }
+  return json;
+}
+
+nlohmann::json ProtoToJsonValue(const google::protobuf::Message& message) {
+  return nlohmann::json::parse(ProtoToJson(message), nullptr, /*allow_exceptions=*/false);
+}
+
+void PrintJson(const nlohmann::json& value) {
+  // Replace invalid UTF-8 (a server message quoting a binary file) instead of throwing.
+  std::cout << value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  std::cout.flush();
+}
+
+nlohmann::json ErrorJson(const absl::Status& status, int exit_code) {
+  return {{"error",
+           {{"code", absl::StatusCodeToString(status.code())},
+            {"message", std::string(status.message())},
+            {"exit_code", exit_code}}}};
+}
+
+std::string HumanBytes(std::uint64_t bytes) {
+  if (bytes < 1024) return std::to_string(bytes) + " B";
+  const char* units[] = {"KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes) / 1024;
+  int unit = 0;
+  while (value >= 1024 && unit < 3) {
+    value /= 1024;
+    ++unit;
+  }
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%.1f %s", value, units[unit]);
+  return buffer;
+}
+
+std::string Fixed(double value, int decimals) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof(buffer), "%.*f", decimals, value);
+  return buffer;
+}
+
+}  // namespace workerpair::controller::cli
