@@ -50,7 +50,8 @@ struct FlowRequest {
   // Verify mode.
   std::uint32_t verify_runs = 8;
   std::uint64_t base_seed = 0;
-  double jitter_m = 0.005;
+  // Unset: the manifest's verify.jitter_m (or worker-heavy's default).
+  std::optional<double> jitter_m;
   // Skip pyflakes/shellcheck/yamllint in the lint step.
   bool skip_external_linters = false;
   // Author of the flow's commits.

@@ -166,7 +166,8 @@ absl::StatusOr<v1::VerifyResult> HeavyClient::VerifyOnce(const std::string& targ
 }
 
 absl::StatusOr<VerifySummary> HeavyClient::Verify(const Payload& payload, std::uint32_t runs,
-                                                  std::uint64_t base_seed, double jitter_m,
+                                                  std::uint64_t base_seed,
+                                                  std::optional<double> jitter_m,
                                                   const ProgressCallback& progress) {
   if (targets_.empty()) return absl::InvalidArgumentError("no worker-heavy replica configured");
   if (runs == 0) return absl::InvalidArgumentError("verify needs at least one run");
@@ -188,7 +189,7 @@ absl::StatusOr<VerifySummary> HeavyClient::Verify(const Payload& payload, std::u
     part.header.mutable_payload()->set_sha256(payload.sha256);
     part.header.set_runs(count);
     part.header.set_base_seed(base_seed + first);
-    part.header.set_jitter_m(jitter_m);
+    if (jitter_m) part.header.set_jitter_m(*jitter_m);
     first += count;
   }
   for (Part& part : split) {

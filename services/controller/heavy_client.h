@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -90,8 +91,9 @@ class HeavyClient {
                                                           const ProgressCallback& progress = {});
 
   // Runs `runs` seeded, jittered runs split across the replicas at once and merges them.
+  // Without `jitter_m` each replica uses the manifest's verify.jitter_m (or its default).
   absl::StatusOr<VerifySummary> Verify(const Payload& payload, std::uint32_t runs,
-                                       std::uint64_t base_seed, double jitter_m,
+                                       std::uint64_t base_seed, std::optional<double> jitter_m,
                                        const ProgressCallback& progress = {});
 
   // Compiles the payload's scene on some replica (with failover) without simulating it.

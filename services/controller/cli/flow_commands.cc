@@ -185,8 +185,9 @@ absl::Status ApplyFlowOptions(const CommandArgs& parsed, FlowRequest& request) {
   if (!seed.ok()) return seed.status();
   auto duration = parsed.OptionalDouble("duration_s");
   if (!duration.ok()) return duration.status();
-  auto jitter = parsed.Double("jitter_m", request.jitter_m);
+  auto jitter = parsed.OptionalDouble("jitter_m");
   if (!jitter.ok()) return jitter.status();
+  if (*jitter && **jitter < 0) return absl::InvalidArgumentError("--jitter_m must be >= 0");
   if (*verify_runs) {
     if (**verify_runs == 0 || **verify_runs > 1000) {
       return absl::InvalidArgumentError("--verify takes a number of runs, 1 to 1000");

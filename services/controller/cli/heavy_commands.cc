@@ -177,12 +177,12 @@ int RunVerifyCommand(CliContext& context, const Args& args) {
   if (!parsed.ok()) return context.Usage(parsed.status());
   auto runs = parsed->Uint("runs", 8);
   auto seed = parsed->Uint("seed", 0);
-  auto jitter = parsed->Double("jitter_m", 0.005);
+  auto jitter = parsed->OptionalDouble("jitter_m");
   for (const absl::Status& status : {runs.status(), seed.status(), jitter.status()}) {
     if (!status.ok()) return context.Usage(status);
   }
   if (*runs < 1 || *runs > 10000) return context.Usage("--runs must be in [1, 10000]");
-  if (*jitter < 0) return context.Usage("--jitter_m must be >= 0");
+  if (*jitter && **jitter < 0) return context.Usage("--jitter_m must be >= 0");
 
   auto loaded = LoadPayload(context, parsed->positional(), parsed->String("from_workspace"));
   if (!loaded.ok()) return context.Fail(loaded.status());

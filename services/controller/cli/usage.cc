@@ -89,7 +89,8 @@ Jobs (worker-heavy; SCENE is a local directory or .tar.gz file holding manifest.
       (outcome, metrics, replica, attempts: what --json prints) into DIR (default
       ./results-<UTC time>); exit 7 when the outcome is FAILURE
   verify SCENE [--runs=N] [--seed=BASE] [--jitter_m=M]
-      N seeded runs with position jitter (defaults 8, 0, 0.005), split over the replicas;
+      N seeded runs with position jitter (defaults: 8 runs, seeds from 0, the manifest's
+      verify.jitter_m), split over the replicas;
       prints each run's outcome and the success rate; exit 7 when any run failed
   render SCENE [--out=DIR] [--camera=NAME] [--azimuths=N] [--elevations=E1,E2,...]
       [--distance_m=D] [--width=W] [--height=H] [--at_time_s=T]
