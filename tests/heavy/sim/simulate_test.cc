@@ -86,8 +86,10 @@ TEST_CASE("ramp_goal: the ball rolls down the STL ramp into the goal zone (SUCCE
   CHECK(result.metrics.max_linear_speed > 1.0);
   CHECK(result.metrics.max_speed_body == "ball");
   CHECK(result.metrics.max_contact_force_n > 0);
-  // Rolling loses potential energy to kinetic; the total stays within what it started with.
-  CHECK(result.metrics.energy_final_j <= result.metrics.energy_initial_j + 1e-6);
+  // The ball starts above the floor, so with potential energy; friction and impacts lose some
+  // of it on the way, so the total ends below where it started.
+  CHECK(result.metrics.energy_initial_j > 0.1);
+  CHECK(result.metrics.energy_final_j < result.metrics.energy_initial_j);
   CHECK(HasEvent(result, "contact", "first contact ball/ramp"));
   CHECK(HasEvent(result, "contact", "first contact ball/floor"));
   CHECK(HasEvent(result, "zone_enter", "ball entered zone_goal_bin at"));

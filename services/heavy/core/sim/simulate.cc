@@ -5,6 +5,7 @@
 #include <cmath>
 #include <set>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "libs/common/str_cat.h"
@@ -165,18 +166,30 @@ class Run {
     result_.detail = std::move(detail);
     finished_ = true;
   }
-  double Energy() const { return d_->energy[0] + d_->energy[1]; }
+  double Energy() const { return energy_; }
+  // Gravitational potential (zero at z = 0) plus kinetic energy, 0.5 qvel' M qvel. Computed
+  // here because MuJoCo fills d->energy only when the model enables mjENBL_ENERGY (its
+  // mj_energyPos/Vel left zeros in every metric before).
   void UpdateEnergy() {
-    if (!(m_->opt.enableflags & mjENBL_ENERGY)) {
-      mj_energyPos(m_, d_);
-      mj_energyVel(m_, d_);
+    double potential = 0;
+    for (int b = 1; b < m_->nbody; ++b) {
+      potential -= m_->body_mass[b] * mju_dot3(m_->opt.gravity, d_->xipos + 3 * b);
     }
+    mass_times_velocity_.resize(m_->nv);
+    double kinetic = 0;
+    if (m_->nv > 0) {
+      mj_mulM(m_, d_, mass_times_velocity_.data(), d_->qvel);
+      kinetic = 0.5 * mju_dot(d_->qvel, mass_times_velocity_.data(), m_->nv);
+    }
+    energy_ = potential + kinetic;
   }
   void CheckInstability();
   void CheckMotors();
   void CheckTarget();
   void AccumulateContacts();
 
+  double energy_ = 0;
+  std::vector<mjtNum> mass_times_velocity_;
   const mjModel* m_;
   mjData* d_;
   const SimOptions& options_;
