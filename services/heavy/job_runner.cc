@@ -325,17 +325,16 @@ absl::Status RunSimulate(JobContext& job, const v1::SimulateRequest& request,
   std::vector<std::tuple<std::string, std::string, std::string>> artifacts;  // name, type, bytes
   if (video) {
     WP_RETURN_IF_ERROR(observer.video_error);
-    WP_ASSIGN_OR_RETURN(observer.frames_rendered, video->Finish());
-    WP_ASSIGN_OR_RETURN(std::string mp4, ReadFileCapped(prepared.scratch.out_dir() / "video.mp4",
-                                                        "video.mp4", 1ull << 31));
-    artifacts.emplace_back("video.mp4", "video/mp4", std::move(mp4));
     std::vector<std::pair<std::string, double>> peaks;
     for (const BodyContactStress& part : result.stress) {
       if (part.body_id != 0) peaks.emplace_back(part.body, part.peak_force_n);
     }
-    WP_ASSIGN_OR_RETURN(std::string parts_png,
-                        PartHeatmapPng(scene.model.get(), data.get(), peaks, render.width,
-                                       render.height, render.camera));
+    // Drawn with the video's renderer before it is freed: no second render context.
+    WP_ASSIGN_OR_RETURN(std::string parts_png, video->PartHeatmapPng(data.get(), peaks));
+    WP_ASSIGN_OR_RETURN(observer.frames_rendered, video->Finish());
+    WP_ASSIGN_OR_RETURN(std::string mp4, ReadFileCapped(prepared.scratch.out_dir() / "video.mp4",
+                                                        "video.mp4", 1ull << 31));
+    artifacts.emplace_back("video.mp4", "video/mp4", std::move(mp4));
     artifacts.emplace_back("heatmap_parts.png", "image/png", std::move(parts_png));
     const ContactGrid& grid = result.contact_grid;
     if (grid.width > 0 && grid.height > 0) {

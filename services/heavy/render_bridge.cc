@@ -40,6 +40,7 @@ std::string RenderingPlatform() {
 
 struct VideoSession::Impl {
   std::unique_ptr<VideoRecorder> recorder;
+  std::string camera;
 };
 
 VideoSession::VideoSession(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -56,6 +57,7 @@ absl::StatusOr<std::unique_ptr<VideoSession>> VideoSession::Start(const mjModel*
   options.limits.max_height = request.max_height;
   options.limits.max_fps = request.max_fps;
   auto impl = std::make_unique<Impl>();
+  impl->camera = request.camera;
   WP_ASSIGN_OR_RETURN(impl->recorder, VideoRecorder::Start(*thread, model, options));
   return std::unique_ptr<VideoSession>(new VideoSession(std::move(impl)));
 }
@@ -64,28 +66,24 @@ absl::Status VideoSession::OnStep(const mjModel* model, mjData* data, double sim
   return impl_->recorder->OnStep(model, data, sim_time);
 }
 
+absl::StatusOr<std::string> VideoSession::PartHeatmapPng(
+    mjData* data, const std::vector<std::pair<std::string, double>>& peaks) {
+  std::vector<BodyForce> forces;
+  for (const auto& [body, peak] : peaks) forces.push_back({body, peak});
+  PartHeatmapOptions options;
+  options.camera.name = impl_->camera;
+  WP_ASSIGN_OR_RETURN(cv::Mat image, impl_->recorder->RenderWith([&](FrameRenderer& renderer) {
+    return RenderPartHeatmapWith(renderer, data, forces, options);
+  }));
+  return EncodePng(image);
+}
+
 absl::StatusOr<std::int64_t> VideoSession::Finish() {
   WP_ASSIGN_OR_RETURN(VideoStats stats, impl_->recorder->Finish());
   return stats.frames;
 }
 
 std::int64_t VideoSession::frames_written() const { return impl_->recorder->frames_written(); }
-
-absl::StatusOr<std::string> PartHeatmapPng(
-    const mjModel* model, mjData* data, const std::vector<std::pair<std::string, double>>& peaks,
-    int width, int height, const std::string& camera) {
-  WP_ASSIGN_OR_RETURN(RenderThread * thread, SharedRenderThread());
-  std::vector<BodyForce> forces;
-  for (const auto& [body, peak] : peaks) forces.push_back({body, peak});
-  PartHeatmapOptions options;
-  options.settings.width = width;
-  options.settings.height = height;
-  options.camera.name = camera;
-  return thread->Call([&]() -> absl::StatusOr<std::string> {
-    WP_ASSIGN_OR_RETURN(cv::Mat image, RenderPartHeatmap(model, data, forces, options));
-    return EncodePng(image);
-  });
-}
 
 absl::StatusOr<std::string> GridHeatmapPng(const GridPlot& plot) {
   ForceGrid grid;

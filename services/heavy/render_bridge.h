@@ -53,6 +53,10 @@ class VideoSession {
                                                              const VideoRequest& request);
   ~VideoSession();
   absl::Status OnStep(const mjModel* model, mjData* data, double sim_time);
+  // PNG of the model in state `data` with each named body painted by its peak contact force,
+  // drawn with the video's renderer (same size and camera). Call before Finish.
+  absl::StatusOr<std::string> PartHeatmapPng(mjData* data,
+                                             const std::vector<std::pair<std::string, double>>& peaks);
   // Returns the number of frames written.
   absl::StatusOr<std::int64_t> Finish();
   std::int64_t frames_written() const;
@@ -62,11 +66,6 @@ class VideoSession {
   explicit VideoSession(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
-
-// PNG of the model in state `data` with each named body painted by its peak contact force.
-absl::StatusOr<std::string> PartHeatmapPng(const mjModel* model, mjData* data,
-                                           const std::vector<std::pair<std::string, double>>& peaks,
-                                           int width, int height, const std::string& camera);
 
 // PNG of a top-down grid (row-major, row 0 at y_min) of accumulated contact force.
 struct GridPlot {

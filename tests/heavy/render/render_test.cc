@@ -389,6 +389,41 @@ TEST_CASE("Part heatmap paints parts by peak force and decodes as a non-uniform 
   CHECK(m->geom_rgba[4 * mj_name2id(m.get(), mjOBJ_GEOM, "floor") + 0] == Approx(0.5f));
 }
 
+TEST_CASE("Part heatmap drawn with an existing renderer matches a fresh one and restores it") {
+  ModelPtr m = LoadInline(kScene);
+  DataPtr d = MakeData(m.get());
+  PartHeatmapOptions options;
+  options.settings = {.width = 320, .height = 240};
+  options.camera = {.name = "main"};
+  const std::vector<BodyForce> forces = {{"crate", 80.0}, {"ramp", 5.0}};
+  auto images = SharedRenderThread().Call([&]() -> absl::StatusOr<std::array<cv::Mat, 2>> {
+    auto fresh = RenderPartHeatmap(m.get(), d.get(), forces, options);
+    if (!fresh.ok()) return fresh.status();
+    auto renderer = FrameRenderer::Create(m.get(), options.settings);
+    if (!renderer.ok()) return renderer.status();
+    const int floor = mj_name2id((*renderer)->model(), mjOBJ_GEOM, "floor");
+    const float floor_red = (*renderer)->model()->geom_rgba[4 * floor];
+    auto reused = RenderPartHeatmapWith(**renderer, d.get(), forces, options);
+    if (!reused.ok()) return reused.status();
+    // The renderer's model is back to its own colours, and its sites are visible again.
+    if ((*renderer)->model()->geom_rgba[4 * floor] != floor_red ||
+        (*renderer)->option().sitegroup[0] == 0) {
+      return absl::InternalError("the renderer was not restored");
+    }
+    return std::array<cv::Mat, 2>{*fresh, *reused};
+  });
+  INFO(images.status().ToString());
+  REQUIRE(images.ok());
+  const cv::Mat& fresh = (*images)[0];
+  const cv::Mat& reused = (*images)[1];
+  REQUIRE(fresh.size() == reused.size());
+  cv::Mat difference;
+  cv::absdiff(fresh, reused, difference);
+  CHECK(cv::mean(difference)[0] < 2.0);  // the same picture, up to rasterisation noise
+  const cv::Vec3b hot = ColormapColor(1.0, cv::COLORMAP_JET);
+  CHECK(CountNear(reused(cv::Rect(0, reused.rows - 240, 320, 240)), hot, 60) > 50);
+}
+
 TEST_CASE("Part heatmap refuses unknown bodies and negative forces") {
   ModelPtr m = LoadInline(kScene);
   DataPtr d = MakeData(m.get());

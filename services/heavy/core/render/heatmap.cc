@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 #include <utility>
+#include <vector>
 
 #include <opencv2/imgcodecs.hpp>
 
@@ -79,12 +80,17 @@ cv::Vec3b ColormapColor(double fraction, int colormap) {
   return color.at<cv::Vec3b>(0, 0);
 }
 
-absl::StatusOr<cv::Mat> RenderPartHeatmap(const mjModel* m, mjData* d,
-                                          const std::vector<BodyForce>& forces,
-                                          const PartHeatmapOptions& options) {
-  if (m == nullptr || d == nullptr) return absl::InvalidArgumentError("no model or data");
-  // Body id -> peak force; the scale's top.
+namespace {
+
+// Body id -> peak force, and the colour scale's top. NOT_FOUND / INVALID_ARGUMENT as documented.
+struct PaintPlan {
   std::map<int, double> peak_by_body;
+  double scale_max = 1.0;
+};
+
+absl::StatusOr<PaintPlan> PlanPaint(const mjModel* m, const std::vector<BodyForce>& forces,
+                                    const PartHeatmapOptions& options) {
+  PaintPlan plan;
   double largest = 0;
   for (size_t i = 0; i < forces.size(); ++i) {
     const BodyForce& f = forces[i];
@@ -94,40 +100,47 @@ absl::StatusOr<cv::Mat> RenderPartHeatmap(const mjModel* m, mjData* d,
     }
     const int id = mj_name2id(m, mjOBJ_BODY, f.body.c_str());
     if (id < 0) return absl::NotFoundError(StrCat("body '", f.body, "' is not in the model"));
-    peak_by_body[id] = std::max(peak_by_body[id], f.peak_newtons);
+    plan.peak_by_body[id] = std::max(plan.peak_by_body[id], f.peak_newtons);
     largest = std::max(largest, f.peak_newtons);
   }
-  double scale_max = options.scale_max_newtons > 0 ? options.scale_max_newtons : largest;
-  if (scale_max <= 0) scale_max = 1.0;
+  plan.scale_max = options.scale_max_newtons > 0 ? options.scale_max_newtons : largest;
+  if (plan.scale_max <= 0) plan.scale_max = 1.0;
+  return plan;
+}
 
-  // Paint a copy of the model: colormap for listed bodies, grey for the rest.
-  mjModel* painted = mj_copyModel(nullptr, m);
-  if (painted == nullptr) return absl::InternalError("model copy failed");
-  for (int g = 0; g < painted->ngeom; ++g) {
-    float* rgba = painted->geom_rgba + 4 * g;
-    painted->geom_matid[g] = -1;
-    auto it = peak_by_body.find(painted->geom_bodyid[g]);
-    if (it == peak_by_body.end()) {
+// Colormap for listed bodies, grey for the rest, no materials.
+void Paint(mjModel* model, const PaintPlan& plan, int colormap) {
+  for (int g = 0; g < model->ngeom; ++g) {
+    float* rgba = model->geom_rgba + 4 * g;
+    model->geom_matid[g] = -1;
+    auto it = plan.peak_by_body.find(model->geom_bodyid[g]);
+    if (it == plan.peak_by_body.end()) {
       rgba[0] = rgba[1] = rgba[2] = 0.72f;
       continue;
     }
-    const cv::Vec3b bgr = ColormapColor(it->second / scale_max, options.colormap);
+    const cv::Vec3b bgr = ColormapColor(it->second / plan.scale_max, colormap);
     rgba[0] = bgr[2] / 255.0f;
     rgba[1] = bgr[1] / 255.0f;
     rgba[2] = bgr[0] / 255.0f;
     rgba[3] = 1.0f;
   }
-  absl::StatusOr<std::unique_ptr<FrameRenderer>> renderer =
-      FrameRenderer::CreateOwning(painted, options.settings);
-  if (!renderer.ok()) return renderer.status();
-  absl::StatusOr<mjvCamera> camera = ResolveCamera(m, options.camera);
+}
+
+// Renders the painted view (zone sites hidden: they would hide the parts they overlap) and
+// composes the title strip and colour bar.
+absl::StatusOr<cv::Mat> RenderPainted(FrameRenderer& renderer, mjData* d, const PaintPlan& plan,
+                                      const PartHeatmapOptions& options) {
+  absl::StatusOr<mjvCamera> camera = ResolveCamera(renderer.model(), options.camera);
   if (!camera.ok()) return camera.status();
-  // Zone sites would hide the parts they overlap.
-  for (int i = 0; i < mjNGROUP; ++i) (*renderer)->option().sitegroup[i] = 0;
-  absl::StatusOr<cv::Mat> view = (*renderer)->Render(d, *camera);
+  mjtByte saved_groups[mjNGROUP];
+  for (int i = 0; i < mjNGROUP; ++i) {
+    saved_groups[i] = renderer.option().sitegroup[i];
+    renderer.option().sitegroup[i] = 0;
+  }
+  absl::StatusOr<cv::Mat> view = renderer.Render(d, *camera);
+  for (int i = 0; i < mjNGROUP; ++i) renderer.option().sitegroup[i] = saved_groups[i];
   if (!view.ok()) return view.status();
 
-  // Compose: title strip above, colour bar to the right.
   const int title_h = 34;
   const int panel_w = 150;
   cv::Mat canvas(view->rows + title_h, view->cols + panel_w, CV_8UC3, kPaper);
@@ -135,8 +148,41 @@ absl::StatusOr<cv::Mat> RenderPartHeatmap(const mjModel* m, mjData* d,
   PutTitle(canvas, options.title);
   const int bar_top = title_h + 40;
   const cv::Rect bar(view->cols + 45, bar_top, 22, std::max(40, view->rows - 80));
-  DrawColorBar(canvas, bar, options.colormap, scale_max, "N");
+  DrawColorBar(canvas, bar, options.colormap, plan.scale_max, "N");
   return canvas;
+}
+
+}  // namespace
+
+absl::StatusOr<cv::Mat> RenderPartHeatmap(const mjModel* m, mjData* d,
+                                          const std::vector<BodyForce>& forces,
+                                          const PartHeatmapOptions& options) {
+  if (m == nullptr || d == nullptr) return absl::InvalidArgumentError("no model or data");
+  absl::StatusOr<PaintPlan> plan = PlanPaint(m, forces, options);
+  if (!plan.ok()) return plan.status();
+  mjModel* painted = mj_copyModel(nullptr, m);
+  if (painted == nullptr) return absl::InternalError("model copy failed");
+  Paint(painted, *plan, options.colormap);
+  absl::StatusOr<std::unique_ptr<FrameRenderer>> renderer =
+      FrameRenderer::CreateOwning(painted, options.settings);
+  if (!renderer.ok()) return renderer.status();
+  return RenderPainted(**renderer, d, *plan, options);
+}
+
+absl::StatusOr<cv::Mat> RenderPartHeatmapWith(FrameRenderer& renderer, mjData* d,
+                                              const std::vector<BodyForce>& forces,
+                                              const PartHeatmapOptions& options) {
+  if (d == nullptr) return absl::InvalidArgumentError("no data");
+  mjModel* model = renderer.model();
+  absl::StatusOr<PaintPlan> plan = PlanPaint(model, forces, options);
+  if (!plan.ok()) return plan.status();
+  const std::vector<float> saved_rgba(model->geom_rgba, model->geom_rgba + 4 * model->ngeom);
+  const std::vector<int> saved_matid(model->geom_matid, model->geom_matid + model->ngeom);
+  Paint(model, *plan, options.colormap);
+  absl::StatusOr<cv::Mat> image = RenderPainted(renderer, d, *plan, options);
+  std::copy(saved_rgba.begin(), saved_rgba.end(), model->geom_rgba);
+  std::copy(saved_matid.begin(), saved_matid.end(), model->geom_matid);
+  return image;
 }
 
 absl::StatusOr<cv::Mat> RenderForceGridImage(const ForceGrid& grid,

@@ -51,6 +51,13 @@ absl::StatusOr<cv::Mat> RenderPartHeatmap(const mjModel* m, mjData* d,
                                           const std::vector<BodyForce>& forces,
                                           const PartHeatmapOptions& options);
 
+// The same with a renderer already built for the model (a video's): its model copy is painted
+// for this one render and restored, so no second MuJoCo render context is made (on llvmpipe
+// that is ~0.25 s per job). The view has the renderer's size; options.settings is not used.
+absl::StatusOr<cv::Mat> RenderPartHeatmapWith(FrameRenderer& renderer, mjData* d,
+                                              const std::vector<BodyForce>& forces,
+                                              const PartHeatmapOptions& options);
+
 // A regular grid over the x-y plane seen from above. values[row * width + col] is the cell
 // whose centre is (x_min + (col + 0.5) * dx, y_min + (row + 0.5) * dy): row 0 is at y_min.
 struct ForceGrid {

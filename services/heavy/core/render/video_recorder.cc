@@ -163,6 +163,15 @@ void VideoRecorder::EncodeLoop() {
   }
 }
 
+absl::StatusOr<cv::Mat> VideoRecorder::RenderWith(
+    const std::function<absl::StatusOr<cv::Mat>(FrameRenderer&)>& fn) {
+  if (finished_) return absl::FailedPreconditionError("VideoRecorder: RenderWith after Finish");
+  return render_thread_.Call([&]() -> absl::StatusOr<cv::Mat> {
+    if (!renderer_) return absl::FailedPreconditionError("VideoRecorder: no renderer");
+    return fn(*renderer_);
+  });
+}
+
 absl::StatusOr<VideoStats> VideoRecorder::Finish() {
   if (finished_) return absl::FailedPreconditionError("VideoRecorder: Finish called twice");
   finished_ = true;

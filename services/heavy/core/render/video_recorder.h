@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -87,6 +88,12 @@ class VideoRecorder {
   // Returns the first error of the render thread (sticky), e.g. a failed encode;
   // FAILED_PRECONDITION after Finish.
   absl::Status OnStep(const mjModel* m, mjData* d, double sim_time);
+
+  // Runs `fn` with the recorder's renderer on the render thread, after the frames queued so
+  // far (e.g. a still of the final state without a second render context). Call from the
+  // simulation thread, before Finish; FAILED_PRECONDITION after it.
+  absl::StatusOr<cv::Mat> RenderWith(
+      const std::function<absl::StatusOr<cv::Mat>(FrameRenderer&)>& fn);
 
   // Waits for the queued frames, closes the file and frees the GL resources. Returns the first
   // error met while recording. Call once; a second call is FAILED_PRECONDITION.
