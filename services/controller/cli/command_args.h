@@ -1,10 +1,10 @@
 // CommandArgs: the arguments of one `controller` subcommand, split into positional arguments and
 // the subcommand's own --options.
 //
-// Subcommand options are not absl flags: each command declares the options it takes, so two
+// Subcommand options are not global flags: each command declares the options it takes, so two
 // commands (or two files) never collide on a flag name, and an option given to the wrong command
 // is a usage error instead of being silently ignored. Global flags (--json, --light, ...) are
-// absl flags and never reach here (see global_flags.h).
+// taken out first by ParseGlobalFlags and never reach here (see global_flags.h).
 //
 //   auto parsed = CommandArgs::Parse(args, {{"recursive"}, {"glob", kTakesValue}});
 //   if (!parsed.ok()) return context.Usage(std::string(parsed.status().message()));

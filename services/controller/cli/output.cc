@@ -42,7 +42,8 @@ std::string HumanBytes(std::uint64_t bytes) {
   const char* units[] = {"KiB", "MiB", "GiB", "TiB"};
   double value = static_cast<double>(bytes) / 1024;
   int unit = 0;
-  while (value >= 1024 && unit < 3) {
+  // Move up a unit when "%.1f" would round to 1024.0 (1048575 B is "1.0 MiB", not "1024.0 KiB").
+  while (value >= 1023.95 && unit < 3) {
     value /= 1024;
     ++unit;
   }
