@@ -70,6 +70,18 @@ absl::StatusOr<std::vector<v1::TopologyPart>> AssemblyParts(const std::string& m
   return parts;
 }
 
+// simulation.seed of a manifest; 0 when absent or not a non-negative integer (the linter has
+// already reported a bad one).
+std::uint64_t ManifestSeed(const std::string& manifest_text) {
+  const nlohmann::json manifest =
+      nlohmann::json::parse(manifest_text, nullptr, /*allow_exceptions=*/false);
+  if (!manifest.is_object() || !manifest.contains("simulation")) return 0;
+  const nlohmann::json& simulation = manifest["simulation"];
+  if (!simulation.is_object() || !simulation.contains("seed")) return 0;
+  const nlohmann::json& seed = simulation["seed"];
+  return seed.is_number_unsigned() ? seed.get<std::uint64_t>() : 0;
+}
+
 bool IsMeshPath(const std::string& path) {
   auto ends_with = [&](std::string_view suffix) {
     if (path.size() < suffix.size()) return false;
@@ -237,6 +249,7 @@ class FlowRunner {
       }
       return manifest.status();
     }
+    manifest_seed_ = ManifestSeed(manifest->content());
     auto parts = AssemblyParts(manifest->content());
     if (!parts.ok()) return parts.status();
     if (!parts->empty()) {
@@ -358,7 +371,8 @@ class FlowRunner {
   }
 
   absl::StatusOr<std::string> Verify() {
-    auto summary = heavy_.Verify(payload_, request_.verify_runs, request_.base_seed,
+    auto summary = heavy_.Verify(payload_, request_.verify_runs,
+                                 request_.base_seed.value_or(manifest_seed_),
                                  request_.jitter_m, HeavyProgress());
     if (!summary.ok()) return summary.status();
     report_.replicas = summary->replicas;
@@ -430,6 +444,7 @@ class FlowRunner {
   FlowReport report_;
   std::string current_step_;
   Payload payload_;
+  std::uint64_t manifest_seed_ = 0;
   std::map<std::string, Artifact> artifacts_;
 };
 

@@ -49,7 +49,8 @@ struct FlowRequest {
   v1::SimulateOptions simulate;
   // Verify mode.
   std::uint32_t verify_runs = 8;
-  std::uint64_t base_seed = 0;
+  // Seed of run 0 (run i: base_seed + i). Unset: the manifest's simulation.seed (or 0).
+  std::optional<std::uint64_t> base_seed;
   // Unset: the manifest's verify.jitter_m (or worker-heavy's default).
   std::optional<double> jitter_m;
   // Skip pyflakes/shellcheck/yamllint in the lint step.

@@ -181,13 +181,13 @@ TEST_CASE("A verify through the flow is spread over both replicas", "[harness]")
   request.workspace = "verify";
   request.files = workerpair::controller::DemoSceneFiles();
   request.mode = FlowMode::kVerify;
-  request.verify_runs = 8;
-  request.base_seed = 40;
+  request.verify_runs = 8;  // no base seed: the manifest's simulation.seed (1) is run 0's
   FlowReport report = RunFlow(light, heavy, request);
   INFO(report.failed_step << ": " << report.status);
   REQUIRE(report.status.ok());
   REQUIRE(report.verify_result.has_value());
-  CHECK(report.verify_result->runs_size() == 8);
+  REQUIRE(report.verify_result->runs_size() == 8);
+  for (int i = 0; i < 8; ++i) CHECK(report.verify_result->runs(i).seed() == 1u + i);
   CHECK(std::set<std::string>(report.replicas.begin(), report.replicas.end()).size() == 2);
   const auto result = nlohmann::json::parse(
       ReadLocal(harness.Workspace("verify") / report.results_dir / "result.json"));

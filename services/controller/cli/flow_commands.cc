@@ -194,7 +194,7 @@ absl::Status ApplyFlowOptions(const CommandArgs& parsed, FlowRequest& request) {
     }
     request.mode = FlowMode::kVerify;
     request.verify_runs = static_cast<std::uint32_t>(**verify_runs);
-    request.base_seed = seed->value_or(0);
+    if (*seed) request.base_seed = **seed;
     request.jitter_m = *jitter;
   } else {
     if (*seed) request.simulate.set_seed(**seed);

@@ -103,7 +103,9 @@ Flow:
       [--run_name=NAME] [--skip_external]
       the end-to-end flow: SCENE_DIR's files (when given) written into WS, lint, topology,
       commit, bundle, build, simulate (or verify N runs), results committed under
-      results/<run>/ in WS; exit 7 when the mechanism failed
+      results/<run>/ in WS; exit 7 when the mechanism failed. --seed: the simulation's seed,
+      or verify's run-0 seed (default: the manifest's simulation.seed); --jitter_m: verify's
+      jitter (default: the manifest's verify.jitter_m)
   demo [--replicas=N] [--dir=DIR] [the options of run]
       the flow on the built-in example scene (a ball rolls down a ramp into a goal); starts
       its own worker-light and N worker-heavy on loopback unless --light or --heavy is given
