@@ -405,8 +405,9 @@ TEST_CASE("CommandArgs takes a value as --name=value or --name value", "[cli_par
   const cli::CommandArgs spaced = ArgsOk({"--glob", "*.stl", "WS"}, options);
   CHECK(spaced.String("glob") == "*.stl");
   CHECK(spaced.positional() == Strings{"WS"});
-  // The value after a space is taken as is, even when it looks like an option or a number.
-  CHECK(ArgsOk({"--glob", "--x"}, options).String("glob") == "--x");
+  // The value after a space is taken as is, even when it looks like a short option or a
+  // negative number; one that starts with "--" needs '=' (see the forgotten-value case).
+  CHECK(ArgsOk({"--glob=--x"}, options).String("glob") == "--x");
   CHECK(ArgsOk({"--glob", "-3"}, options).String("glob") == "-3");
   // An empty value and a value holding '=' are kept whole.
   CHECK(ArgsOk({"--glob="}, options).String("glob", "fallback").empty());
@@ -456,6 +457,22 @@ TEST_CASE("CommandArgs rejects an unknown option naming it", "[cli_parsing]") {
   parsed = cli::CommandArgs::Parse({"--limit=5"}, {{"recursive"}});
   REQUIRE_FALSE(parsed.ok());
   CHECK_THAT(Message(parsed.status()), Catch::Contains("--limit"));
+}
+
+TEST_CASE("A value flag followed by another flag is a forgotten value, not the value",
+          "[cli_parsing]") {
+  const absl::Status status = ParseError({"--light", "--json", "ping"});
+  CHECK(absl::IsInvalidArgument(status));
+  CHECK_THAT(Message(status), Catch::Contains("--light needs a value"));
+  auto parsed = cli::CommandArgs::Parse({"WS", "--message", "--amend"},
+                                        {{"message", cli::kTakesValue}, {"amend"}});
+  REQUIRE_FALSE(parsed.ok());
+  CHECK_THAT(Message(parsed.status()), Catch::Contains("--message needs a value"));
+  // A value that starts with "--" is given with '='.
+  auto explicit_value = cli::CommandArgs::Parse({"WS", "--message=--amend"},
+                                                {{"message", cli::kTakesValue}});
+  REQUIRE(explicit_value.ok());
+  CHECK(explicit_value->String("message") == "--amend");
 }
 
 TEST_CASE("CommandArgs rejects a value option without its value", "[cli_parsing]") {

@@ -53,10 +53,13 @@ absl::StatusOr<CommandArgs> CommandArgs::Parse(const std::vector<std::string>& a
     if (spec->takes_value) {
       if (equals != std::string::npos) {
         parsed.values_[name].push_back(word.substr(equals + 1));
-      } else if (i + 1 < args.size()) {
+      } else if (i + 1 < args.size() && args[i + 1].rfind("--", 0) != 0) {
         parsed.values_[name].push_back(args[++i]);
       } else {
-        return absl::InvalidArgumentError(StrCat("--", name, " needs a value"));
+        // A following "--option" is a forgotten value; a value that starts with "--" is
+        // given as --name=VALUE.
+        return absl::InvalidArgumentError(
+            StrCat("--", name, " needs a value (--", name, "=VALUE when it starts with '--')"));
       }
       continue;
     }

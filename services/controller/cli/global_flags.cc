@@ -186,10 +186,12 @@ absl::StatusOr<ParsedCommandLine> ParseGlobalFlags(const std::vector<std::string
       value = word.substr(equals + 1);
     } else if (flag->is_bool) {
       value = "true";
-    } else if (i + 1 < words.size()) {
+    } else if (i + 1 < words.size() && words[i + 1].rfind("--", 0) != 0) {
+      // `--light --json` is a forgotten value, not a light address called "--json".
       value = words[++i];
     } else {
-      return absl::InvalidArgumentError(StrCat("--", flag->name, " needs a value"));
+      return absl::InvalidArgumentError(StrCat(
+          "--", flag->name, " needs a value (--", flag->name, "=VALUE when it starts with '--')"));
     }
     raw.*flag->field = value;
   }
