@@ -5,6 +5,7 @@
 
 #include "libs/common/grpc_status.h"
 #include "libs/common/sha256.h"
+#include "libs/common/status_macros.h"
 #include "libs/common/str_cat.h"
 
 namespace workerpair::controller {
@@ -43,36 +44,44 @@ absl::Status StreamStatus(const grpc::Status& finished, bool got_result, std::st
   return absl::OkStatus();
 }
 
+// The header's description of the payload that follows it.
+void DescribePayload(const Payload& payload, v1::PayloadInfo* info) {
+  info->set_size_bytes(payload.bytes.size());
+  info->set_sha256(payload.sha256);
+}
+
 }  // namespace
 
 HeavyClient::HeavyClient(std::vector<std::string> targets, HeavyClientOptions options)
     : targets_(std::move(targets)), options_(std::move(options)), rotation_(targets_) {}
 
-std::shared_ptr<grpc::Channel> HeavyClient::ChannelFor(const std::string& target) {
+absl::StatusOr<std::unique_ptr<v1::Heavy::Stub>> HeavyClient::StubFor(const std::string& target) {
   std::lock_guard lock(channels_mu_);
   auto& channel = channels_[target];
   if (!channel) {
     auto made = MakeClientChannel(target, options_.security,
                                   target.rfind("dns:", 0) == 0 ? kRoundRobinConfig : "");
-    if (made.ok()) channel = *made;
+    if (!made.ok()) {
+      return absl::InvalidArgumentError(
+          StrCat("cannot make a channel to ", target, ": ",
+                 std::string(made.status().message())));
+    }
+    channel = *made;
   }
-  return channel;
+  return v1::Heavy::NewStub(channel);
 }
 
 absl::StatusOr<SimulationRun> HeavyClient::SimulateOnce(const std::string& target, int attempt,
                                                         const Payload& payload,
                                                         const v1::SimulateOptions& options,
                                                         const ProgressCallback& progress) {
-  auto channel = ChannelFor(target);
-  if (!channel) return absl::InvalidArgumentError(StrCat("cannot make a channel to ", target));
-  auto stub = v1::Heavy::NewStub(channel);
+  WP_ASSIGN_OR_RETURN(auto stub, StubFor(target));
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + options_.job_deadline));
   auto stream = stub->Simulate(&context);
   SendPayload<v1::SimulateRequest>(*stream, payload.bytes, options_.chunk_bytes,
                                    [&](v1::SimulateHeader* header) {
-                                     header->mutable_payload()->set_size_bytes(payload.bytes.size());
-                                     header->mutable_payload()->set_sha256(payload.sha256);
+                                     DescribePayload(payload, header->mutable_payload());
                                      *header->mutable_options() = options;
                                    });
   SimulationRun run;
@@ -138,9 +147,7 @@ absl::StatusOr<v1::VerifyResult> HeavyClient::VerifyOnce(const std::string& targ
                                                          const Payload& payload,
                                                          const v1::VerifyHeader& header,
                                                          const ProgressCallback& progress) {
-  auto channel = ChannelFor(target);
-  if (!channel) return absl::InvalidArgumentError(StrCat("cannot make a channel to ", target));
-  auto stub = v1::Heavy::NewStub(channel);
+  WP_ASSIGN_OR_RETURN(auto stub, StubFor(target));
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + options_.job_deadline));
   auto stream = stub->Verify(&context);
@@ -185,8 +192,7 @@ absl::StatusOr<VerifySummary> HeavyClient::Verify(const Payload& payload, std::u
     const std::uint32_t count = runs / parts + (k < runs % parts ? 1 : 0);
     Part& part = split[k];
     part.first = first;
-    part.header.mutable_payload()->set_size_bytes(payload.bytes.size());
-    part.header.mutable_payload()->set_sha256(payload.sha256);
+    DescribePayload(payload, part.header.mutable_payload());
     part.header.set_runs(count);
     part.header.set_base_seed(base_seed + first);
     if (jitter_m) part.header.set_jitter_m(*jitter_m);
@@ -225,19 +231,14 @@ absl::StatusOr<FailoverOutcome<v1::BuildSceneResponse>> HeavyClient::BuildScene(
   return RunWithFailover<v1::BuildSceneResponse>(
       rotation_, options_.failover,
       [&](const std::string& target, int) -> absl::StatusOr<v1::BuildSceneResponse> {
-        auto channel = ChannelFor(target);
-        if (!channel) {
-          return absl::InvalidArgumentError(StrCat("cannot make a channel to ", target));
-        }
-        auto stub = v1::Heavy::NewStub(channel);
+        WP_ASSIGN_OR_RETURN(auto stub, StubFor(target));
         grpc::ClientContext context;
         context.set_deadline(absl::ToChronoTime(absl::Now() + options_.job_deadline));
         v1::BuildSceneResponse response;
         auto writer = stub->BuildScene(&context, &response);
         const bool sent = SendPayload<v1::BuildSceneRequest>(
             *writer, payload.bytes, options_.chunk_bytes, [&](v1::BuildSceneHeader* header) {
-              header->mutable_payload()->set_size_bytes(payload.bytes.size());
-              header->mutable_payload()->set_sha256(payload.sha256);
+              DescribePayload(payload, header->mutable_payload());
               header->set_return_mjcf(return_mjcf);
             });
         grpc::Status finished = writer->Finish();
@@ -251,17 +252,13 @@ absl::StatusOr<RenderedViews> HeavyClient::RenderViewsOnce(const std::string& ta
                                                            int attempt, const Payload& payload,
                                                            const v1::RenderViewsOptions& options,
                                                            const ProgressCallback& progress) {
-  auto channel = ChannelFor(target);
-  if (!channel) return absl::InvalidArgumentError(StrCat("cannot make a channel to ", target));
-  auto stub = v1::Heavy::NewStub(channel);
+  WP_ASSIGN_OR_RETURN(auto stub, StubFor(target));
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + options_.job_deadline));
   auto stream = stub->RenderViews(&context);
   SendPayload<v1::RenderViewsRequest>(*stream, payload.bytes, options_.chunk_bytes,
                                       [&](v1::RenderViewsHeader* header) {
-                                        header->mutable_payload()->set_size_bytes(
-                                            payload.bytes.size());
-                                        header->mutable_payload()->set_sha256(payload.sha256);
+                                        DescribePayload(payload, header->mutable_payload());
                                         *header->mutable_options() = options;
                                       });
   RenderedViews rendered;
@@ -293,9 +290,7 @@ absl::StatusOr<FailoverOutcome<RenderedViews>> HeavyClient::RenderViews(
 }
 
 absl::StatusOr<v1::InfoResponse> HeavyClient::Info(const std::string& target) {
-  auto channel = ChannelFor(target);
-  if (!channel) return absl::InvalidArgumentError(StrCat("cannot make a channel to ", target));
-  auto stub = v1::Heavy::NewStub(channel);
+  WP_ASSIGN_OR_RETURN(auto stub, StubFor(target));
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + options_.call_deadline));
   v1::InfoResponse response;

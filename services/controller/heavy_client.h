@@ -111,7 +111,9 @@ class HeavyClient {
   const std::vector<std::string>& targets() const { return targets_; }
 
  private:
-  std::shared_ptr<grpc::Channel> ChannelFor(const std::string& target);
+  // A stub on the (cached) channel to `target`; the channel's error when it cannot be made
+  // (e.g. unreadable TLS files).
+  absl::StatusOr<std::unique_ptr<v1::Heavy::Stub>> StubFor(const std::string& target);
   absl::StatusOr<SimulationRun> SimulateOnce(const std::string& target, int attempt,
                                              const Payload& payload,
                                              const v1::SimulateOptions& options,
