@@ -39,6 +39,7 @@
 #include "libs/common/bundle.h"
 #include "libs/common/str_cat.h"
 #include "services/controller/heavy_client.h"
+#include "services/controller/light_client.h"
 #include "tests/support/server_process.h"
 #include "workerpair/v1/heavy.pb.h"
 #include "workerpair/v1/light_files.grpc.pb.h"
@@ -47,6 +48,7 @@
 namespace fs = std::filesystem;
 namespace v1 = workerpair::v1;
 using workerpair::StrCat;
+using workerpair::controller::LightClient;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -305,32 +307,21 @@ int main(int argc, char** argv) {
   // scene's asset reference resolves).
   auto files = v1::LightFiles::NewStub((*light)->Channel());
   auto lint = v1::LightLint::NewStub((*light)->Channel());
-  {
-    grpc::ClientContext context;
-    v1::CreateWorkspaceRequest request;
-    request.set_workspace("bench");
-    v1::CreateWorkspaceResponse response;
-    if (!files->CreateWorkspace(&context, request, &response).ok()) {
-      std::fprintf(stderr, "CreateWorkspace failed\n");
+  LightClient setup((*light)->Channel());
+  if (!setup.CreateWorkspace("bench", /*exist_ok=*/false).ok()) {
+    std::fprintf(stderr, "CreateWorkspace failed\n");
+    return 1;
+  }
+  const std::pair<std::string, std::string> inputs[] = {
+      {"read_4k.txt", std::string(4096, 'r')},
+      {"scene.xml", ReadWhole(example / "scene.xml")},
+      {"manifest.json", ReadWhole(example / "manifest.json")},
+      {"meshes/ramp.stl", ReadWhole(example / "meshes/ramp.stl")}};
+  for (const auto& [path, content] : inputs) {
+    if (!setup.WriteFile("bench", path, content, /*overwrite=*/true).ok()) {
+      std::fprintf(stderr, "WriteFile %s failed\n", path.c_str());
       return 1;
     }
-  }
-  auto write = [&](const std::string& path, const std::string& content) {
-    grpc::ClientContext context;
-    v1::WriteFileRequest request;
-    request.set_workspace("bench");
-    request.set_path(path);
-    request.set_content(content);
-    request.set_overwrite(true);
-    v1::WriteFileResponse response;
-    return files->WriteFile(&context, request, &response).ok();
-  };
-  if (!write("read_4k.txt", std::string(4096, 'r')) ||
-      !write("scene.xml", ReadWhole(example / "scene.xml")) ||
-      !write("manifest.json", ReadWhole(example / "manifest.json")) ||
-      !write("meshes/ramp.stl", ReadWhole(example / "meshes/ramp.stl"))) {
-    std::fprintf(stderr, "WriteFile failed\n");
-    return 1;
   }
 
   auto read_call = [&] {
