@@ -9,6 +9,7 @@
 
 #include <charconv>
 #include <concepts>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -48,6 +49,17 @@ template <typename... Args>
 std::string StrCat(const Args&... args) {
   std::string out;
   (str_cat_internal::Append(out, args), ...);
+  return out;
+}
+
+// `value` with exactly `decimals` digits after the point, rounded as printf rounds:
+// FixedDecimals(2.0, 1) == "2.0", FixedDecimals(3.14159, 2) == "3.14".
+inline std::string FixedDecimals(double value, int decimals) {
+  const int length = std::snprintf(nullptr, 0, "%.*f", decimals, value);
+  if (length <= 0) return std::string();
+  std::string out(static_cast<std::size_t>(length) + 1, '\0');
+  std::snprintf(out.data(), out.size(), "%.*f", decimals, value);
+  out.pop_back();
   return out;
 }
 

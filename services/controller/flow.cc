@@ -30,12 +30,6 @@ std::string DefaultRunName(const std::string& payload_sha256) {
                 absl::ToUnixMillis(now) % 1000, "-", payload_sha256.substr(0, 8));
 }
 
-std::string Fixed(double value, int digits) {
-  char buffer[48];
-  std::snprintf(buffer, sizeof(buffer), "%.*f", digits, value);
-  return buffer;
-}
-
 // Reads the manifest's assembly parts as topology parts; empty when the manifest names an MJCF
 // scene instead. A manifest that does not parse is the linter's business: it already failed.
 absl::StatusOr<std::vector<v1::TopologyPart>> AssemblyParts(const std::string& manifest_text) {
@@ -340,7 +334,7 @@ class FlowRunner {
     const v1::ModelStats& stats = built->value.stats();
     return StrCat("scene compiles on ", built->replica, ": ", stats.bodies(), " bodies, ",
                   stats.joints(), " joints, ", stats.geoms(), " geoms (",
-                  Fixed(built->value.compile_ms(), 1), " ms)");
+                  FixedDecimals(built->value.compile_ms(), 1), " ms)");
   }
 
   ProgressCallback HeavyProgress() {
@@ -366,7 +360,7 @@ class FlowRunner {
                   result.fail_reason() != v1::FAIL_REASON_UNSPECIFIED
                       ? StrCat(" (", v1::FailReason_Name(result.fail_reason()), ")")
                       : std::string(),
-                  " after ", Fixed(result.metrics().sim_time_s(), 2), " s simulated on ",
+                  " after ", FixedDecimals(result.metrics().sim_time_s(), 2), " s simulated on ",
                   run->replica, ", ", run->attempts, " attempt(s)");
   }
 

@@ -14,12 +14,6 @@ namespace {
 // A dns:/// target resolves to every pod; round_robin spreads calls (and retries) over them.
 constexpr char kRoundRobinConfig[] = R"({"loadBalancingConfig":[{"round_robin":{}}]})";
 
-std::string Seconds(double value) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%.1f", value);
-  return buffer;
-}
-
 // Sends the header then the payload in chunks on a bidi stream; false when the stream broke.
 template <typename Request, typename Stream, typename SetHeader>
 bool SendPayload(Stream& stream, const std::string& bytes, std::size_t chunk_bytes,
@@ -106,8 +100,8 @@ absl::StatusOr<SimulationRun> HeavyClient::SimulateOnce(const std::string& targe
         report("started");
         break;
       case v1::SimulateEvent::kProgress:
-        report(StrCat("simulated ", Seconds(event.progress().sim_time_s()), "/",
-                      Seconds(event.progress().duration_s()), " s, ",
+        report(StrCat("simulated ", FixedDecimals(event.progress().sim_time_s(), 1), "/",
+                      FixedDecimals(event.progress().duration_s(), 1), " s, ",
                       event.progress().frames_rendered(), " frames"));
         break;
       case v1::SimulateEvent::kArtifact: {

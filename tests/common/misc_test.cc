@@ -24,3 +24,11 @@ TEST_CASE("StrCat joins views, literals, numbers and chars", "[str_cat]") {
   CHECK(workerpair::StrCat("a", view, owned, 42, '-', -7, 1.5, true) ==
         "aviewowned42--71.5true");
 }
+
+TEST_CASE("FixedDecimals prints exactly the given number of decimals", "[str_cat]") {
+  CHECK(workerpair::FixedDecimals(2.0, 1) == "2.0");
+  CHECK(workerpair::FixedDecimals(3.14159, 2) == "3.14");
+  CHECK(workerpair::FixedDecimals(-0.125, 3) == "-0.125");
+  // Longer than any fixed buffer the callers used to have.
+  CHECK(workerpair::FixedDecimals(1e100, 1).size() == 103);
+}

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include "libs/common/str_cat.h"
+
 namespace workerpair::controller::cli {
 
 std::string ProtoToJson(const google::protobuf::Message& message) {
@@ -52,10 +54,6 @@ std::string HumanBytes(std::uint64_t bytes) {
   return buffer;
 }
 
-std::string Fixed(double value, int decimals) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof(buffer), "%.*f", decimals, value);
-  return buffer;
-}
+std::string Fixed(double value, int decimals) { return FixedDecimals(value, decimals); }
 
 }  // namespace workerpair::controller::cli

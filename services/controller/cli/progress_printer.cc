@@ -13,12 +13,6 @@ namespace {
 
 constexpr int kBarCells = 10;
 
-std::string OneDecimal(double value) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%.1f", value);
-  return buffer;
-}
-
 // Columns of the terminal on stderr; a drawn line must not wrap, or '\r' redraws only its
 // last row and the screen fills with stale rows.
 std::size_t TerminalColumns() {
@@ -83,7 +77,7 @@ void ProgressPrinter::Bar(double done, double total, std::string_view unit,
                      total == static_cast<double>(static_cast<long long>(total));
   std::string numbers =
       whole ? StrCat(static_cast<long long>(done), "/", static_cast<long long>(total))
-            : StrCat(OneDecimal(done), "/", OneDecimal(total));
+            : StrCat(FixedDecimals(done, 1), "/", FixedDecimals(total, 1));
   std::string text = StrCat(numbers, " ", unit, note.empty() ? "" : "  ", note);
   std::lock_guard lock(mu_);
   if (style_ == Style::kLines) {
