@@ -32,11 +32,12 @@ std::string DefaultRunName(const std::string& payload_sha256) {
 
 // Reads the manifest's assembly parts as topology parts; empty when the manifest names an MJCF
 // scene instead. A manifest that does not parse is the linter's business: it already failed.
-absl::StatusOr<std::vector<v1::TopologyPart>> AssemblyParts(const std::string& manifest_text) {
-  const nlohmann::json manifest =
-      nlohmann::json::parse(manifest_text, nullptr, /*allow_exceptions=*/false);
+std::vector<v1::TopologyPart> AssemblyParts(const nlohmann::json& manifest) {
   std::vector<v1::TopologyPart> parts;
-  if (!manifest.is_object() || !manifest.contains("assembly")) return parts;
+  if (!manifest.is_object() || !manifest.contains("assembly") ||
+      !manifest["assembly"].is_object()) {
+    return parts;
+  }
   const nlohmann::json& list = manifest["assembly"].value("parts", nlohmann::json::array());
   for (const nlohmann::json& entry : list) {
     if (!entry.is_object() || !entry.value("name", nlohmann::json()).is_string() ||
@@ -66,9 +67,7 @@ absl::StatusOr<std::vector<v1::TopologyPart>> AssemblyParts(const std::string& m
 
 // simulation.seed of a manifest; 0 when absent or not a non-negative integer (the linter has
 // already reported a bad one).
-std::uint64_t ManifestSeed(const std::string& manifest_text) {
-  const nlohmann::json manifest =
-      nlohmann::json::parse(manifest_text, nullptr, /*allow_exceptions=*/false);
+std::uint64_t ManifestSeed(const nlohmann::json& manifest) {
   if (!manifest.is_object() || !manifest.contains("simulation")) return 0;
   const nlohmann::json& simulation = manifest["simulation"];
   if (!simulation.is_object() || !simulation.contains("seed")) return 0;
@@ -243,13 +242,15 @@ class FlowRunner {
       }
       return manifest.status();
     }
-    manifest_seed_ = ManifestSeed(manifest->content());
-    auto parts = AssemblyParts(manifest->content());
-    if (!parts.ok()) return parts.status();
-    if (!parts->empty()) {
+    // A manifest that does not parse is the linter's business: it has already failed the flow.
+    const nlohmann::json manifest_json =
+        nlohmann::json::parse(manifest->content(), nullptr, /*allow_exceptions=*/false);
+    manifest_seed_ = ManifestSeed(manifest_json);
+    std::vector<v1::TopologyPart> parts = AssemblyParts(manifest_json);
+    if (!parts.empty()) {
       v1::ValidateAssemblyRequest request;
       request.set_workspace(request_.workspace);
-      for (const v1::TopologyPart& part : *parts) *request.add_parts() = part;
+      for (v1::TopologyPart& part : parts) *request.add_parts() = std::move(part);
       auto validated =
           light_.Call(light_.topology(), &v1::LightTopology::Stub::ValidateAssembly, request);
       if (!validated.ok()) return validated.status();
@@ -260,7 +261,7 @@ class FlowRunner {
                                                    finding.message()));
         }
       }
-      return StrCat(parts->size(), " assembly part(s) valid, ", validated->interferences_size(),
+      return StrCat(request.parts_size(), " assembly part(s) valid, ", validated->interferences_size(),
                     " overlap(s) within the threshold");
     }
     auto listed = light_.ListFiles(request_.workspace, "", /*recursive=*/true, "");

@@ -338,3 +338,34 @@ TEST_CASE("worker-light answers file calls while both heavy replicas are saturat
   for (auto& process : harness.heavies) process->Signal(SIGKILL);
   for (auto& job : jobs) job.join();
 }
+
+TEST_CASE("An assembly manifest is validated part by part before it is simulated", "[harness]") {
+  Harness harness;
+  LightClient light(harness.light_process->Channel());
+  HeavyClient heavy(harness.HeavyAddresses(), FastRetries());
+  const fs::path example = fs::path(WORKERPAIR_SOURCE_DIR) / "examples/scenes/assembly_goal";
+  FlowRequest request;
+  request.workspace = "assembly";
+  for (const char* path : {"manifest.json", "meshes/ramp.stl", "meshes/ball.stl"}) {
+    request.files.emplace_back(path, ReadLocal(example / path));
+  }
+  request.simulate.set_render(false);
+  FlowReport report = RunFlow(light, heavy, request);
+  INFO(report.failed_step << ": " << report.status);
+  REQUIRE(report.status.ok());
+  REQUIRE(report.steps.size() > 2);
+  CHECK(report.steps[2].name == "topology");
+  CHECK(report.steps[2].summary.rfind("2 assembly part(s) valid", 0) == 0);
+
+  // Parts placed inside each other fail the topology step before anything is simulated.
+  std::string overlapping = ReadLocal(example / "manifest.json");
+  const std::string ball_pos = R"("pos": [0.12, 0, 0.56])";
+  REQUIRE(overlapping.find(ball_pos) != std::string::npos);
+  overlapping.replace(overlapping.find(ball_pos), ball_pos.size(), R"("pos": [0, 0, 0.1])");
+  FlowRequest bad;
+  bad.workspace = "assembly";
+  bad.files = {{"manifest.json", overlapping}};
+  FlowReport stopped = RunFlow(light, heavy, bad);
+  CHECK(stopped.failed_step == "topology");
+  CHECK(stopped.payload_sha256.empty());
+}
