@@ -5,11 +5,11 @@
 #include <ctime>
 #include <set>
 
-#include <google/protobuf/util/json_util.h>
-
 #include <nlohmann/json.hpp>
 
+#include "libs/common/status_macros.h"
 #include "libs/common/str_cat.h"
+#include "services/controller/proto_json.h"
 
 namespace workerpair::controller {
 namespace {
@@ -383,14 +383,9 @@ class FlowRunner {
   // all or none.
   absl::StatusOr<std::string> WriteResults() {
     if (report_.verify_result) {
-      std::string json;
-      google::protobuf::util::JsonPrintOptions options;
-      options.add_whitespace = true;
-      options.always_print_primitive_fields = true;
-      if (!google::protobuf::util::MessageToJsonString(*report_.verify_result, &json, options)
-               .ok()) {
-        return absl::InternalError("cannot write the verify result as JSON");
-      }
+      WP_ASSIGN_OR_RETURN(std::string json,
+                          ProtoJsonText(*report_.verify_result, JsonFieldNames::kLowerCamel,
+                                        /*pretty=*/true));
       artifacts_["result.json"] = Artifact{"application/json", std::move(json)};
     }
     std::vector<std::pair<std::string, std::string>> files;

@@ -1,22 +1,17 @@
 // FlowReport as JSON: what `controller run --json` prints and results/<run>/result.json holds.
-#include <google/protobuf/util/json_util.h>
-
 #include <nlohmann/json.hpp>
 
 #include "services/controller/flow.h"
+#include "services/controller/proto_json.h"
 
 namespace workerpair::controller {
 namespace {
 
-// A protobuf message as a JSON value (proto3 JSON mapping, field names in lowerCamelCase).
+// A protobuf message as a JSON value (field names in lowerCamelCase); null if it cannot be
+// printed.
 nlohmann::json ProtoJson(const google::protobuf::Message& message) {
-  std::string text;
-  google::protobuf::util::JsonPrintOptions options;
-  options.always_print_primitive_fields = true;
-  if (!google::protobuf::util::MessageToJsonString(message, &text, options).ok()) {
-    return nlohmann::json();
-  }
-  return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return nlohmann::json::parse(ProtoJsonText(message, JsonFieldNames::kLowerCamel).value_or("null"),
+                               nullptr, /*allow_exceptions=*/false);
 }
 
 }  // namespace

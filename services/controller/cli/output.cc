@@ -1,25 +1,15 @@
 #include "services/controller/cli/output.h"
 
-#include <google/protobuf/util/json_util.h>
-
 #include <cstdio>
 #include <iostream>
 
 #include "libs/common/str_cat.h"
+#include "services/controller/proto_json.h"
 
 namespace workerpair::controller::cli {
 
 std::string ProtoToJson(const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions options;
-  // A field at its default (ok: false, outcome counts of 0) is still an answer: print it.
-  options.always_print_primitive_fields = true;
-  options.preserve_proto_field_names = true;
-  std::string json;
-  if (!google::protobuf::util::MessageToJsonString(message, &json, options).ok()) {
-    // Only possible for a message with unknown Any types, which workerpair's protos never hold.
-    return "{}";
-  }
-  return json;
+  return ProtoJsonText(message, JsonFieldNames::kProto).value_or("{}");
 }
 
 nlohmann::json ProtoToJsonValue(const google::protobuf::Message& message) {
