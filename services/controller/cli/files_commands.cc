@@ -10,6 +10,7 @@
 #include "libs/common/file_io.h"
 #include "libs/common/str_cat.h"
 #include "services/controller/cli/commands.h"
+#include "services/controller/cli/local_tree.h"
 
 namespace workerpair::controller::cli {
 namespace {
@@ -245,40 +246,16 @@ int RunUploadCommand(CliContext& context, const Args& args) {
   while (!dest.empty() && dest.back() == '/') dest.pop_back();
   const std::string prefix = dest.empty() || dest == "." ? "" : dest + "/";
   std::vector<std::pair<std::string, std::string>> files;
-  std::uint64_t total = 0;
-  auto add = [&](const fs::path& path, const std::string& relative) -> absl::Status {
-    auto bytes = ReadFileCapped(path, path.string(), kMaxLocalBytes);
-    if (!bytes.ok()) return bytes.status();
-    total += bytes->size();
-    if (total > kMaxLocalBytes) {
-      return absl::ResourceExhaustedError(
-          StrCat("upload: more than ", kMaxLocalBytes >> 20, " MiB under '", local.string(), "'"));
-    }
-    files.emplace_back(prefix + relative, *std::move(bytes));
-    return absl::OkStatus();
-  };
   std::error_code error;
   const fs::file_status status = fs::status(local, error);
   if (fs::is_regular_file(status)) {
-    absl::Status added = add(local, local.filename().string());
-    if (!added.ok()) return context.Fail(added);
+    auto bytes = ReadFileCapped(local, local.string(), kMaxLocalBytes);
+    if (!bytes.ok()) return context.Fail(bytes.status());
+    files.emplace_back(prefix + local.filename().string(), *std::move(bytes));
   } else if (fs::is_directory(status)) {
-    // Only regular files travel: symlinks could point outside what the user meant to upload,
-    // and .git is local history the workspace keeps for itself.
-    fs::recursive_directory_iterator it(local, error), end;
-    for (; !error && it != end; it.increment(error)) {
-      if (it->path().filename() == ".git" && it->is_directory()) {
-        it.disable_recursion_pending();
-        continue;
-      }
-      if (it->is_symlink() || !it->is_regular_file()) continue;
-      absl::Status added = add(it->path(), it->path().lexically_relative(local).generic_string());
-      if (!added.ok()) return context.Fail(added);
-    }
-    if (error) {
-      return context.Fail(absl::InternalError(
-          StrCat("cannot walk '", local.string(), "': ", error.message())));
-    }
+    auto tree = ReadLocalTree(local, {.max_total_bytes = kMaxLocalBytes});
+    if (!tree.ok()) return context.Fail(tree.status());
+    for (auto& [relative, bytes] : *tree) files.emplace_back(prefix + relative, std::move(bytes));
   } else {
     return context.Fail(absl::NotFoundError(
         StrCat("'", local.string(), "' is not a local file or directory")));

@@ -2,9 +2,7 @@
 // embedded example scene, with a worker-light and worker-heavy started on loopback).
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <set>
 
 #include "absl/time/clock.h"
@@ -12,6 +10,7 @@
 #include "services/controller/cli/cli_context.h"
 #include "services/controller/cli/command_args.h"
 #include "services/controller/cli/commands.h"
+#include "services/controller/cli/local_tree.h"
 #include "services/controller/demo_scene.h"
 #include "services/controller/flow.h"
 #include "services/controller/local_pair.h"
@@ -21,38 +20,18 @@ namespace {
 namespace fs = std::filesystem;
 
 // Scene folders sent by `run` are small; a cap keeps a wrong argument (".") from streaming a
-// home directory into the workspace.
-constexpr std::uint64_t kMaxSceneBytes = 64ull << 20;
-constexpr std::size_t kMaxSceneFiles = 1000;
+// home directory into the workspace. results/ would be the workspace's own results coming back.
+const LocalTreeLimits kSceneLimits = {.max_total_bytes = 64ull << 20,
+                                      .max_files = 1000,
+                                      .skip_directories = {".git", "results"}};
 
-// Every regular file under `dir` (relative path, bytes), skipping version-control folders.
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ReadSceneDirectory(
     const fs::path& dir) {
-  std::error_code error;
-  if (!fs::is_directory(dir, error)) {
-    return absl::NotFoundError(StrCat("'", dir.string(), "' is not a directory"));
+  auto files = ReadLocalTree(dir, kSceneLimits);
+  if (absl::IsResourceExhausted(files.status())) {
+    return absl::ResourceExhaustedError(StrCat(std::string(files.status().message()),
+                                               "; point `run` at the scene's own folder"));
   }
-  std::vector<std::pair<std::string, std::string>> files;
-  std::uint64_t total = 0;
-  for (auto it = fs::recursive_directory_iterator(dir, error);
-       !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
-    const std::string name = it->path().filename().string();
-    if (it->is_directory() && (name == ".git" || name == "results")) {
-      it.disable_recursion_pending();
-      continue;
-    }
-    if (!it->is_regular_file() || it->is_symlink()) continue;
-    std::ifstream in(it->path(), std::ios::binary);
-    std::string bytes(std::istreambuf_iterator<char>(in), {});
-    total += bytes.size();
-    if (files.size() >= kMaxSceneFiles || total > kMaxSceneBytes) {
-      return absl::ResourceExhaustedError(
-          StrCat("'", dir.string(), "' holds more than ", kMaxSceneFiles, " files or ",
-                 kMaxSceneBytes >> 20, " MiB; point `run` at the scene's own folder"));
-    }
-    files.emplace_back(fs::relative(it->path(), dir).generic_string(), std::move(bytes));
-  }
-  if (error) return absl::InternalError(StrCat("cannot read '", dir.string(), "': ", error.message()));
   return files;
 }
 
