@@ -12,6 +12,10 @@ PACKAGES=(
   libre2-dev libssl-dev libspdlog-dev libfmt-dev catch2 zlib1g-dev nlohmann-json3-dev libexpat1-dev
   libmujoco-dev libqhull-dev libgit2-dev libarchive-dev libopencv-dev
   libegl-dev libgl1-mesa-dri libegl1 libegl-mesa0 ffmpeg openssl
+  # Sandboxes for worker-heavy's runners and worker-light's linters (libs/sandbox).
+  libseccomp-dev
+  # Fuzz targets of the parsers worker-light runs on workspace content (libFuzzer).
+  clang libclang-rt-14-dev
   # Linters worker-light runs for Python, shell and YAML files (reported missing if absent).
   pyflakes3 shellcheck yamllint
   # Test tooling: the image package check is a Python script.

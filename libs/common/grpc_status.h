@@ -11,10 +11,12 @@
 
 namespace workerpair {
 
-// Maps code and message one to one: both enums follow google.rpc.Code.
+// Maps code and message one to one: both enums follow google.rpc.Code. A reason attached with
+// WithReason (libs/common/error_reason.h) travels as a google.rpc.ErrorInfo in the details.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
-// The reverse, for clients that hand gRPC failures to core code.
+// The reverse, for clients that hand gRPC failures to core code; the ErrorInfo's reason, when
+// the server sent one, is attached again.
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
 }  // namespace workerpair
