@@ -1,0 +1,148 @@
+// Confining untrusted work with what an unprivileged Linux process may use: Landlock (which
+// files), a seccomp filter (no network, no ptrace/mount/namespaces/io_uring, optionally no
+// exec) and setrlimit (memory, CPU, file size, no core dumps). No gRPC, no global state.
+//
+//   // A program, confined in a child process (worker-light's linters):
+//   SandboxedCommand command;
+//   command.argv = {"/usr/bin/yamllint", "-f", "parsable", "a.yaml"};
+//   command.working_dir = ws_root;
+//   command.env = {"PATH=/usr/bin:/bin", "HOME=/nonexistent"};
+//   command.policy.read_only = SystemReadOnlyPaths();
+//   command.policy.read_only.push_back(ws_root);
+//   command.limits.data_bytes = 512ull << 20;
+//   WP_ASSIGN_OR_RETURN(SandboxedResult run, RunSandboxed(command));
+//
+//   // The calling process itself (worker-heavy's runners), before it starts any thread:
+//   WP_RETURN_IF_ERROR(ApplyResourceLimits(limits));
+//   WP_ASSIGN_OR_RETURN(SandboxReport report, EnterSandbox(policy));
+//   log(report.Describe()); for (auto& w : report.warnings) warn(w);
+//
+// Memory limits with Mesa llvmpipe EGL + MuJoCo: use RLIMIT_DATA (`data_bytes`), not
+// RLIMIT_AS; see the comment at ResourceLimits below (numbers being measured).
+#ifndef WORKERPAIR_LIBS_SANDBOX_SANDBOX_H_
+#define WORKERPAIR_LIBS_SANDBOX_SANDBOX_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace workerpair::sandbox {
+
+// Per-process kernel limits (setrlimit). 0 leaves that limit as it is.
+//
+// RLIMIT_AS vs RLIMIT_DATA: llvmpipe reserves large virtual areas (LLVM's JIT, one 8 MiB
+// stack per rasteriser thread, Mesa's buffer managers) that are never touched, so the
+// address-space size of a rendering process is several times what it uses; RLIMIT_AS then
+// fails EGL/GL set-up long before the scene is a problem. RLIMIT_DATA counts private writable
+// mappings (malloc, anonymous mmap, thread stacks), which is where a scene's memory goes
+// (MuJoCo's mjData arena, meshes, textures), and stops a memory bomb with ENOMEM / std::bad_alloc.
+// Use data_bytes for jobs; address_space_bytes only for programs known not to reserve.
+struct ResourceLimits {
+  std::uint64_t address_space_bytes = 0;  // RLIMIT_AS
+  std::uint64_t data_bytes = 0;           // RLIMIT_DATA (recommended memory limit)
+  std::uint64_t cpu_seconds = 0;          // RLIMIT_CPU soft (SIGXCPU); hard = soft + 2 (SIGKILL)
+  std::uint64_t file_size_bytes = 0;      // RLIMIT_FSIZE (a larger write fails EFBIG / SIGXFSZ)
+  std::uint64_t open_files = 0;           // RLIMIT_NOFILE
+  std::uint64_t processes = 0;            // RLIMIT_NPROC (per real uid, so only a coarse cap)
+  bool no_core_dumps = true;              // RLIMIT_CORE = 0
+};
+
+// Applies `limits` to the calling process (every thread: rlimits are per process).
+// INVALID_ARGUMENT when a limit is above the current hard limit and cannot be raised,
+// INTERNAL for another setrlimit failure. Only lowers or sets; never raises a hard limit above
+// what the process already had unless it is privileged.
+absl::Status ApplyResourceLimits(const ResourceLimits& limits);
+
+struct SandboxPolicy {
+  // Read, list and execute beneath these (files or directories).
+  std::vector<std::filesystem::path> read_only;
+  // Full access beneath these directories (read, write, create, remove, rename, truncate).
+  std::vector<std::filesystem::path> read_write;
+  // Device nodes opened read-write with ioctls, never created or removed (SystemDevicePaths()).
+  std::vector<std::filesystem::path> devices;
+  // seccomp: socket() fails with EACCES for every family but AF_UNIX (and AF_UNIX too unless
+  // allow_unix_sockets); without allow_unix_sockets connect/bind/listen/accept fail as well.
+  // socketpair() and inherited descriptors keep working. With Landlock ABI >= 4, TCP bind and
+  // connect are refused by Landlock too.
+  bool deny_network = true;
+  bool allow_unix_sockets = false;
+  // seccomp: execve/execveat fail with EPERM (for RunSandboxed: after the one exec of argv[0]).
+  bool deny_exec = false;
+};
+
+// What the kernel offers or what was applied.
+struct SandboxReport {
+  int landlock_abi = 0;   // 0 = Landlock unavailable
+  bool landlock = false;  // applied (or available, from ProbeSandbox)
+  bool seccomp = false;   // applied (or available)
+  bool network_denied = false;
+  bool exec_denied = false;
+  std::vector<std::string> warnings;  // a mechanism the kernel lacks, said plainly
+  // "landlock abi 7 + seccomp (no network, no exec)" or "NONE: landlock unavailable, ...".
+  std::string Describe() const;
+};
+
+// What this kernel offers; applies nothing. `landlock`/`seccomp` say whether each is available.
+SandboxReport ProbeSandbox();
+
+// Irreversibly confines the calling thread and every thread and child it creates afterwards.
+// Landlock applies to the calling thread only (call it before starting threads); seccomp is
+// synchronised to every thread (TSYNC). PR_SET_NO_NEW_PRIVS is set first. Paths that do not
+// exist are skipped. A mechanism the kernel lacks is a warning in the report, not an error;
+// an error (INTERNAL, FAILED_PRECONDITION when TSYNC fails) means nothing usable was applied.
+absl::StatusOr<SandboxReport> EnterSandbox(const SandboxPolicy& policy);
+
+// Read-only paths a dynamically linked program (and Mesa / NVIDIA EGL, Python) needs: /usr,
+// /lib*, /bin, /sbin, /etc/ld.so.*, /etc/alternatives, /etc/python3*, /etc/glvnd, /etc/localtime,
+// /usr/share/glvnd, /sys/devices/system/cpu, /proc/cpuinfo, /proc/meminfo, ... Never /etc as a
+// whole, /home, /root, /tmp, /var, /run or /proc/<pid>. Only those that exist are returned.
+std::vector<std::filesystem::path> SystemReadOnlyPaths();
+
+// Device nodes for SandboxPolicy::devices: /dev/null, /dev/zero, /dev/full, /dev/random,
+// /dev/urandom, and for rendering /dev/dri and /dev/nvidia* (those that exist).
+std::vector<std::filesystem::path> SystemDevicePaths();
+
+// A program to run confined: fork, own process group, limits, sandbox, exec.
+struct SandboxedCommand {
+  std::vector<std::string> argv;     // argv[0] is an absolute path (no PATH lookup)
+  std::filesystem::path working_dir;  // empty = the caller's
+  std::vector<std::string> env;       // the full environment (KEY=VALUE); nothing is inherited
+  SandboxPolicy policy;
+  ResourceLimits limits;
+  absl::Duration timeout = absl::Seconds(30);  // wall clock; the group is killed when it passes
+  const std::atomic<bool>* cancel = nullptr;   // the group is killed when it turns true
+  std::size_t max_output_bytes = 1 << 20;      // kept per stream; the rest is read and dropped
+  std::string stdin_data;                      // written to stdin, then closed (empty: /dev/null)
+};
+
+struct SandboxedResult {
+  int exit_code = -1;    // the exit status; -1 when killed by a signal
+  int term_signal = 0;   // the signal that ended it (SIGKILL after timeout/cancel, SIGXCPU, ...)
+  bool timed_out = false;
+  bool cancelled = false;
+  // The child could not be set up or exec'ed: which step and errno (exit_code is then 127).
+  std::string setup_error;  // e.g. "exec: Permission denied"; empty when exec succeeded
+  std::string stdout_data, stderr_data;
+  bool output_truncated = false;  // either stream passed max_output_bytes
+  SandboxReport sandbox;          // what was applied to the child
+};
+
+// Runs `command` confined and waits for it (and kills whatever it left in its process group).
+// The Landlock ruleset and the seccomp program are built before fork; between fork and exec
+// the child makes only async-signal-safe system calls. The whole process group is killed
+// (SIGKILL) within ~100 ms of the timeout or of *cancel turning true; a confined process cannot
+// leave its group (setsid/setpgid are refused). INVALID_ARGUMENT for an empty argv or a
+// relative argv[0], INTERNAL when pipes/fork/sandbox preparation fail. A non-zero exit, a
+// signal, a timeout or a failed exec is a result, not an error.
+absl::StatusOr<SandboxedResult> RunSandboxed(const SandboxedCommand& command);
+
+}  // namespace workerpair::sandbox
+
+#endif  // WORKERPAIR_LIBS_SANDBOX_SANDBOX_H_
