@@ -18,7 +18,22 @@
 //   log(report.Describe()); for (auto& w : report.warnings) warn(w);
 //
 // Memory limits with Mesa llvmpipe EGL + MuJoCo: use RLIMIT_DATA (`data_bytes`), not
-// RLIMIT_AS; see the comment at ResourceLimits below (numbers being measured).
+// RLIMIT_AS. Measured here (Mesa 22.3.6 llvmpipe, MuJoCo 2.2.2, a 4-geom scene rendered 10x at
+// 640x480 through mjr_render; tests/sandbox/memory_limit_probe.cc), smallest limit that still
+// renders / what the process then shows:
+//   llvmpipe 2 threads (2 cores):   RLIMIT_AS   700 MiB  (VmSize 695 MiB)   RSS 178 MiB
+//                                   RLIMIT_DATA 180 MiB  (VmData 166 MiB)
+//   LP_NUM_THREADS=16 (16 cores):   RLIMIT_AS  1600 MiB  (VmSize 1560 MiB)  RSS 178 MiB
+//                                   RLIMIT_DATA 400 MiB  (VmData 391 MiB)
+// So RLIMIT_AS must be 4-9x what the process uses (it grows with the core count: every
+// llvmpipe thread reserves address space), while RLIMIT_DATA tracks the real use (thread stacks
+// and heaps). Both stop a bomb cleanly once set-up is done (a 512 MiB allocation -> bad_alloc,
+// MuJoCo -> "Could not allocate memory"), but too low a limit of either kind during EGL/GL set-up
+// can make Mesa fail or even SIGSEGV: set the limit to (VmData after set-up + the job's budget),
+// or apply it after the GL context exists (a limit below current use only stops new growth).
+// NVIDIA's EGL reserves far more address space still (not measured here: no GPU), another
+// reason to avoid RLIMIT_AS. llvmpipe and MuJoCo render under EnterSandbox with
+// SystemReadOnlyPaths() + SystemDevicePaths() and no /proc/self.
 #ifndef WORKERPAIR_LIBS_SANDBOX_SANDBOX_H_
 #define WORKERPAIR_LIBS_SANDBOX_SANDBOX_H_
 
