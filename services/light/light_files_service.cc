@@ -154,7 +154,7 @@ grpc::Status LightFilesService::UploadFiles(grpc::ServerContext* context,
   }
   WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(message.workspace()));
   // The session removes its staged files unless Commit succeeds, whatever happens below.
-  UploadSession upload(ws, files_->limits(), message.overwrite());
+  UploadSession upload(ws, *files_, message.overwrite());
   do {
     if (!message.path().empty()) {
       if (absl::Status status = upload.StartFile(message.path()); !status.ok()) {

@@ -246,7 +246,7 @@ TEST_CASE("Upload commits all files at the end, or none", "[upload]") {
   Fixture f;
   REQUIRE(f.files.Write(f.ws, "exists.bin", "old", {}).ok());
   {
-    UploadSession upload(f.ws, f.limits, false);
+    UploadSession upload(f.ws, f.files, false);
     REQUIRE(upload.StartFile("u/one.bin").ok());
     REQUIRE(upload.Append(std::string("\0\1", 2)).ok());
     REQUIRE(upload.StartFile("exists.bin").ok());
@@ -256,7 +256,7 @@ TEST_CASE("Upload commits all files at the end, or none", "[upload]") {
   CHECK_FALSE(f.files.Stat(f.ws, "u/one.bin")->has_value());
   CHECK(f.Read("exists.bin") == "old");
   {
-    UploadSession upload(f.ws, f.limits, true);
+    UploadSession upload(f.ws, f.files, true);
     REQUIRE(upload.StartFile("u/one.bin").ok());
     REQUIRE(upload.Append(std::string("\0\1", 2)).ok());
     REQUIRE(upload.Append(std::string("\2", 1)).ok());
@@ -270,7 +270,7 @@ TEST_CASE("Upload commits all files at the end, or none", "[upload]") {
   CHECK(f.Read("u/one.bin") == std::string("\0\1\2", 3));
   CHECK(f.Read("exists.bin") == "new");
   {
-    UploadSession upload(f.ws, f.limits, false);
+    UploadSession upload(f.ws, f.files, false);
     CHECK(absl::IsFailedPrecondition(upload.Append("x")));
   }
 }
@@ -334,7 +334,7 @@ TEST_CASE("Files under .git change only through LightGit: writes, edits, moves, 
   CHECK(absl::IsPermissionDenied(f.files.Move(f.ws, ".git/config", "stolen", false)));
   CHECK(absl::IsPermissionDenied(f.files.Delete(f.ws, ".git", true).status()));
   {
-    UploadSession upload(f.ws, f.limits, true);
+    UploadSession upload(f.ws, f.files, true);
     CHECK(absl::IsPermissionDenied(upload.StartFile(".git/config")));
   }
   CHECK_FALSE(fs::exists(f.ws.root / ".git/objects/info/alternates"));

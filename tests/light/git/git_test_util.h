@@ -21,7 +21,9 @@ inline const GitAuthor kAuthor{"Ann Agent", "ann@example.org"};
 struct GitFixture {
   explicit GitFixture(GitOptions options = {}) : git(std::move(options)) {
     std::filesystem::create_directories(dir.path() / "ws");
-    ws = Workspace{"ws", std::filesystem::canonical(dir.path() / "ws")};
+    std::filesystem::create_directories(dir.path() / ".staging");
+    ws = Workspace{"ws", std::filesystem::canonical(dir.path() / "ws"),
+                   std::filesystem::canonical(dir.path() / ".staging"), nullptr};
   }
 
   void Write(const std::string& path, const std::string& content) {

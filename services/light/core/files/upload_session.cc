@@ -1,34 +1,25 @@
 #include "services/light/core/files/upload_session.h"
 
-#include "services/light/core/files/workspace_files.h"
-
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 
-#include "libs/common/str_cat.h"
 #include "libs/common/file_io.h"
 #include "libs/common/path_confinement.h"
 #include "libs/common/status_macros.h"
+#include "libs/common/str_cat.h"
+#include "services/light/core/files/workspace_files.h"
+#include "services/light/core/files/workspace_locks.h"
 
 namespace workerpair::light {
 namespace fs = std::filesystem;
 
-UploadSession::UploadSession(Workspace ws, const FileLimits& limits, bool overwrite)
-    : ws_(std::move(ws)), limits_(limits), overwrite_(overwrite) {}
+UploadSession::UploadSession(Workspace ws, WorkspaceFiles& files, bool overwrite)
+    : ws_(std::move(ws)), files_(files), limits_(files.limits()), overwrite_(overwrite) {}
 
-UploadSession::~UploadSession() {
-  if (!committed_) Discard();
-}
-
-void UploadSession::Discard() {
-  if (current_fd_ >= 0) ::close(current_fd_);
-  current_fd_ = -1;
-  for (const Staged& staged : staged_) ::unlink(staged.temp.c_str());
-  staged_.clear();
-}
+// The staged files remove themselves (StagedFile's destructor) unless published.
+UploadSession::~UploadSession() = default;
 
 absl::Status UploadSession::StartFile(std::string_view path) {
   WP_RETURN_IF_ERROR(FinishCurrent());
@@ -38,21 +29,17 @@ absl::Status UploadSession::StartFile(std::string_view path) {
   }
   WP_ASSIGN_OR_RETURN(fs::path destination, ConfinePath(ws_.root, path));
   WP_RETURN_IF_ERROR(RefuseGitInternals(ws_, destination, path));
+  WP_RETURN_IF_ERROR(RefuseReservedName(RelativeToRoot(ws_.root, destination)));
   if (!destinations_.insert(destination).second) {
     return absl::InvalidArgumentError(StrCat("upload names '", path, "' twice"));
   }
-  WP_RETURN_IF_ERROR(CreateDirectories(destination.parent_path(), path));
-  std::string temp = (destination.parent_path() / StrCat(kTempFilePrefix, "XXXXXX")).string();
-  const int fd = ::mkostemp(temp.data(), O_CLOEXEC);
-  if (fd < 0) return ErrnoError(errno, "staging", path);
-  ::fchmod(fd, 0644);
-  current_fd_ = fd;
-  staged_.push_back({std::string(path), std::move(destination), fs::path(temp), 0});
+  WP_ASSIGN_OR_RETURN(StagedFile file, StagedFile::Create(ws_, path));
+  staged_.push_back({std::string(path), std::move(destination), std::move(file), 0, true});
   return absl::OkStatus();
 }
 
 absl::Status UploadSession::Append(std::string_view data) {
-  if (current_fd_ < 0) {
+  if (staged_.empty() || !staged_.back().open) {
     return absl::FailedPreconditionError(
         "upload data arrived before any path: the first message must name a file");
   }
@@ -66,34 +53,30 @@ absl::Status UploadSession::Append(std::string_view data) {
     return absl::ResourceExhaustedError(StrCat("upload is over its cap of ",
                                                      limits_.max_upload_bytes, " bytes"));
   }
-  while (!data.empty()) {
-    const ssize_t written = ::write(current_fd_, data.data(), data.size());
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoError(errno, "writing", staged.relative);
-    }
-    data.remove_prefix(static_cast<std::size_t>(written));
-    staged.size += static_cast<std::uint64_t>(written);
-    total_bytes_ += static_cast<std::uint64_t>(written);
-  }
+  WP_RETURN_IF_ERROR(staged.file.Append(data, staged.relative));
+  staged.size += data.size();
+  total_bytes_ += data.size();
   return absl::OkStatus();
 }
 
 absl::Status UploadSession::FinishCurrent() {
-  if (current_fd_ < 0) return absl::OkStatus();
-  const int fd = std::exchange(current_fd_, -1);
-  const bool synced = ::fsync(fd) == 0;
-  const bool closed = ::close(fd) == 0;
-  if (!synced || !closed) return ErrnoError(errno, "syncing", staged_.back().relative);
-  return absl::OkStatus();
+  if (staged_.empty() || !staged_.back().open) return absl::OkStatus();
+  staged_.back().open = false;
+  return staged_.back().file.SyncAndClose(staged_.back().relative);
 }
 
 absl::StatusOr<std::vector<FileEntry>> UploadSession::Commit() {
   WP_RETURN_IF_ERROR(FinishCurrent());
+  std::vector<std::string> paths;
+  for (const Staged& staged : staged_) paths.push_back(staged.destination.string());
+  WorkspaceLocks::Guard guard = files_.LocksOf(ws_).Shared(ws_.name, std::move(paths));
   // Check every destination before publishing any, so a conflict publishes nothing.
-  for (const Staged& staged : staged_) {
+  std::vector<bool> existed(staged_.size(), false);
+  for (std::size_t i = 0; i < staged_.size(); ++i) {
+    const Staged& staged = staged_[i];
     struct stat st;
     if (::lstat(staged.destination.c_str(), &st) != 0) continue;
+    existed[i] = true;
     if (S_ISDIR(st.st_mode)) {
       return absl::FailedPreconditionError(
           StrCat("'", staged.relative, "' is a directory; no file was uploaded"));
@@ -104,16 +87,40 @@ absl::StatusOr<std::vector<FileEntry>> UploadSession::Commit() {
           "uploaded"));
     }
   }
-  std::vector<FileEntry> written;
+  // Directories first (all of them, remembered), then the renames; any failure takes back
+  // the new files and the directories made for them.
+  std::vector<fs::path> created;
+  for (const Staged& staged : staged_) {
+    absl::StatusOr<std::vector<fs::path>> made =
+        CreateMissingDirectories(staged.destination.parent_path(), staged.relative);
+    if (!made.ok()) {
+      RemoveCreatedDirectories(created);
+      return made.status();
+    }
+    created.insert(created.end(), made->begin(), made->end());
+  }
+  std::set<fs::path> directories;
   for (std::size_t i = 0; i < staged_.size(); ++i) {
-    const Staged& staged = staged_[i];
-    WP_RETURN_IF_ERROR(RenamePath(staged.temp, staged.destination, overwrite_, staged.relative));
-    SyncDirectory(staged.destination.parent_path());
+    Staged& staged = staged_[i];
+    if (absl::Status status = staged.file.RenameOnto(staged.destination, overwrite_,
+                                                     staged.relative);
+        !status.ok()) {
+      for (std::size_t j = 0; j < i; ++j) {
+        if (!existed[j]) ::unlink(staged_[j].destination.c_str());
+      }
+      RemoveCreatedDirectories(created);
+      return status;
+    }
+    directories.insert(staged.destination.parent_path());
+  }
+  // One fsync per directory that received files.
+  for (const fs::path& directory : directories) SyncDirectory(directory);
+  std::vector<FileEntry> written;
+  for (const Staged& staged : staged_) {
     struct stat st;
     ::lstat(staged.destination.c_str(), &st);
     written.push_back(EntryFromStat(RelativeToRoot(ws_.root, staged.destination), st));
   }
-  committed_ = true;
   return written;
 }
 

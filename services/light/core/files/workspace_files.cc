@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <fstream>
-#include <mutex>
 #include <system_error>
 
 #include "libs/common/str_cat.h"
@@ -16,6 +15,7 @@
 #include "libs/common/path_confinement.h"
 #include "libs/common/sha256.h"
 #include "libs/common/status_macros.h"
+#include "services/light/core/files/staging_area.h"
 #include "services/light/core/files/workspace_walk.h"
 
 namespace workerpair::light {
@@ -264,7 +264,8 @@ absl::StatusOr<WriteResult> WorkspaceFiles::Write(const Workspace& ws, std::stri
   }
   WP_ASSIGN_OR_RETURN(fs::path file, ConfinePath(ws.root, path));
   WP_RETURN_IF_ERROR(RefuseGitInternals(ws, file, path));
-  std::lock_guard lock(locks_.For(file));
+  WP_RETURN_IF_ERROR(RefuseReservedName(RelativeToRoot(ws.root, file)));
+  WorkspaceLocks::Guard guard = LocksOf(ws).Shared(ws.name, {file.string()});
   WriteResult result;
   struct stat st;
   result.created = ::lstat(file.c_str(), &st) != 0;
@@ -275,7 +276,7 @@ absl::StatusOr<WriteResult> WorkspaceFiles::Write(const Workspace& ws, std::stri
   }
   AtomicWriteOptions write_options;
   write_options.replace = options.overwrite || !options.expected_sha256.empty();
-  WP_RETURN_IF_ERROR(WriteFileAtomically(file, content, write_options, path));
+  WP_RETURN_IF_ERROR(WriteFileStaged(ws, file, content, write_options, path));
   result.sha256 = Sha256Hex(content);
   result.size = content.size();
   return result;
@@ -293,7 +294,7 @@ absl::StatusOr<EditResult> WorkspaceFiles::Edit(const Workspace& ws, std::string
   }
   WP_ASSIGN_OR_RETURN(fs::path file, ConfinePath(ws.root, path));
   WP_RETURN_IF_ERROR(RefuseGitInternals(ws, file, path));
-  std::lock_guard lock(locks_.For(file));
+  WorkspaceLocks::Guard guard = LocksOf(ws).Shared(ws.name, {file.string()});
   WP_ASSIGN_OR_RETURN(std::string content, ReadFileCapped(file, path, limits_.max_write_bytes));
   if (!expected_sha256.empty()) {
     WP_RETURN_IF_ERROR(CheckExpectedSha256(expected_sha256, content, path));
@@ -305,7 +306,7 @@ absl::StatusOr<EditResult> WorkspaceFiles::Edit(const Workspace& ws, std::string
                                                      " bytes, over the write cap of ",
                                                      limits_.max_write_bytes, " bytes"));
   }
-  WP_RETURN_IF_ERROR(WriteFileAtomically(file, outcome.content, {}, path));
+  WP_RETURN_IF_ERROR(WriteFileStaged(ws, file, outcome.content, {}, path));
   EditResult result;
   result.sha256 = Sha256Hex(outcome.content);
   result.size = outcome.content.size();
@@ -319,15 +320,28 @@ absl::Status WorkspaceFiles::Move(const Workspace& ws, std::string_view from, st
   WP_ASSIGN_OR_RETURN(fs::path target, ConfinePath(ws.root, to, NoFollow()));
   WP_RETURN_IF_ERROR(RefuseGitInternals(ws, source, from));
   WP_RETURN_IF_ERROR(RefuseGitInternals(ws, target, to));
+  WP_RETURN_IF_ERROR(RefuseReservedName(RelativeToRoot(ws.root, target)));
+  // A file moves under the shared tree lock and both paths' locks; a directory (many paths at
+  // once) under the exclusive tree lock.
+  WorkspaceLocks::Guard guard = LocksOf(ws).Shared(ws.name, {source.string(), target.string()});
   struct stat st;
   if (::lstat(source.c_str(), &st) != 0) return NotFound(from);
+  if (S_ISDIR(st.st_mode)) {
+    guard.Release();
+    guard = LocksOf(ws).Exclusive(ws.name);
+    if (::lstat(source.c_str(), &st) != 0) return NotFound(from);
+  }
   if (source == target) return absl::OkStatus();
   if (S_ISDIR(st.st_mode) && IsWithin(source, target)) {
     return absl::InvalidArgumentError(
         StrCat("cannot move directory '", from, "' into itself ('", to, "')"));
   }
-  WP_RETURN_IF_ERROR(CreateDirectories(target.parent_path(), to));
-  WP_RETURN_IF_ERROR(RenamePath(source, target, overwrite, to));
+  WP_ASSIGN_OR_RETURN(std::vector<fs::path> created,
+                      CreateMissingDirectories(target.parent_path(), to));
+  if (absl::Status status = RenamePath(source, target, overwrite, to); !status.ok()) {
+    RemoveCreatedDirectories(created);
+    return status;
+  }
   SyncDirectory(target.parent_path());
   return absl::OkStatus();
 }
@@ -336,8 +350,15 @@ absl::StatusOr<std::uint64_t> WorkspaceFiles::Delete(const Workspace& ws, std::s
                                                      bool recursive) {
   WP_ASSIGN_OR_RETURN(fs::path target, ConfinePath(ws.root, path, NoFollow()));
   WP_RETURN_IF_ERROR(RefuseGitInternals(ws, target, path));
+  // As Move: a file under the shared tree lock and its path lock, a directory exclusively.
+  WorkspaceLocks::Guard guard = LocksOf(ws).Shared(ws.name, {target.string()});
   struct stat st;
   if (::lstat(target.c_str(), &st) != 0) return NotFound(path);
+  if (S_ISDIR(st.st_mode)) {
+    guard.Release();
+    guard = LocksOf(ws).Exclusive(ws.name);
+    if (::lstat(target.c_str(), &st) != 0) return NotFound(path);
+  }
   std::error_code ec;
   if (S_ISDIR(st.st_mode) && !recursive && !fs::is_empty(target, ec)) {
     return absl::FailedPreconditionError(StrCat(

@@ -1,8 +1,10 @@
 // WorkspaceFiles: the file operations of worker-light, on one workspace at a time.
 //
 // Every client path goes through ConfinePath first, so nothing outside the workspace is read or
-// written. Writes are atomic; read-modify-write calls (edit, write with an expected hash) are
-// serialised per file. Errors name the client's path, never the server's directories.
+// written. Writes go through the staging area (staging_area.h) and are atomic; mutations take
+// the workspace's locks as workspace_locks.h describes, so read-modify-write calls (edit, write
+// with an expected hash) are serialised per file and a commit never sees half a move. Errors
+// name the client's path, never the server's directories.
 //
 //   WorkspaceFiles files(limits);
 //   WP_ASSIGN_OR_RETURN(ReadResult r, files.Read(ws, "scene.xml", ReadRange{}));
@@ -20,8 +22,8 @@
 #include "absl/status/statusor.h"
 #include "services/light/core/files/file_entry.h"
 #include "services/light/core/files/file_limits.h"
-#include "services/light/core/files/path_locks.h"
 #include "services/light/core/files/text_edit.h"
+#include "services/light/core/files/workspace_locks.h"
 #include "services/light/core/files/workspace_store.h"
 
 namespace workerpair::light {
@@ -126,11 +128,15 @@ class WorkspaceFiles {
                                        bool recursive);
 
   const FileLimits& limits() const { return limits_; }
-  PathLocks& locks() { return locks_; }
+
+  // The lock table for `ws`: its store's, or this object's own for a Workspace built by hand.
+  WorkspaceLocks& LocksOf(const Workspace& ws) {
+    return ws.locks != nullptr ? *ws.locks : own_locks_;
+  }
 
  private:
   FileLimits limits_;
-  PathLocks locks_;
+  WorkspaceLocks own_locks_;
 };
 
 // PERMISSION_DENIED when `resolved` (a confined path in `ws`) lies inside a `.git` directory.

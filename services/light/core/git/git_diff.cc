@@ -54,8 +54,7 @@ absl::StatusOr<DiffResult> GitCore::Diff(const Workspace& ws, const DiffRequest&
     }
     specs.push_back(std::move(escaped));
   }
-  std::shared_ptr<std::mutex> lock = LockFor(ws.name);
-  std::lock_guard<std::mutex> guard(*lock);
+  WorkspaceLocks::Guard guard = LockTree(ws);
   WP_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(ws));
 
   git_diff_options options = GIT_DIFF_OPTIONS_INIT;

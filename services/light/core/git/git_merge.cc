@@ -6,6 +6,7 @@
 #include "libs/common/file_io.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/str_cat.h"
+#include "services/light/core/files/staging_area.h"
 #include "services/light/core/git/git_commit.h"
 #include "services/light/core/git/git_repo.h"
 #include "services/light/core/git/git_util.h"
@@ -55,8 +56,7 @@ absl::Status FastForward(git_repository* repo, const git_commit* target, const s
 }  // namespace
 
 absl::StatusOr<MergeResult> GitCore::Merge(const Workspace& ws, const MergeRequest& request) {
-  std::shared_ptr<std::mutex> lock = LockFor(ws.name);
-  std::lock_guard<std::mutex> guard(*lock);
+  WorkspaceLocks::Guard guard = LockTree(ws);
   WP_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(ws));
 
   if (git_repository_state(repo.get()) != GIT_REPOSITORY_STATE_NONE) {
@@ -168,8 +168,7 @@ absl::StatusOr<std::vector<std::string>> GitCore::ResolveConflict(const Workspac
                                                                   std::string_view path,
                                                                   ConflictSide side) {
   WP_ASSIGN_OR_RETURN(const std::string relative, ClientPath(ws, path));
-  std::shared_ptr<std::mutex> lock = LockFor(ws.name);
-  std::lock_guard<std::mutex> guard(*lock);
+  WorkspaceLocks::Guard guard = LockTree(ws);
   WP_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(ws));
   if (git_repository_state(repo.get()) != GIT_REPOSITORY_STATE_MERGE) return NotMerging(ws);
 
@@ -225,7 +224,7 @@ absl::StatusOr<std::vector<std::string>> GitCore::ResolveConflict(const Workspac
                                      static_cast<std::size_t>(git_blob_rawsize(blob.get())));
       AtomicWriteOptions write_options;
       write_options.mode = resolved.mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644;
-      WP_RETURN_IF_ERROR(WriteFileAtomically(file, content, write_options, relative));
+      WP_RETURN_IF_ERROR(WriteFileStaged(ws, file, content, write_options, relative));
       // Stage the chosen blob at stage 0; the conflict entries go.
       GIT_INDEX_ENTRY_STAGE_SET(&resolved, 0);
       if (rc = git_index_conflict_remove(index.get(), relative.c_str()); rc < 0) {
@@ -246,8 +245,7 @@ absl::StatusOr<std::vector<std::string>> GitCore::ResolveConflict(const Workspac
 }
 
 absl::StatusOr<std::string> GitCore::AbortMerge(const Workspace& ws) {
-  std::shared_ptr<std::mutex> lock = LockFor(ws.name);
-  std::lock_guard<std::mutex> guard(*lock);
+  WorkspaceLocks::Guard guard = LockTree(ws);
   WP_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(ws));
   if (git_repository_state(repo.get()) != GIT_REPOSITORY_STATE_MERGE) return NotMerging(ws);
   WP_ASSIGN_OR_RETURN(CommitPtr head, HeadCommit(repo.get(), ws));
@@ -269,8 +267,7 @@ absl::StatusOr<std::string> GitCore::AbortMerge(const Workspace& ws) {
 
 absl::StatusOr<CommitResult> GitCore::CompleteMerge(const Workspace& ws, const GitAuthor& author,
                                                     std::string_view message) {
-  std::shared_ptr<std::mutex> lock = LockFor(ws.name);
-  std::lock_guard<std::mutex> guard(*lock);
+  WorkspaceLocks::Guard guard = LockTree(ws);
   WP_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(ws));
   CommitRequest request;
   request.author = author;

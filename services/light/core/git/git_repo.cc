@@ -69,18 +69,10 @@ int OnPushUpdate(const char* refname, const char* status, void* payload) {
 
 GitCore::GitCore(GitOptions options) : options_(std::move(options)) { InitLibgit2Once(); }
 
-std::shared_ptr<std::mutex> GitCore::LockFor(const std::string& name) {
-  std::lock_guard<std::mutex> guard(locks_mutex_);
-  std::shared_ptr<std::mutex>& lock = locks_[name];
-  if (lock == nullptr) lock = std::make_shared<std::mutex>();
-  return lock;
-}
-
 absl::StatusOr<bool> GitCore::Init(const Workspace& ws, std::string_view initial_branch) {
   const std::string branch(initial_branch.empty() ? options_.default_branch : initial_branch);
   WP_RETURN_IF_ERROR(ValidateBranchName(branch));
-  std::shared_ptr<std::mutex> lock = LockFor(ws.name);
-  std::lock_guard<std::mutex> guard(*lock);
+  WorkspaceLocks::Guard guard = LockTree(ws);
 
   std::error_code ec;
   if (fs::exists(fs::symlink_status(ws.root / ".git", ec))) {
@@ -92,17 +84,23 @@ absl::StatusOr<bool> GitCore::Init(const Workspace& ws, std::string_view initial
   options.flags = GIT_REPOSITORY_INIT_NO_REINIT;
   options.initial_head = branch.c_str();
   git_repository* raw = nullptr;
+  absl::Status status;
   if (int rc = git_repository_init_ext(&raw, ws.root.c_str(), &options); rc < 0) {
-    return GitError(rc, "initialise repository", ws);
+    status = GitError(rc, "initialise repository", ws);
+  } else {
+    RepoPtr repo(raw);
+    status = DisableSymlinks(repo.get(), ws);
   }
-  RepoPtr repo(raw);
-  WP_RETURN_IF_ERROR(DisableSymlinks(repo.get(), ws));
+  if (!status.ok()) {
+    // A half-made repository (a full disk) would be taken for a real one by the next call.
+    fs::remove_all(ws.root / ".git", ec);
+    return status;
+  }
   return true;
 }
 
 absl::StatusOr<GitStatus> GitCore::Status(const Workspace& ws) {
-  std::shared_ptr<std::mutex> lock = LockFor(ws.name);
-  std::lock_guard<std::mutex> guard(*lock);
+  WorkspaceLocks::Guard guard = LockTree(ws);
   WP_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(ws));
 
   GitStatus status;
@@ -142,16 +140,14 @@ absl::StatusOr<GitStatus> GitCore::Status(const Workspace& ws) {
 }
 
 absl::StatusOr<CommitResult> GitCore::Commit(const Workspace& ws, const CommitRequest& request) {
-  std::shared_ptr<std::mutex> lock = LockFor(ws.name);
-  std::lock_guard<std::mutex> guard(*lock);
+  WorkspaceLocks::Guard guard = LockTree(ws);
   WP_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(ws));
   return CommitChanges(repo.get(), ws, request, /*require_merge=*/false);
 }
 
 absl::StatusOr<std::vector<LogEntry>> GitCore::Log(const Workspace& ws,
                                                    const LogRequest& request) {
-  std::shared_ptr<std::mutex> lock = LockFor(ws.name);
-  std::lock_guard<std::mutex> guard(*lock);
+  WorkspaceLocks::Guard guard = LockTree(ws);
   WP_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(ws));
 
   CommitPtr start;
@@ -201,8 +197,7 @@ absl::StatusOr<std::vector<LogEntry>> GitCore::Log(const Workspace& ws,
 absl::StatusOr<std::string> GitCore::CreateBranch(const Workspace& ws, std::string_view name,
                                                   std::string_view start) {
   WP_RETURN_IF_ERROR(ValidateBranchName(name));
-  std::shared_ptr<std::mutex> lock = LockFor(ws.name);
-  std::lock_guard<std::mutex> guard(*lock);
+  WorkspaceLocks::Guard guard = LockTree(ws);
   WP_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(ws));
 
   CommitPtr target;
@@ -226,8 +221,7 @@ absl::StatusOr<std::string> GitCore::CreateBranch(const Workspace& ws, std::stri
 }
 
 absl::StatusOr<std::string> GitCore::Checkout(const Workspace& ws, std::string_view branch) {
-  std::shared_ptr<std::mutex> lock = LockFor(ws.name);
-  std::lock_guard<std::mutex> guard(*lock);
+  WorkspaceLocks::Guard guard = LockTree(ws);
   WP_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(ws));
 
   if (git_repository_state(repo.get()) != GIT_REPOSITORY_STATE_NONE) {
@@ -284,8 +278,7 @@ absl::StatusOr<PushResult> GitCore::Push(const Workspace& ws, const PushRequest&
     return absl::PermissionDeniedError(
         StrCat("remote URL '", request.url, "' is not under an allowed prefix"));
   }
-  std::shared_ptr<std::mutex> lock = LockFor(ws.name);
-  std::lock_guard<std::mutex> guard(*lock);
+  WorkspaceLocks::Guard guard = LockTree(ws);
   WP_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(ws));
 
   std::string branch = request.branch;

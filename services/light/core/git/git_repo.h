@@ -13,7 +13,9 @@
 //   }
 //
 // Every call takes a resolved Workspace (its root is the repository's working directory).
-// Calls on one workspace are serialised; calls on different workspaces run in parallel.
+// Every call holds the workspace's tree lock exclusively (workspace_locks.h): calls on one
+// workspace are serialised with each other and with file mutations, so a commit sees each file
+// before or after a write, never during one; calls on different workspaces run in parallel.
 // Paths from callers are workspace-relative and go through ConfinePath; `.git` is refused.
 //
 // Safety: the repository is opened without searching parent directories, must have a real
@@ -37,6 +39,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "services/light/core/files/workspace_locks.h"
 #include "services/light/core/files/workspace_store.h"
 
 namespace workerpair::light {
@@ -278,12 +281,14 @@ class GitCore {
   absl::StatusOr<PushResult> Push(const Workspace& ws, const PushRequest& request);
 
  private:
-  // The lock serialising calls on workspace `name`.
-  std::shared_ptr<std::mutex> LockFor(const std::string& name);
+  // The workspace's tree lock, exclusive: from its store's table, or this object's own for a
+  // Workspace built by hand.
+  WorkspaceLocks::Guard LockTree(const Workspace& ws) {
+    return (ws.locks != nullptr ? *ws.locks : own_locks_).Exclusive(ws.name);
+  }
 
   GitOptions options_;
-  std::mutex locks_mutex_;
-  std::map<std::string, std::shared_ptr<std::mutex>> locks_;
+  WorkspaceLocks own_locks_;
 };
 
 }  // namespace workerpair::light

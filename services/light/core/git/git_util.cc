@@ -1,6 +1,8 @@
 #include "services/light/core/git/git_util.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <system_error>
@@ -59,6 +61,20 @@ absl::Status GitError(int code, std::string_view action, const Workspace& ws) {
   ReplaceAll(detail, root + "/", "");
   ReplaceAll(detail, root, ".");
   std::string message = StrCat(action, ": ", detail);
+  // A full disk or quota is RESOURCE_EXHAUSTED for every call, as it is for the file calls.
+  // libgit2 reports it as a generic OS error whose message carries strerror's text.
+  if (last != nullptr && (last->klass == GIT_ERROR_OS || last->klass == GIT_ERROR_ODB ||
+                          last->klass == GIT_ERROR_INDEX || last->klass == GIT_ERROR_FILESYSTEM ||
+                          last->klass == GIT_ERROR_REFERENCE)) {
+    for (int full : {ENOSPC, EDQUOT, EFBIG}) {
+      if (detail.find(std::strerror(full)) != std::string::npos) {
+        return absl::ResourceExhaustedError(message);
+      }
+    }
+  }
+  if (last != nullptr && last->klass == GIT_ERROR_NOMEMORY) {
+    return absl::ResourceExhaustedError(message);
+  }
   switch (code) {
     case GIT_ENOTFOUND:
       return absl::NotFoundError(message);
