@@ -272,7 +272,10 @@ absl::StatusOr<CommitResult> GitCore::CompleteMerge(const Workspace& ws, const G
   CommitRequest request;
   request.author = author;
   request.message = std::string(message);
-  return CommitChanges(repo.get(), ws, request, /*require_merge=*/true);
+  absl::StatusOr<CommitResult> result =
+      CommitChanges(repo.get(), ws, request, /*require_merge=*/true);
+  if (absl::IsResourceExhausted(result.status())) RemoveEmptyObjectDirectories(ws);
+  return result;
 }
 
 }  // namespace workerpair::light

@@ -142,7 +142,10 @@ absl::StatusOr<GitStatus> GitCore::Status(const Workspace& ws) {
 absl::StatusOr<CommitResult> GitCore::Commit(const Workspace& ws, const CommitRequest& request) {
   WorkspaceLocks::Guard guard = LockTree(ws);
   WP_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(ws));
-  return CommitChanges(repo.get(), ws, request, /*require_merge=*/false);
+  absl::StatusOr<CommitResult> result =
+      CommitChanges(repo.get(), ws, request, /*require_merge=*/false);
+  if (absl::IsResourceExhausted(result.status())) RemoveEmptyObjectDirectories(ws);
+  return result;
 }
 
 absl::StatusOr<std::vector<LogEntry>> GitCore::Log(const Workspace& ws,

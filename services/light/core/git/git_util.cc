@@ -7,6 +7,8 @@
 #include <mutex>
 #include <system_error>
 
+#include <unistd.h>
+
 #include "libs/common/path_confinement.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/str_cat.h"
@@ -268,6 +270,13 @@ absl::StatusOr<std::vector<std::string>> UncommittedTrackedFiles(git_repository*
   std::sort(paths.begin(), paths.end());
   paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
   return paths;
+}
+
+void RemoveEmptyObjectDirectories(const Workspace& ws) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(ws.root / ".git" / "objects", ec)) {
+    if (entry.path().filename().string().size() == 2) ::rmdir(entry.path().c_str());
+  }
 }
 
 std::string NameList(const std::vector<std::string>& names) {

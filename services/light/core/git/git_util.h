@@ -98,6 +98,11 @@ absl::StatusOr<std::vector<std::string>> ConflictedPaths(git_index* index, const
 absl::StatusOr<std::vector<std::string>> UncommittedTrackedFiles(git_repository* repo,
                                                                  const Workspace& ws);
 
+// After a call failed for a full disk: removes the empty loose-object directories
+// (.git/objects/xx) libgit2 made before it ran out of space, so a refused call leaves nothing
+// behind. Objects already written stay (unreferenced, invisible, pruned by any gc).
+void RemoveEmptyObjectDirectories(const Workspace& ws);
+
 // "'a', 'b', 'c' and 4 more": at most 10 names, for error messages.
 std::string NameList(const std::vector<std::string>& names);
 
