@@ -322,7 +322,8 @@ absl::StatusOr<SandboxedResult> RunSandboxed(const SandboxedCommand& command) {
   while (true) {
     const Clock::time_point now = Clock::now();
     if (!killed) {
-      if (command.cancel != nullptr && command.cancel->load()) {
+      if ((command.cancel != nullptr && command.cancel->load()) ||
+          (command.should_stop && command.should_stop())) {
         result.cancelled = true;
       } else if (now >= deadline) {
         result.timed_out = true;

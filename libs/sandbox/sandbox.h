@@ -41,6 +41,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -133,6 +134,7 @@ struct SandboxedCommand {
   ResourceLimits limits;
   absl::Duration timeout = absl::Seconds(30);  // wall clock; the group is killed when it passes
   const std::atomic<bool>* cancel = nullptr;   // the group is killed when it turns true
+  std::function<bool()> should_stop;           // asked every 50 ms; true: killed like cancel
   std::size_t max_output_bytes = 1 << 20;      // kept per stream; the rest is read and dropped
   std::string stdin_data;                      // written to stdin, then closed (empty: /dev/null)
 };
@@ -152,7 +154,8 @@ struct SandboxedResult {
 // Runs `command` confined and waits for it (and kills whatever it left in its process group).
 // The Landlock ruleset and the seccomp program are built before fork; between fork and exec
 // the child makes only async-signal-safe system calls. The whole process group is killed
-// (SIGKILL) within ~100 ms of the timeout or of *cancel turning true; a confined process cannot
+// (SIGKILL) within ~100 ms of the timeout, of *cancel turning true or of should_stop()
+// returning true (`cancelled` is then set); a confined process cannot
 // leave its group (setsid/setpgid are refused). INVALID_ARGUMENT for an empty argv or a
 // relative argv[0], INTERNAL when pipes/fork/sandbox preparation fail. A non-zero exit, a
 // signal, a timeout or a failed exec is a result, not an error.

@@ -3,7 +3,6 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 
-#include "services/light/core/lint/subprocess.h"
 #include "tests/light/lint/lint_test_util.h"
 
 namespace workerpair::light {
@@ -107,6 +106,7 @@ TEST_CASE("A linter past its timeout is killed with its process group and report
   ws.Write("slow.txt", "x");
   LinterConfig config;
   config.timeout = std::chrono::milliseconds(300);
+  config.deny_exec = false;  // the stand-in linter starts `sleep`
   // sh starts a background sleeper too: both must go, and the call must return promptly.
   const auto start = std::chrono::steady_clock::now();
   auto found = RunExternalLinter(ws.root(), {"sh", "-c", "sleep 30 & sleep 30; echo", "{files}"},
@@ -115,23 +115,6 @@ TEST_CASE("A linter past its timeout is killed with its process group and report
   INFO(Dump(found));
   CHECK(OnlyWithCode(found, "lint/linter-timeout"));
   CHECK(elapsed < std::chrono::seconds(5));
-}
-
-TEST_CASE("RunSubprocess caps output, reports exit codes and runs in the given directory",
-          "[lint][external]") {
-  TempWorkspace ws;
-  ws.Write("marker", "x");
-  SubprocessOptions options{ws.root(), std::chrono::seconds(10), 1000};
-  auto big = RunSubprocess({"sh", "-c", "head -c 100000 /dev/zero; exit 3"}, options);
-  REQUIRE(big.ok());
-  CHECK(big->output.size() == 1000);
-  CHECK(big->output_truncated);
-  CHECK(big->exit_code == 3);
-  CHECK_FALSE(big->timed_out);
-  auto ls = RunSubprocess({"ls"}, options);
-  REQUIRE(ls.ok());
-  CHECK(ls->output == "marker\n");
-  CHECK(absl::IsNotFound(RunSubprocess({"workerpair-no-such-binary"}, options).status()));
 }
 
 TEST_CASE("A failing linter without parsable output is a linter-failed warning",
@@ -143,7 +126,9 @@ TEST_CASE("A failing linter without parsable output is a linter-failed warning",
   INFO(Dump(found));
   auto failed = OnlyWithCode(found, "lint/linter-failed");
   REQUIRE(failed);
-  CHECK_THAT(failed->message, Catch::Contains("exit 2") && Catch::Contains("boom"));
+  // Why, in our words; the linter's own output is never repeated.
+  CHECK_THAT(failed->message, Catch::Contains("exit 2"));
+  CHECK_THAT(failed->message, !Catch::Contains("boom"));
   CHECK(LinterName("/usr/bin/pyflakes3") == "pyflakes");
 }
 

@@ -1,17 +1,91 @@
 #include "services/light/core/lint/external_linters.h"
 
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdlib>
+#include <system_error>
 
 #include "absl/status/status.h"
 #include "libs/common/str_cat.h"
-#include "services/light/core/lint/subprocess.h"
+#include "libs/sandbox/sandbox.h"
 
 namespace workerpair::light {
 namespace {
 
 constexpr std::string_view kFilesPlaceholder = "{files}";
+
+// The linter's whole environment. HOME and XDG_* name a directory that does not exist (and
+// that the sandbox would not let it read anyway), so user-level configuration never applies:
+// only the workspace's own (.yamllint, .shellcheckrc, setup.cfg, ...).
+const std::vector<std::string>& LinterEnvironment() {
+  static const std::vector<std::string> kEnvironment = {
+      "PATH=/usr/local/bin:/usr/bin:/bin",
+      "HOME=/nonexistent",
+      "XDG_CONFIG_HOME=/nonexistent",
+      "XDG_CACHE_HOME=/nonexistent",
+      "XDG_DATA_HOME=/nonexistent",
+      "XDG_STATE_HOME=/nonexistent",
+      "XDG_CONFIG_DIRS=/nonexistent",
+      "TMPDIR=/nonexistent",
+      "LANG=C.UTF-8",
+      "LC_ALL=C.UTF-8",
+      "PYTHONDONTWRITEBYTECODE=1",
+      "PYTHONNOUSERSITE=1",
+      "PYTHONHASHSEED=0",
+  };
+  return kEnvironment;
+}
+
+bool IsExecutableFile(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+bool Mentions(std::string_view text, std::initializer_list<std::string_view> needles) {
+  for (std::string_view needle : needles) {
+    if (text.find(needle) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
+// Why a run that produced no findings failed, in our words. The linter's own output is only
+// classified, never repeated: it may quote a file outside the workspace. A file that could not
+// be read and one that does not exist get the same words, so that the message does not tell
+// which host files exist.
+std::string FailureReason(const sandbox::SandboxedResult& run, const LinterConfig& config) {
+  if (!run.setup_error.empty()) {
+    return StrCat("could not be started in its sandbox (", run.setup_error, ")");
+  }
+  if (run.term_signal == SIGXCPU || (run.term_signal == SIGKILL && !run.timed_out)) {
+    return StrCat("used more than its ", config.cpu_seconds, " s of CPU time and was stopped");
+  }
+  if (run.term_signal != 0) {
+    const char* name = ::sigabbrev_np(run.term_signal);
+    return StrCat("was killed by signal ", run.term_signal, name != nullptr ? StrCat(" (SIG", name, ")") : "");
+  }
+  const std::string_view err = run.stderr_data;
+  if (Mentions(err, {"MemoryError", "out of memory", "Out of memory", "Cannot allocate memory",
+                     "bad_alloc", "Heap exhausted", "heap overflow"})) {
+    return StrCat("ran out of its ", config.memory_bytes >> 20, " MiB memory limit (exit ",
+                  run.exit_code, ")");
+  }
+  if (Mentions(err, {"PermissionError", "Permission denied", "permission denied",
+                     "FileNotFoundError", "No such file", "does not exist"})) {
+    return StrCat("was refused by its sandbox or could not read a file it needed (exit ",
+                  run.exit_code, "); linters may read only files inside the workspace and have no "
+                  "network, so a configuration that extends, sources or includes a path outside "
+                  "the workspace fails");
+  }
+  return StrCat("failed (exit ", run.exit_code,
+                ") without findings we could read; its output is not shown, since it may quote "
+                "files outside the workspace");
+}
 
 // Leading decimal digits of `text`, consumed; -1 when there are none.
 int TakeNumber(std::string_view* text) {
@@ -143,20 +217,73 @@ std::vector<Diagnostic> ParseLinterOutput(std::string_view linter, std::string_v
   return found;
 }
 
+std::optional<std::string> FindExecutable(std::string_view name) {
+  if (name.empty()) return std::nullopt;
+  if (name.find('/') != std::string_view::npos) {
+    std::string path(name);
+    if (IsExecutableFile(path)) return path;
+    return std::nullopt;
+  }
+  const char* env = std::getenv("PATH");
+  std::string_view dirs = env != nullptr ? env : "/usr/local/bin:/usr/bin:/bin";
+  while (true) {
+    const std::size_t colon = dirs.find(':');
+    std::string_view dir = dirs.substr(0, colon);
+    if (!dir.empty() && dir.front() == '/') {  // a relative PATH entry is never searched
+      std::string candidate = StrCat(dir, "/", name);
+      if (IsExecutableFile(candidate)) return candidate;
+    }
+    if (colon == std::string_view::npos) return std::nullopt;
+    dirs.remove_prefix(colon + 1);
+  }
+}
+
 std::vector<Diagnostic> RunExternalLinter(const std::filesystem::path& root,
                                           const std::vector<std::string>& command,
                                           const std::vector<std::string>& files,
-                                          const LinterConfig& config) {
+                                          const LinterConfig& config,
+                                          const std::function<bool()>& should_stop) {
   std::vector<Diagnostic> found;
   if (command.empty() || files.empty()) return found;
   const std::string name = LinterName(command[0]);
-  if (!FindExecutable(command[0])) {
+  const std::optional<std::string> exe = FindExecutable(command[0]);
+  if (!exe) {
     ForEachFile(files, "lint/linter-missing", Severity::kWarning,
                 StrCat("linter '", name, "' (", command[0],
                        ") is not installed; this file was not checked by it"),
                 &found);
     return found;
   }
+  // Fail closed: without Landlock a linter could read the host for a workspace's config.
+  if (const sandbox::SandboxReport probe = sandbox::ProbeSandbox(); !probe.landlock || !probe.seccomp) {
+    ForEachFile(files, "lint/linter-failed", Severity::kWarning,
+                StrCat("linter '", name, "' was not run: this kernel cannot sandbox it (",
+                       probe.Describe(), "), and linters never run unconfined"),
+                &found);
+    return found;
+  }
+
+  sandbox::SandboxedCommand base;
+  base.working_dir = root;
+  base.env = LinterEnvironment();
+  base.policy.read_only = sandbox::SystemReadOnlyPaths();
+  base.policy.read_only.push_back(root);
+  std::error_code error;
+  const std::filesystem::path real_exe = std::filesystem::canonical(*exe, error);
+  base.policy.read_only.push_back(error ? std::filesystem::path(*exe) : real_exe);
+  base.policy.read_only.insert(base.policy.read_only.end(), config.extra_read_only.begin(),
+                               config.extra_read_only.end());
+  base.policy.devices = {"/dev/null", "/dev/zero", "/dev/urandom"};
+  base.policy.deny_network = true;
+  base.policy.deny_exec = config.deny_exec;
+  base.limits.data_bytes = config.memory_bytes;
+  base.limits.cpu_seconds = config.cpu_seconds;
+  base.limits.open_files = config.open_files;
+  base.limits.file_size_bytes = 16ull << 20;
+  base.timeout = absl::Milliseconds(config.timeout.count());
+  base.should_stop = should_stop;
+  base.max_output_bytes = config.max_output_bytes;
+
   for (std::size_t first = 0; first < files.size(); first += config.max_files_per_run) {
     const std::vector<std::string> batch(
         files.begin() + first,
@@ -164,23 +291,31 @@ std::vector<Diagnostic> RunExternalLinter(const std::filesystem::path& root,
     std::vector<std::string> args;
     for (const std::string& file : batch) args.push_back(FileArgument(file));
     // The command line: the files replace "{files}", or follow the command.
-    std::vector<std::string> argv;
+    sandbox::SandboxedCommand run_command = base;
+    run_command.argv = {*exe};
     bool placed = false;
-    for (const std::string& arg : command) {
-      if (arg == kFilesPlaceholder) {
-        argv.insert(argv.end(), args.begin(), args.end());
+    for (std::size_t i = 1; i < command.size(); ++i) {
+      if (command[i] == kFilesPlaceholder) {
+        run_command.argv.insert(run_command.argv.end(), args.begin(), args.end());
         placed = true;
       } else {
-        argv.push_back(arg);
+        run_command.argv.push_back(command[i]);
       }
     }
-    if (!placed) argv.insert(argv.end(), args.begin(), args.end());
+    if (!placed) run_command.argv.insert(run_command.argv.end(), args.begin(), args.end());
 
-    absl::StatusOr<SubprocessResult> run = RunSubprocess(
-        argv, SubprocessOptions{root, config.timeout, config.max_output_bytes});
-    if (!run.ok() || run->exit_code == 127) {
-      ForEachFile(batch, "lint/linter-missing", Severity::kWarning,
-                  StrCat("linter '", name, "' could not be started; this file was not checked"),
+    absl::StatusOr<sandbox::SandboxedResult> run = sandbox::RunSandboxed(run_command);
+    if (!run.ok()) {
+      // The sandbox could not be prepared (its message may name server paths: not passed on).
+      ForEachFile(batch, "lint/linter-failed", Severity::kWarning,
+                  StrCat("linter '", name, "' could not be started: its sandbox could not be "
+                         "prepared; this file was not checked"),
+                  &found);
+      continue;
+    }
+    if (run->cancelled) {
+      ForEachFile(batch, "lint/linter-stopped", Severity::kWarning,
+                  StrCat("linter '", name, "' was stopped: the call was cancelled or ran out of time"),
                   &found);
       continue;
     }
@@ -190,15 +325,15 @@ std::vector<Diagnostic> RunExternalLinter(const std::filesystem::path& root,
                          " ms and was stopped; results may be incomplete"),
                   &found);
     }
-    std::vector<Diagnostic> parsed = ParseLinterOutput(name, run->output, batch, args);
-    if (parsed.empty() && !run->timed_out && run->exit_code != 0) {
-      const std::string_view output = TrimSpace(run->output);
+    // Findings may come on either stream (pyflakes writes syntax errors to stderr).
+    std::vector<Diagnostic> parsed = ParseLinterOutput(name, run->stdout_data, batch, args);
+    std::vector<Diagnostic> parsed_err = ParseLinterOutput(name, run->stderr_data, batch, args);
+    parsed.insert(parsed.end(), std::make_move_iterator(parsed_err.begin()),
+                  std::make_move_iterator(parsed_err.end()));
+    const bool failed = run->exit_code != 0 || run->term_signal != 0 || !run->setup_error.empty();
+    if (parsed.empty() && !run->timed_out && failed) {
       ForEachFile(batch, "lint/linter-failed", Severity::kWarning,
-                  StrCat("linter '", name, "' failed (",
-                         run->term_signal != 0 ? StrCat("signal ", run->term_signal)
-                                               : StrCat("exit ", run->exit_code),
-                         ") without findings we could read: ", output.substr(0, 300)),
-                  &found);
+                  StrCat("linter '", name, "' ", FailureReason(*run, config)), &found);
     }
     if (run->output_truncated) {
       found.push_back(Diagnostic{batch.front(), 0, 0, "lint/linter-output-truncated",
