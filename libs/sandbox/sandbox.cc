@@ -7,6 +7,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <system_error>
 
 #include "libs/common/status_macros.h"
 #include "libs/common/str_cat.h"
@@ -50,6 +52,17 @@ constexpr const char* kNoLandlock =
     "list): file access is NOT confined";
 constexpr const char* kNoSeccomp =
     "seccomp filters are unavailable: network, ptrace, mount and exec are NOT restricted";
+
+// Threads of this process (entries of /proc/self/task); 0 when it cannot be read.
+int ThreadCount() {
+  std::error_code error;
+  int count = 0;
+  for (std::filesystem::directory_iterator it("/proc/self/task", error), end; !error && it != end;
+       it.increment(error)) {
+    ++count;
+  }
+  return error ? 0 : count;
+}
 
 std::string LandlockGaps(int abi) {
   std::string gaps;
@@ -97,6 +110,13 @@ SandboxReport ProbeSandbox() {
 }
 
 absl::StatusOr<SandboxReport> EnterSandbox(const SandboxPolicy& policy) {
+  // Landlock confines only the calling thread: with other threads running, they would stay
+  // free to open anything.
+  if (const int threads = ThreadCount(); threads > 1) {
+    return absl::FailedPreconditionError(
+        StrCat("sandbox: EnterSandbox must run before any other thread starts (", threads,
+               " threads are running): Landlock confines only the calling thread"));
+  }
   SandboxReport report = ProbeSandbox();
   report.network_denied = false;
   report.exec_denied = false;

@@ -111,8 +111,9 @@ SandboxReport ProbeSandbox();
 // Irreversibly confines the calling thread and every thread and child it creates afterwards.
 // Landlock applies to the calling thread only (call it before starting threads); seccomp is
 // synchronised to every thread (TSYNC). PR_SET_NO_NEW_PRIVS is set first. Paths that do not
-// exist are skipped. A mechanism the kernel lacks is a warning in the report, not an error;
-// an error (INTERNAL, FAILED_PRECONDITION when TSYNC fails) means nothing usable was applied.
+// exist are skipped. A mechanism the kernel lacks is a warning in the report, not an error.
+// FAILED_PRECONDITION when other threads are already running (nothing applied) or TSYNC
+// fails; INTERNAL when preparing or applying fails.
 absl::StatusOr<SandboxReport> EnterSandbox(const SandboxPolicy& policy);
 
 // Read-only paths a dynamically linked program (and Mesa / NVIDIA EGL, Python) needs: /usr,

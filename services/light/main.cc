@@ -9,6 +9,7 @@
 #include "absl/flags/marshalling.h"
 #include "libs/common/process_flags.h"
 #include "libs/common/server_runner.h"
+#include "libs/sandbox/sandbox.h"
 #include "services/light/core/files/workspace_files.h"
 #include "services/light/core/files/workspace_store.h"
 #include "services/light/core/lint/workspace_lint.h"
@@ -64,6 +65,16 @@ int main(int argc, char** argv) {
   light::WorkspaceFiles files(FileLimitsFromFlags());
   light::LightFilesService files_service(store->get(), &files);
   light::Linter linter(light::LintOptions{});
+  // External linters run only sandboxed (services/light/core/lint/external_linters.h): say at
+  // start whether this kernel lets them run at all.
+  const sandbox::SandboxReport linter_sandbox = sandbox::ProbeSandbox();
+  if (linter_sandbox.landlock && linter_sandbox.seccomp) {
+    spdlog::info("external linters run sandboxed: {}", linter_sandbox.Describe());
+  } else {
+    spdlog::error("external linters will NOT run (lint/linter-failed): this kernel cannot "
+                  "sandbox them: {}", linter_sandbox.Describe());
+  }
+  for (const std::string& warning : linter_sandbox.warnings) spdlog::warn("sandbox: {}", warning);
   light::LightLintService lint_service(store->get(), &linter);
   light::GitOptions git_options;
   git_options.allowed_remote_prefixes = absl::GetFlag(FLAGS_git_push_allowed_prefixes);

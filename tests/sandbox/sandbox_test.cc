@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <functional>
+#include <thread>
 
 #include "tests/sandbox/sandbox_test_util.h"
 
@@ -56,11 +57,12 @@ TEST_CASE("Describe says plainly when nothing is in force") {
   CHECK(both.Describe() == "landlock abi 7 + seccomp (no network, no exec)");
 }
 
-TEST_CASE("EnterSandbox confines the calling process: files, network, exec") {
+TEST_CASE("EnterSandbox confines an unprivileged process: files, network, exec") {
   TempDir work("work"), secret("secret");
-  WriteFile(secret.path() / "canary.txt", kCanaryText);
+  WriteFile(secret.path() / "canary.txt", kCanaryText);  // 0644: readable for nobody by DAC
   WriteFile(work.path() / "mine.txt", "mine");
   const int code = InChild([&]() -> int {
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) return 9;
     SandboxPolicy policy;
     policy.read_only = SystemReadOnlyPaths();
     policy.read_write = {work.path()};
@@ -95,6 +97,19 @@ TEST_CASE("EnterSandbox holds for threads started afterwards and children they f
     int status = 0;
     ::waitpid(child, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 2;
+  });
+  CHECK(code == 0);
+}
+
+TEST_CASE("EnterSandbox refuses to run once other threads exist") {
+  const int code = InChild([]() -> int {
+    std::thread sleeper([] { ::pause(); });
+    sleeper.detach();
+    SandboxPolicy policy;
+    auto report = EnterSandbox(policy);
+    if (!absl::IsFailedPrecondition(report.status())) return 10;
+    // Nothing was applied: files outside any policy are still readable.
+    return ::access("/etc/passwd", R_OK) == 0 ? 0 : 11;
   });
   CHECK(code == 0);
 }
