@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -41,6 +42,24 @@ ABSL_FLAG(std::string, tls_client_ca, "",
 ABSL_FLAG(std::string, auth_token_file, "",
           "File holding a bearer token every call but health must carry; needs TLS "
           "(env WORKERPAIR_AUTH_TOKEN_FILE).");
+ABSL_FLAG(int, keepalive_time_s, 30,
+          "The server pings a client connection idle this long, seconds "
+          "(env WORKERPAIR_KEEPALIVE_TIME_S).");
+ABSL_FLAG(int, keepalive_timeout_s, 10,
+          "A connection whose ping is not acknowledged within this many seconds is closed "
+          "(env WORKERPAIR_KEEPALIVE_TIMEOUT_S).");
+ABSL_FLAG(int, min_client_ping_interval_s, 5,
+          "Client keepalive pings are accepted this often, calls in flight or not; faster ones "
+          "get GOAWAY too_many_pings. Keep it below the clients' keepalive time (10 s) "
+          "(env WORKERPAIR_MIN_CLIENT_PING_INTERVAL_S).");
+ABSL_FLAG(int, max_connection_age_s, 300,
+          "Connections older than this get GOAWAY (+-10% jitter), so clients reconnect and "
+          "re-resolve dns:/// names and new replicas get work; 0: no limit "
+          "(env WORKERPAIR_MAX_CONNECTION_AGE_S).");
+ABSL_FLAG(int, max_connection_age_grace_s, 600,
+          "After GOAWAY for age, calls in flight may run this long before the connection is "
+          "closed; keep it above the longest job, queueing included "
+          "(env WORKERPAIR_MAX_CONNECTION_AGE_GRACE_S).");
 ABSL_FLAG(std::string, log_level, "info",
           "trace, debug, info, warn, error, critical or off (env WORKERPAIR_LOG_LEVEL).");
 ABSL_FLAG(bool, log_json, false, "Log one JSON object per line (env WORKERPAIR_LOG_JSON).");
@@ -109,6 +128,12 @@ ServerOptions ServerOptionsFromFlags(std::string service_name) {
   options.security.key_file = absl::GetFlag(FLAGS_tls_key);
   options.security.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
   options.security.token_file = absl::GetFlag(FLAGS_auth_token_file);
+  const auto seconds = [](int value) { return absl::Seconds(std::max(0, value)); };
+  options.keepalive_time = seconds(absl::GetFlag(FLAGS_keepalive_time_s));
+  options.keepalive_timeout = seconds(absl::GetFlag(FLAGS_keepalive_timeout_s));
+  options.min_client_ping_interval = seconds(absl::GetFlag(FLAGS_min_client_ping_interval_s));
+  options.max_connection_age = seconds(absl::GetFlag(FLAGS_max_connection_age_s));
+  options.max_connection_age_grace = seconds(absl::GetFlag(FLAGS_max_connection_age_grace_s));
   return options;
 }
 

@@ -41,6 +41,19 @@ struct ServerOptions {
   std::string metrics_listen;
   // TLS, mutual TLS and bearer token.
   ServerSecurityOptions security;
+  // Connection liveness and age (ServerRunner applies them as channel arguments):
+  // The server pings a connection idle this long, and closes it when the ack takes longer than
+  // keepalive_timeout (a client that vanished).
+  absl::Duration keepalive_time = absl::Seconds(30);
+  absl::Duration keepalive_timeout = absl::Seconds(10);
+  // Client pings are accepted this often (also with no call in flight); faster ones count as
+  // strikes and end in GOAWAY "too_many_pings". Clients ping every 10 s (security.h).
+  absl::Duration min_client_ping_interval = absl::Seconds(5);
+  // A connection older than this gets GOAWAY (gRPC adds +-10% jitter) so that clients
+  // reconnect and re-resolve dns:/// names; calls in flight may finish within the grace, after
+  // which the connection is closed. Zero: no limit.
+  absl::Duration max_connection_age = absl::Seconds(300);
+  absl::Duration max_connection_age_grace = absl::Seconds(600);
 };
 
 // Parses flags (environment first, then command line), handles --help, and initialises

@@ -9,6 +9,9 @@
 #include <grpcpp/resource_quota.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <climits>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 
@@ -36,7 +39,30 @@ absl::Status WritePortFile(const std::string& path, int port, int metrics_port,
   return absl::OkStatus();
 }
 
+// Milliseconds for a channel argument; `unlimited` for zero.
+int ArgMillis(absl::Duration value, int unlimited) {
+  if (value <= absl::ZeroDuration()) return unlimited;
+  return static_cast<int>(std::min<std::int64_t>(absl::ToInt64Milliseconds(value), INT_MAX));
+}
+
 }  // namespace
+
+void ApplyConnectionArguments(const ServerOptions& options, grpc::ServerBuilder* builder) {
+  builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
+                              ArgMillis(options.keepalive_time, INT_MAX));
+  builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                              ArgMillis(options.keepalive_timeout, 20000));
+  // Clients ping while idle too (they keep channels to every replica warm).
+  builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder->AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                              ArgMillis(options.min_client_ping_interval, 0));
+  // The server's own pings are not limited by how much data it sends.
+  builder->AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  builder->AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                              ArgMillis(options.max_connection_age, INT_MAX));
+  builder->AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                              ArgMillis(options.max_connection_age_grace, INT_MAX));
+}
 
 void BlockTerminationSignals() {
   sigset_t set;
@@ -53,6 +79,7 @@ ServerRunner::ServerRunner(ServerOptions options) : options_(std::move(options))
   // links health.proto's generated code in, so grpc.health.v1.Health is describable too.
   (void)grpc::health::v1::HealthCheckRequest::descriptor();
 
+  ApplyConnectionArguments(options_, &builder_);
   builder_.SetMaxReceiveMessageSize(options_.max_message_bytes);
   builder_.SetMaxSendMessageSize(options_.max_message_bytes);
   grpc::ResourceQuota quota(StrCat(options_.service_name, "-quota"));

@@ -31,6 +31,12 @@
 
 namespace workerpair {
 
+// Sets the keepalive and connection-age channel arguments of `options` on `builder`: server
+// pings after keepalive_time (closing a connection whose ack takes keepalive_timeout), client
+// pings accepted every min_client_ping_interval with or without calls in flight, and GOAWAY at
+// max_connection_age (+-10% jitter by gRPC) with max_connection_age_grace for calls in flight.
+void ApplyConnectionArguments(const ServerOptions& options, grpc::ServerBuilder* builder);
+
 // Blocks SIGINT and SIGTERM in the calling thread and every thread created after it, so that
 // RunUntilSignal can receive them with sigwait. Call at the top of main.
 void BlockTerminationSignals();
