@@ -1,5 +1,7 @@
 #include "services/heavy/core/admission/scheduler.h"
 
+#include "libs/common/error_reason.h"
+
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -97,9 +99,12 @@ TEST_CASE("N running plus a full queue, then the next job is RESOURCE_EXHAUSTED"
   CHECK(handles[4]->admitted_position() == 3);
   REQUIRE(Eventually([&] { return recorder.started == 2; }));
 
-  CHECK(scheduler.CheckCapacity().code() == absl::StatusCode::kResourceExhausted);
+  const absl::Status early = scheduler.CheckCapacity();
+  CHECK(early.code() == absl::StatusCode::kResourceExhausted);
+  CHECK(ReasonOf(early) == ErrorReason::kReplicaFull);
   auto refused = scheduler.Submit(recorder.Spec(&gate));
   REQUIRE(refused.status().code() == absl::StatusCode::kResourceExhausted);
+  CHECK(ReasonOf(refused.status()) == ErrorReason::kReplicaFull);
   CHECK(refused.status().message() ==
         "all 2 slots busy and the queue of 3 is full; try another replica");
 
@@ -211,8 +216,9 @@ TEST_CASE("Drain refuses new jobs, hands back the queue, and cancels what outliv
   });
   // Immediately: no admission, queued jobs handed back with UNAVAILABLE.
   REQUIRE(Eventually([&] { return scheduler.Stats().draining; }));
-  CHECK(scheduler.Submit(recorder.Spec(&gate)).status().code() ==
-        absl::StatusCode::kUnavailable);
+  const absl::Status refused_draining = scheduler.Submit(recorder.Spec(&gate)).status();
+  CHECK(refused_draining.code() == absl::StatusCode::kUnavailable);
+  CHECK(ReasonOf(refused_draining) == ErrorReason::kReplicaDraining);
   REQUIRE(Eventually([&] {
     std::lock_guard<std::mutex> lock(recorder.mu);
     return recorder.abandoned.size() == 2;
@@ -228,9 +234,11 @@ TEST_CASE("Drain refuses new jobs, hands back the queue, and cancels what outliv
   std::lock_guard<std::mutex> lock(recorder.mu);
   for (const absl::Status& status : recorder.abandoned) {
     CHECK(status.code() == absl::StatusCode::kUnavailable);
+    CHECK(ReasonOf(status) == ErrorReason::kReplicaDraining);
   }
   for (const absl::Status& status : recorder.run_results) {
     CHECK(status.code() == absl::StatusCode::kUnavailable);
+    CHECK(ReasonOf(status) == ErrorReason::kReplicaDraining);
   }
 }
 

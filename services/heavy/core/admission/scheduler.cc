@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <random>
 
+#include "libs/common/error_reason.h"
 #include "libs/common/str_cat.h"
 
 namespace workerpair::heavy {
@@ -39,6 +40,9 @@ class JobState {
     std::lock_guard<std::mutex> lock(reason_mu);
     return reason;
   }
+
+  mutable std::mutex work_phase_mu;
+  std::string work_phase;  // guarded by work_phase_mu; "" until the job reports one
 };
 
 namespace {
@@ -71,6 +75,10 @@ const std::string& JobContext::id() const { return state_->id; }
 bool JobContext::cancelled() const { return state_->cancelled.load(); }
 const std::atomic<bool>& JobContext::cancel_flag() const { return state_->cancelled; }
 absl::Status JobContext::cancel_reason() const { return state_->Reason(); }
+void JobContext::SetWorkPhase(std::string phase) {
+  std::lock_guard<std::mutex> lock(state_->work_phase_mu);
+  state_->work_phase = std::move(phase);
+}
 absl::Duration JobContext::queued_for() const {
   return state_->started_at - state_->admitted_at;
 }
@@ -107,6 +115,13 @@ JobContext::ExtraSlots& JobContext::ExtraSlots::operator=(ExtraSlots&& other) no
 const std::string& JobHandle::id() const { return state_->id; }
 
 int JobHandle::queue_position() const { return scheduler_->QueuePosition(*state_); }
+std::string JobHandle::work_phase() const {
+  {
+    std::lock_guard<std::mutex> lock(state_->work_phase_mu);
+    if (!state_->work_phase.empty()) return state_->work_phase;
+  }
+  return queue_position() > 0 ? "queued" : "starting";
+}
 
 void JobHandle::Cancel(absl::Status reason) { scheduler_->Cancel(state_, std::move(reason)); }
 
@@ -141,7 +156,8 @@ int Scheduler::PositionLocked(std::size_t index) const {
 
 absl::Status Scheduler::AdmissibleLocked() const {
   if (draining_) {
-    return absl::UnavailableError("worker-heavy is shutting down; try another replica");
+    return WithReason(absl::UnavailableError("worker-heavy is shutting down; try another replica"),
+                      ErrorReason::kReplicaDraining);
   }
   // Jobs in the queue that a free slot will take at once are not waiting.
   const int waiting = std::max(0, static_cast<int>(queue_.size()) - FreeSlotsLocked());
@@ -149,9 +165,10 @@ absl::Status Scheduler::AdmissibleLocked() const {
     return absl::OkStatus();
   }
   if (waiting < queue_capacity_) return absl::OkStatus();
-  return absl::ResourceExhaustedError(
-      StrCat("all ", slots_, " slots busy and the queue of ", queue_capacity_,
-             " is full; try another replica"));
+  return WithReason(absl::ResourceExhaustedError(
+                        StrCat("all ", slots_, " slots busy and the queue of ", queue_capacity_,
+                               " is full; try another replica")),
+                    ErrorReason::kReplicaFull);
 }
 
 absl::Status Scheduler::CheckCapacity() {
@@ -331,8 +348,10 @@ int Scheduler::Drain(absl::Time deadline, absl::Duration cancel_wait) {
     draining_ = true;
     dropped.swap(queue_);
     for (const auto& job : dropped) {
-      job->MarkCancelled(absl::UnavailableError(
-          "worker-heavy is shutting down before the job started; try another replica"));
+      job->MarkCancelled(WithReason(
+          absl::UnavailableError(
+              "worker-heavy is shutting down before the job started; try another replica"),
+          ErrorReason::kReplicaDraining));
       job->phase = JobState::Phase::kDone;
       ++cancelled_;
     }
@@ -352,8 +371,9 @@ int Scheduler::Drain(absl::Time deadline, absl::Duration cancel_wait) {
   // Then cancel what is left; they end with UNAVAILABLE so callers retry elsewhere.
   const int cancelled = static_cast<int>(running_.size());
   for (const auto& job : running_) {
-    job->MarkCancelled(absl::UnavailableError(
-        "worker-heavy shut down before the job finished; try another replica"));
+    job->MarkCancelled(WithReason(
+        absl::UnavailableError("worker-heavy shut down before the job finished; try another replica"),
+        ErrorReason::kReplicaDraining));
   }
   idle_cv_.wait_until(lock, absl::ToChronoTime(absl::Now() + cancel_wait),
                       [this] { return running_.empty(); });

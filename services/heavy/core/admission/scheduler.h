@@ -2,9 +2,10 @@
 //
 // At most `slots` jobs run at once, each on one of the scheduler's own threads (never a gRPC
 // thread); up to `queue_capacity` more wait in a FIFO queue; beyond that Submit refuses with
-// RESOURCE_EXHAUSTED so the caller can try another replica. Jobs can be cancelled while queued
-// or running; Drain stops admitting (UNAVAILABLE), lets running jobs finish until a deadline,
-// then cancels the rest with UNAVAILABLE.
+// RESOURCE_EXHAUSTED, reason REPLICA_FULL, so the caller can try another replica. Jobs can be
+// cancelled while queued or running; Drain stops admitting (UNAVAILABLE, reason
+// REPLICA_DRAINING), lets running jobs finish until a deadline, then cancels the rest with
+// UNAVAILABLE (REPLICA_DRAINING). Reasons: libs/common/error_reason.h.
 //
 //   Scheduler scheduler({.slots = 4, .queue_capacity = 8});
 //   JobSpec spec;
@@ -69,6 +70,9 @@ class JobContext {
   absl::Status cancel_reason() const;
   // Time the job waited in the queue.
   absl::Duration queued_for() const;
+  // What the job is doing now ("unpacking", "compiling", "simulating", "rendering",
+  // "encoding", "sending"), for heartbeats and Info. Thread-safe.
+  void SetWorkPhase(std::string phase);
 
   // Borrows up to `max_extra` idle slots for parallel work (Verify), only while no job is
   // queued, so queued jobs keep priority. The slots count as running until the returned object
@@ -124,6 +128,9 @@ class JobHandle {
   const std::string& id() const;
   // 0 when running, finished or about to start on a free slot; else the 1-based queue position.
   int queue_position() const;
+  // The phase the running job last set with JobContext::SetWorkPhase; "queued" while queued,
+  // "starting" before the job set one. Thread-safe.
+  std::string work_phase() const;
   // The queue position when Submit admitted the job (0: it started at once).
   int admitted_position() const { return admitted_position_; }
   // Cancels the job: a queued job is removed and its `abandon` called with `reason`; a running
@@ -170,8 +177,8 @@ class Scheduler {
   Scheduler& operator=(const Scheduler&) = delete;
 
   // Admits a job: it starts at once when a slot is free, else it is queued.
-  // RESOURCE_EXHAUSTED when every slot is busy and the queue is full; UNAVAILABLE once
-  // draining. INVALID_ARGUMENT when `run` or `abandon` is missing.
+  // RESOURCE_EXHAUSTED (REPLICA_FULL) when every slot is busy and the queue is full;
+  // UNAVAILABLE (REPLICA_DRAINING) once draining. INVALID_ARGUMENT when `run` or `abandon` is missing.
   absl::StatusOr<std::shared_ptr<JobHandle>> Submit(JobSpec spec);
 
   // A cheap early check before a payload travels: OK when Submit would admit a job now
