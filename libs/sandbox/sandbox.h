@@ -149,6 +149,8 @@ struct SandboxedResult {
   std::string setup_error;  // e.g. "exec: Permission denied"; empty when exec succeeded
   std::string stdout_data, stderr_data;
   bool output_truncated = false;  // either stream passed max_output_bytes
+  absl::Duration cpu_time;        // user + system CPU of the child (wait4 rusage)
+  std::uint64_t peak_rss_bytes = 0;  // its largest resident set (ru_maxrss)
   SandboxReport sandbox;          // what was applied to the child
 };
 

@@ -171,6 +171,7 @@ TEST_CASE("RLIMIT_DATA makes a large allocation fail with MemoryError") {
   run = RunSandboxed(command);
   REQUIRE(run.ok());
   CHECK(run->stdout_data == "allocated\n");
+  CHECK(run->peak_rss_bytes >= (16ull << 20));
 }
 
 TEST_CASE("RLIMIT_CPU ends a busy loop with SIGXCPU") {
@@ -183,6 +184,7 @@ TEST_CASE("RLIMIT_CPU ends a busy loop with SIGXCPU") {
   CHECK_FALSE(run->timed_out);
   CHECK(run->exit_code == -1);
   CHECK(run->term_signal == SIGXCPU);
+  CHECK(run->cpu_time >= absl::Milliseconds(900));  // rusage and the limit tick differ slightly
 }
 
 TEST_CASE("RLIMIT_FSIZE stops a large write and no core file is written") {

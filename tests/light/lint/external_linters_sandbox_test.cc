@@ -9,6 +9,7 @@
 #include <string>
 
 #include "services/light/core/lint/external_linters.h"
+#include "services/light/core/lint/workspace_lint.h"
 #include "tests/light/lint/lint_test_util.h"
 
 namespace workerpair::light {
@@ -222,6 +223,28 @@ TEST_CASE("A linter is stopped when its caller stops waiting", "[lint][external]
   INFO(Dump(found));
   CHECK(OnlyWithCode(found, "lint/linter-stopped"));
   CHECK(WithCode(found, "lint/linter-timeout").empty());
+}
+
+TEST_CASE("LintWorkspace with hostile linter configs hands back nothing from the host",
+          "[lint][external][sandbox]") {
+  TempWorkspace ws;
+  std::ofstream(ws.dir.path() / "outside.yaml") << "# " << kCanary << "\n";
+  ws.Write(".yamllint", "extends: /etc/group\nignore-from-file: ../outside.yaml\n");
+  ws.Write(".shellcheckrc", "external-sources=true\nsource-path=/etc\n");
+  ws.Write("conf/a.yaml", "a: 1\n");
+  ws.Write("run.sh", "#!/bin/sh\n# shellcheck source=/etc/passwd\n. ./x\necho $1\n");
+  ws.Write("tool.py", "import os\n");
+  Linter linter{LintOptions{}};
+  auto report = linter.LintWorkspace(ws.workspace, WorkspaceLintOptions{});
+  REQUIRE(report.ok());
+  const std::vector<Diagnostic>& found = report->diagnostics();
+  INFO(Dump(found));
+  CheckNothingFrom("/etc/group", found);
+  CheckNothingFrom("/etc/passwd", found);
+  CHECK(Dump(found).find(kCanary) == std::string::npos);
+  CHECK(OnlyWithCode(found, "lint/linter-failed"));  // yamllint, on conf/a.yaml
+  CHECK(OnlyWithCode(found, "shellcheck/SC2086"));
+  CHECK(OnlyWithCode(found, "pyflakes"));
 }
 
 }  // namespace

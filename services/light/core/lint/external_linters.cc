@@ -62,8 +62,13 @@ std::string FailureReason(const sandbox::SandboxedResult& run, const LinterConfi
   if (!run.setup_error.empty()) {
     return StrCat("could not be started in its sandbox (", run.setup_error, ")");
   }
-  if (run.term_signal == SIGXCPU || (run.term_signal == SIGKILL && !run.timed_out)) {
+  const bool over_cpu = config.cpu_seconds != 0 &&
+                        run.cpu_time >= absl::Seconds(0.9 * static_cast<double>(config.cpu_seconds));
+  if (run.term_signal == SIGXCPU || (run.term_signal == SIGKILL && over_cpu)) {
     return StrCat("used more than its ", config.cpu_seconds, " s of CPU time and was stopped");
+  }
+  if (run.term_signal == SIGKILL) {
+    return "was killed from outside (SIGKILL; e.g. by the kernel's out-of-memory killer)";
   }
   if (run.term_signal != 0) {
     const char* name = ::sigabbrev_np(run.term_signal);
