@@ -127,6 +127,17 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeClientChannel(
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(64 << 20);
   arguments.SetMaxSendMessageSize(64 << 20);
+  // Keepalive: a ping every 10 s, a connection whose peer does not answer within 5 s is closed
+  // (a frozen pod, a black-holed network), with or without calls in flight, however long the
+  // calls are silent. Servers permit it (libs/common/server_runner.cc: pings 5 s apart).
+  arguments.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, kClientKeepaliveTimeMs);
+  arguments.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, kClientKeepaliveTimeoutMs);
+  arguments.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  arguments.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  // Give up a connection attempt after 5 s (not 20 s) and retry at most 5 s apart, so a pod
+  // that comes back is usable soon and a frozen one fails fast.
+  arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 5000);
+  arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
   if (!service_config_json.empty()) arguments.SetServiceConfigJSON(service_config_json);
   if (!options.server_name.empty()) {
     arguments.SetSslTargetNameOverride(options.server_name);

@@ -1,41 +1,29 @@
 #include "services/controller/heavy_client.h"
 
-#include <cstdio>
+#include <algorithm>
 #include <future>
 
+#include "libs/common/error_reason.h"
 #include "libs/common/grpc_status.h"
 #include "libs/common/sha256.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/str_cat.h"
+#include "services/controller/core/silence_watchdog.h"
 
 namespace workerpair::controller {
 namespace {
 
-// A dns:/// target resolves to every pod; round_robin spreads calls (and retries) over them.
-constexpr char kRoundRobinConfig[] = R"({"loadBalancingConfig":[{"round_robin":{}}]})";
-
-// Sends the header then the payload in chunks on a bidi stream; false when the stream broke.
-template <typename Request, typename Stream, typename SetHeader>
-bool SendPayload(Stream& stream, const std::string& bytes, std::size_t chunk_bytes,
-                 SetHeader set_header) {
-  Request first;
-  set_header(first.mutable_header());
-  if (!stream.Write(first)) return false;
-  for (std::size_t offset = 0; offset < bytes.size(); offset += chunk_bytes) {
-    Request chunk;
-    chunk.set_chunk(bytes.substr(offset, chunk_bytes));
-    if (!stream.Write(chunk)) return false;
-  }
-  return stream.WritesDone();
+LoadReport ToLoadReport(const v1::ReplicaLoad& load) {
+  return {load.slots(), load.running(), load.queued(), load.queue_capacity(), load.draining()};
 }
 
-// The status of a finished stream; a stream that ended "OK" without its final event broke.
-absl::Status StreamStatus(const grpc::Status& finished, bool got_result, std::string_view what) {
-  if (!finished.ok()) return FromGrpcStatus(finished);
-  if (!got_result) {
-    return absl::UnavailableError(StrCat(what, " stream ended without a result"));
-  }
-  return absl::OkStatus();
+std::string Seconds(absl::Duration duration) {
+  return StrCat(FixedDecimals(absl::ToDoubleSeconds(duration), 1), " s");
+}
+
+absl::Status ReplicaLost(const std::string& replica, std::string_view what) {
+  return WithReason(absl::UnavailableError(StrCat("replica ", replica, " ", what)),
+                    ErrorReason::kReplicaLost);
 }
 
 // The header's description of the payload that follows it.
@@ -44,252 +32,478 @@ void DescribePayload(const Payload& payload, v1::PayloadInfo* info) {
   info->set_sha256(payload.sha256);
 }
 
+// Sends the header then the payload in chunks; `sent` is called after each message the stream
+// took (a frozen replica stops taking them). False when the stream broke.
+template <typename Request, typename Stream, typename SetHeader, typename Sent>
+bool SendPayload(Stream& stream, const std::string& bytes, std::size_t chunk_bytes,
+                 SetHeader set_header, Sent sent) {
+  Request first;
+  set_header(first.mutable_header());
+  if (!stream.Write(first)) return false;
+  sent();
+  for (std::size_t offset = 0; offset < bytes.size(); offset += chunk_bytes) {
+    Request chunk;
+    chunk.set_chunk(bytes.substr(offset, chunk_bytes));
+    if (!stream.Write(chunk)) return false;
+    sent();
+  }
+  return stream.WritesDone();
+}
+
+// What one job stream needs besides its messages.
+struct StreamSetup {
+  v1::Heavy::Stub* stub;
+  const AttemptContext* attempt;
+  const Payload* payload;
+  std::size_t chunk_bytes;
+  const LivenessOptions* liveness;
+  Router* router;
+  std::function<void(std::string)> report;  // a progress line for this attempt
+};
+
+// One attempt's bidi job stream (Simulate, Verify, RenderViews): sends the payload and reads
+// events to the end while a watchdog watches for silence: a replica that stops taking payload
+// chunks, does not accept the job within first_event_timeout once the payload is sent, or goes
+// silent for silent_intervals heartbeat intervals is lost (REPLICA_LOST), as is one whose
+// stream breaks or ends without a result. Every accepted / heartbeat event's load goes to the
+// router. `on_event` sees every event; an error from it ends the attempt with that error.
+template <typename Request, typename Event, typename StartCall, typename SetHeader,
+          typename OnEvent>
+absl::Status RunJobStream(const StreamSetup& setup, StartCall start_call, SetHeader set_header,
+                          OnEvent on_event, const bool& got_result, std::string_view what) {
+  const std::string& replica = setup.attempt->replica;
+  const LivenessOptions& liveness = *setup.liveness;
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(setup.attempt->deadline));
+  SilenceWatchdog watchdog(liveness.default_heartbeat_interval * liveness.silent_intervals,
+                           [&context] { context.TryCancel(); });
+  auto stream = start_call(&context);
+  const bool sent = SendPayload<Request>(*stream, setup.payload->bytes, setup.chunk_bytes,
+                                         set_header, [&] { watchdog.Feed(); });
+  if (sent) {
+    watchdog.Feed();
+    watchdog.SetLimit(liveness.first_event_timeout);
+  }
+  bool accepted = false;
+  std::string phase;
+  absl::Status handled;
+  Event event;
+  while (handled.ok() && stream->Read(&event)) {
+    watchdog.Feed();
+    if (event.has_accepted()) {
+      accepted = true;
+      const v1::JobAccepted& info = event.accepted();
+      if (info.has_load()) setup.router->RecordLoad(replica, ToLoadReport(info.load()));
+      // A replica that announces no interval sends no heartbeats: keepalive alone watches it.
+      watchdog.SetLimit(info.heartbeat_interval_ms() > 0
+                            ? absl::Milliseconds(info.heartbeat_interval_ms()) *
+                                  liveness.silent_intervals
+                            : absl::InfiniteDuration());
+    } else if (!accepted) {
+      accepted = true;
+      watchdog.SetLimit(liveness.default_heartbeat_interval * liveness.silent_intervals);
+    }
+    if (event.has_heartbeat()) {
+      const v1::Heartbeat& beat = event.heartbeat();
+      if (beat.has_load()) setup.router->RecordLoad(replica, ToLoadReport(beat.load()));
+      if (!beat.phase().empty() && beat.phase() != phase) {
+        phase = beat.phase();
+        setup.report(phase);
+      }
+    }
+    handled = on_event(event);
+  }
+  if (!handled.ok()) {
+    context.TryCancel();
+    while (stream->Read(&event)) {
+    }
+  }
+  const grpc::Status finished = stream->Finish();
+  if (!handled.ok()) return handled;
+  if (watchdog.fired()) {
+    return ReplicaLost(replica, StrCat(accepted ? "went silent: no event for "
+                                                : "did not take or accept the job for ",
+                                       Seconds(watchdog.fired_limit()), " (", what, ")"));
+  }
+  if (!finished.ok()) {
+    absl::Status status = FromGrpcStatus(finished);
+    if (absl::IsUnavailable(status) && ReasonOf(status) == ErrorReason::kUnspecified) {
+      return ReplicaLost(replica, StrCat("broke the ", what, " stream: ", std::string(status.message())));
+    }
+    return status;
+  }
+  if (!got_result) return ReplicaLost(replica, StrCat("ended the ", what, " stream without a result"));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
-HeavyClient::HeavyClient(std::vector<std::string> targets, HeavyClientOptions options)
-    : targets_(std::move(targets)), options_(std::move(options)), rotation_(targets_) {}
+struct HeavyClient::VerifyPart {
+  std::uint32_t first = 0;  // batch index of the part's first run
+  std::uint32_t count = 0;
+  std::uint64_t batch_base_seed = 0;
+  std::optional<double> jitter_m;
+  std::mutex mu;
+  std::map<std::uint32_t, v1::VerifyRun> runs;  // by batch index; guarded by mu
+  std::uint32_t parallelism = 0;                // guarded by mu
+  std::uint32_t kept = 0;                       // guarded by mu
+};
 
-absl::StatusOr<std::unique_ptr<v1::Heavy::Stub>> HeavyClient::StubFor(const std::string& target) {
-  std::lock_guard lock(channels_mu_);
-  auto& channel = channels_[target];
-  if (!channel) {
-    auto made = MakeClientChannel(target, options_.security,
-                                  target.rfind("dns:", 0) == 0 ? kRoundRobinConfig : "");
-    if (!made.ok()) {
-      return absl::InvalidArgumentError(
-          StrCat("cannot make a channel to ", target, ": ",
-                 std::string(made.status().message())));
+HeavyClient::HeavyClient(std::vector<std::string> targets, HeavyClientOptions options)
+    : options_(std::move(options)),
+      pool_(std::move(targets), options_.security, options_.resolve_interval, options_.ejection) {}
+
+template <typename T>
+absl::StatusOr<FailoverOutcome<T>> HeavyClient::RunJob(
+    const std::function<absl::StatusOr<T>(const AttemptContext&)>& attempt_fn,
+    const ProgressCallback& progress) {
+  if (pool_.targets().empty()) return absl::InvalidArgumentError("no worker-heavy replica configured");
+  if (pool_.replicas().empty()) {
+    pool_.ResolveSoon();
+    absl::Status error = pool_.config_error();
+    if (!error.ok()) return error;
+  }
+  FailoverHooks hooks;
+  hooks.on_capacity_wait = [&](const CapacityWait& wait) { ReportCapacityWait(wait, progress); };
+  return RunWithFailover<T>(
+      pool_.router(), options_.failover, absl::Now() + options_.total_deadline,
+      options_.attempt_deadline,
+      [&](const AttemptContext& attempt) -> absl::StatusOr<T> {
+        if (attempt.attempt > 1 && progress) {
+          progress({attempt.replica, attempt.attempt,
+                    StrCat("attempt ", attempt.attempt, " after: ", std::string(attempt.previous.message()))});
+        }
+        return attempt_fn(attempt);
+      },
+      hooks);
+}
+
+void HeavyClient::ReportCapacityWait(const CapacityWait& wait, const ProgressCallback& progress) {
+  for (const std::string& replica : pool_.router().StaleReplicas()) {
+    auto channel = pool_.Channel(replica);
+    if (!channel.ok()) continue;
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+    v1::InfoResponse info;
+    if (v1::Heavy::NewStub(*channel)->Info(&context, v1::InfoRequest(), &info).ok()) {
+      pool_.router().RecordLoad(replica, {info.slots(), info.running(), info.queued(),
+                                          info.queue_capacity(), info.draining()});
     }
-    channel = *made;
+  }
+  if (!progress) return;
+  const PoolLoad load = pool_.router().Load();
+  std::string figures =
+      load.reporting > 0 ? StrCat(load.running, "/", load.slots, " slots busy, ", load.queued,
+                                  " queued")
+                         : StrCat("every one of ", load.replicas, " replica(s) refused the job");
+  if (load.healthy < load.replicas) {
+    figures += StrCat(", ", load.replicas - load.healthy, " replica(s) skipped after failing");
+  }
+  progress({"", 0, StrCat("pool full: ", figures, ", waiting ", Seconds(wait.wait))});
+}
+
+absl::StatusOr<std::unique_ptr<v1::Heavy::Stub>> HeavyClient::ConnectedStub(
+    const AttemptContext& attempt) {
+  WP_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, pool_.Channel(attempt.replica));
+  const absl::Time connect_by =
+      std::min(absl::Now() + options_.liveness.connect_timeout, attempt.deadline);
+  if (!channel->WaitForConnected(absl::ToChronoTime(connect_by))) {
+    pool_.ResolveSoon();  // a dns pool: the pod may be gone, and others may have come
+    return ReplicaLost(attempt.replica,
+                       StrCat("did not connect within ", Seconds(options_.liveness.connect_timeout)));
   }
   return v1::Heavy::NewStub(channel);
 }
 
-absl::StatusOr<SimulationRun> HeavyClient::SimulateOnce(const std::string& target, int attempt,
+absl::StatusOr<SimulationRun> HeavyClient::SimulateOnce(const AttemptContext& attempt,
                                                         const Payload& payload,
                                                         const v1::SimulateOptions& options,
                                                         const ProgressCallback& progress) {
-  WP_ASSIGN_OR_RETURN(auto stub, StubFor(target));
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.job_deadline));
-  auto stream = stub->Simulate(&context);
-  SendPayload<v1::SimulateRequest>(*stream, payload.bytes, options_.chunk_bytes,
-                                   [&](v1::SimulateHeader* header) {
-                                     DescribePayload(payload, header->mutable_payload());
-                                     *header->mutable_options() = options;
-                                   });
+  WP_ASSIGN_OR_RETURN(auto stub, ConnectedStub(attempt));
+  auto report = [&](std::string line) {
+    if (progress) progress({attempt.replica, attempt.attempt, std::move(line)});
+  };
   SimulationRun run;
   bool got_result = false;
-  const std::string replica = target;
-  auto report = [&](std::string line) {
-    if (progress) progress({replica, attempt, std::move(line)});
-  };
-  v1::SimulateEvent event;
-  while (stream->Read(&event)) {
-    switch (event.kind_case()) {
-      case v1::SimulateEvent::kAccepted:
-        report(StrCat("accepted as ", event.accepted().job_id(),
-                      event.accepted().queue_position() > 0
-                          ? StrCat(", queue position ", event.accepted().queue_position())
-                          : std::string()));
-        break;
-      case v1::SimulateEvent::kQueue:
-        report(StrCat("queue position ", event.queue().queue_position()));
-        break;
-      case v1::SimulateEvent::kStarted:
-        report("started");
-        break;
-      case v1::SimulateEvent::kProgress:
-        report(StrCat("simulated ", FixedDecimals(event.progress().sim_time_s(), 1), "/",
-                      FixedDecimals(event.progress().duration_s(), 1), " s, ",
-                      event.progress().frames_rendered(), " frames"));
-        break;
-      case v1::SimulateEvent::kArtifact: {
-        const v1::ArtifactChunk& chunk = event.artifact();
-        Artifact& artifact = run.artifacts[chunk.name()];
-        artifact.media_type = chunk.media_type();
-        artifact.data.append(chunk.data());
-        if (chunk.last() && !chunk.sha256().empty() && Sha256Hex(artifact.data) != chunk.sha256()) {
-          return absl::DataLossError(StrCat("artifact '", chunk.name(), "' from ", replica,
-                                            " does not match its sha256"));
+  const StreamSetup setup{stub.get(), &attempt, &payload, options_.chunk_bytes,
+                          &options_.liveness, &pool_.router(), report};
+  WP_RETURN_IF_ERROR((RunJobStream<v1::SimulateRequest, v1::SimulateEvent>(
+      setup, [&](grpc::ClientContext* context) { return stub->Simulate(context); },
+      [&](v1::SimulateHeader* header) {
+        DescribePayload(payload, header->mutable_payload());
+        *header->mutable_options() = options;
+      },
+      [&](const v1::SimulateEvent& event) -> absl::Status {
+        switch (event.kind_case()) {
+          case v1::SimulateEvent::kAccepted:
+            report(StrCat("accepted as ", event.accepted().job_id(),
+                          event.accepted().queue_position() > 0
+                              ? StrCat(", queue position ", event.accepted().queue_position())
+                              : std::string()));
+            break;
+          case v1::SimulateEvent::kQueue:
+            report(StrCat("queue position ", event.queue().queue_position()));
+            break;
+          case v1::SimulateEvent::kStarted:
+            report("started");
+            break;
+          case v1::SimulateEvent::kProgress:
+            report(StrCat("simulated ", FixedDecimals(event.progress().sim_time_s(), 1), "/",
+                          FixedDecimals(event.progress().duration_s(), 1), " s, ",
+                          event.progress().frames_rendered(), " frames"));
+            break;
+          case v1::SimulateEvent::kArtifact: {
+            const v1::ArtifactChunk& chunk = event.artifact();
+            Artifact& artifact = run.artifacts[chunk.name()];
+            artifact.media_type = chunk.media_type();
+            artifact.data.append(chunk.data());
+            if (chunk.last() && !chunk.sha256().empty() &&
+                Sha256Hex(artifact.data) != chunk.sha256()) {
+              return absl::DataLossError(StrCat("artifact '", chunk.name(), "' from ",
+                                                attempt.replica, " does not match its sha256"));
+            }
+            break;
+          }
+          case v1::SimulateEvent::kResult:
+            run.result = event.result();
+            got_result = true;
+            break;
+          default:
+            break;
         }
-        break;
-      }
-      case v1::SimulateEvent::kResult:
-        run.result = event.result();
-        got_result = true;
-        break;
-      case v1::SimulateEvent::KIND_NOT_SET:
-        break;
-    }
-  }
-  absl::Status status = StreamStatus(stream->Finish(), got_result, "Simulate");
-  if (!status.ok()) return status;
+        return absl::OkStatus();
+      },
+      got_result, "Simulate")));
   return run;
 }
 
 absl::StatusOr<FailoverOutcome<SimulationRun>> HeavyClient::Simulate(
     const Payload& payload, const v1::SimulateOptions& options, const ProgressCallback& progress) {
-  if (targets_.empty()) return absl::InvalidArgumentError("no worker-heavy replica configured");
-  return RunWithFailover<SimulationRun>(
-      rotation_, options_.failover, [&](const std::string& target, int attempt) {
-        return SimulateOnce(target, attempt, payload, options, progress);
-      });
+  return RunJob<SimulationRun>(
+      [&](const AttemptContext& attempt) {
+        return SimulateOnce(attempt, payload, options, progress);
+      },
+      progress);
 }
 
-absl::StatusOr<v1::VerifyResult> HeavyClient::VerifyOnce(const std::string& target, int attempt,
-                                                         const Payload& payload,
-                                                         const v1::VerifyHeader& header,
-                                                         const ProgressCallback& progress) {
-  WP_ASSIGN_OR_RETURN(auto stub, StubFor(target));
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.job_deadline));
-  auto stream = stub->Verify(&context);
-  SendPayload<v1::VerifyRequest>(*stream, payload.bytes, options_.chunk_bytes,
-                                 [&](v1::VerifyHeader* out) { *out = header; });
-  v1::VerifyResult result;
+absl::Status HeavyClient::VerifyRange(const AttemptContext& attempt, const Payload& payload,
+                                      std::uint32_t first, std::uint32_t count, VerifyPart& part,
+                                      const ProgressCallback& progress) {
+  WP_ASSIGN_OR_RETURN(auto stub, ConnectedStub(attempt));
+  auto report = [&](std::string line) {
+    if (progress) progress({attempt.replica, attempt.attempt, std::move(line)});
+  };
   bool got_result = false;
-  v1::VerifyEvent event;
-  while (stream->Read(&event)) {
-    if (event.has_run() && progress) {
-      progress({target, attempt,
-                StrCat("run ", event.run().index(), " (seed ", event.run().seed(), "): ",
-                       v1::Outcome_Name(event.run().outcome()))});
-    }
-    if (event.has_result()) {
-      result = event.result();
-      got_result = true;
-    }
-  }
-  absl::Status status = StreamStatus(stream->Finish(), got_result, "Verify");
-  if (!status.ok()) return status;
-  return result;
+  const StreamSetup setup{stub.get(), &attempt, &payload, options_.chunk_bytes,
+                          &options_.liveness, &pool_.router(), report};
+  return RunJobStream<v1::VerifyRequest, v1::VerifyEvent>(
+      setup, [&](grpc::ClientContext* context) { return stub->Verify(context); },
+      [&](v1::VerifyHeader* header) {
+        DescribePayload(payload, header->mutable_payload());
+        header->set_runs(count);
+        // Run i of this stream is run `first + i` of the batch, with the seed one replica
+        // running the whole batch would have given it.
+        header->set_base_seed(part.batch_base_seed + first);
+        if (part.jitter_m) header->set_jitter_m(*part.jitter_m);
+      },
+      [&](const v1::VerifyEvent& event) -> absl::Status {
+        if (event.has_run()) {
+          if (event.run().index() >= count) {
+            return absl::DataLossError(StrCat("replica ", attempt.replica, " sent run ",
+                                              event.run().index(), " of a ", count, "-run batch"));
+          }
+          v1::VerifyRun run = event.run();
+          run.set_index(first + run.index());
+          report(StrCat("run ", run.index(), " (seed ", run.seed(), "): ",
+                        v1::Outcome_Name(run.outcome())));
+          std::lock_guard lock(part.mu);
+          part.runs[run.index()] = std::move(run);
+        }
+        if (event.has_result()) {
+          std::lock_guard lock(part.mu);
+          part.parallelism = std::max(part.parallelism, event.result().parallelism());
+          got_result = true;
+        }
+        return absl::OkStatus();
+      },
+      got_result, "Verify");
 }
 
 absl::StatusOr<VerifySummary> HeavyClient::Verify(const Payload& payload, std::uint32_t runs,
                                                   std::uint64_t base_seed,
                                                   std::optional<double> jitter_m,
                                                   const ProgressCallback& progress) {
-  if (targets_.empty()) return absl::InvalidArgumentError("no worker-heavy replica configured");
+  if (pool_.targets().empty()) return absl::InvalidArgumentError("no worker-heavy replica configured");
   if (runs == 0) return absl::InvalidArgumentError("verify needs at least one run");
-  // Split the runs into one part per replica; part k starts at run `first` with seed
-  // base_seed + first, so the merged result equals what one replica would have produced.
-  const std::uint32_t parts = std::min<std::uint32_t>(runs, targets_.size());
-  struct Part {
-    std::uint32_t first = 0;
-    v1::VerifyHeader header;
-    std::future<absl::StatusOr<FailoverOutcome<v1::VerifyResult>>> future;
-  };
-  std::vector<Part> split(parts);
+  // One part per replica, each with failover of its own. Part k covers runs [first, first +
+  // count): its seeds are those one replica would have used, so the merge is that batch.
+  const std::uint32_t replicas =
+      static_cast<std::uint32_t>(std::max<std::size_t>(1, pool_.replicas().size()));
+  const std::uint32_t parts = std::min(runs, replicas);
+  std::vector<std::unique_ptr<VerifyPart>> split;
   std::uint32_t first = 0;
   for (std::uint32_t k = 0; k < parts; ++k) {
-    const std::uint32_t count = runs / parts + (k < runs % parts ? 1 : 0);
-    Part& part = split[k];
-    part.first = first;
-    DescribePayload(payload, part.header.mutable_payload());
-    part.header.set_runs(count);
-    part.header.set_base_seed(base_seed + first);
-    if (jitter_m) part.header.set_jitter_m(*jitter_m);
-    first += count;
+    auto part = std::make_unique<VerifyPart>();
+    part->first = first;
+    part->count = runs / parts + (k < runs % parts ? 1 : 0);
+    part->batch_base_seed = base_seed;
+    part->jitter_m = jitter_m;
+    first += part->count;
+    split.push_back(std::move(part));
   }
-  for (Part& part : split) {
-    part.future = std::async(std::launch::async, [this, &payload, &progress, &part] {
-      return RunWithFailover<v1::VerifyResult>(
-          rotation_, options_.failover, [&](const std::string& target, int attempt) {
-            return VerifyOnce(target, attempt, payload, part.header, progress);
-          });
-    });
+  // A part's attempt runs what the part still lacks: after a lost replica, only the runs it
+  // had not streamed back, as contiguous ranges (each one Verify stream) on one replica.
+  auto attempt_part = [&](VerifyPart& part, const AttemptContext& attempt) -> absl::Status {
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> ranges;  // (first, count)
+    std::size_t before = 0;
+    {
+      std::lock_guard lock(part.mu);
+      before = part.runs.size();
+      for (std::uint32_t i = part.first; i < part.first + part.count; ++i) {
+        if (part.runs.count(i) > 0) continue;
+        if (!ranges.empty() && ranges.back().first + ranges.back().second == i) {
+          ++ranges.back().second;
+        } else {
+          ranges.emplace_back(i, 1);
+        }
+      }
+    }
+    std::vector<std::future<absl::Status>> streams;
+    for (const auto& [range_first, range_count] : ranges) {
+      streams.push_back(std::async(std::launch::async, [&, range_first, range_count] {
+        return VerifyRange(attempt, payload, range_first, range_count, part, progress);
+      }));
+    }
+    absl::Status status;
+    for (auto& stream : streams) {
+      absl::Status one = stream.get();
+      // A payload error outranks a lost replica: it would fail anywhere.
+      if (!one.ok() && (status.ok() || !RetryElsewhere(one))) status = one;
+    }
+    if (!status.ok()) {
+      std::lock_guard lock(part.mu);
+      part.kept += static_cast<std::uint32_t>(part.runs.size() - before);
+    }
+    return status;
+  };
+  std::vector<std::future<absl::StatusOr<FailoverOutcome<bool>>>> futures;
+  for (auto& part : split) {
+    futures.push_back(std::async(std::launch::async, [&, part = part.get()] {
+      return RunJob<bool>(
+          [&](const AttemptContext& attempt) -> absl::StatusOr<bool> {
+            WP_RETURN_IF_ERROR(attempt_part(*part, attempt));
+            return true;
+          },
+          progress);
+    }));
   }
   VerifySummary summary;
-  for (Part& part : split) {
-    auto outcome = part.future.get();
-    if (!outcome.ok()) return outcome.status();
+  absl::Status failed;
+  for (std::size_t k = 0; k < split.size(); ++k) {
+    auto outcome = futures[k].get();
+    if (!outcome.ok()) {
+      if (failed.ok()) failed = outcome.status();
+      continue;
+    }
     summary.replicas.push_back(outcome->replica);
     summary.attempts += outcome->attempts;
-    for (v1::VerifyRun run : outcome->value.runs()) {
-      run.set_index(run.index() + part.first);
+  }
+  if (!failed.ok()) return failed;
+  for (auto& part : split) {
+    std::lock_guard lock(part->mu);
+    for (auto& [index, run] : part->runs) {
+      if (run.outcome() == v1::OUTCOME_SUCCESS) {
+        summary.result.set_successes(summary.result.successes() + 1);
+      }
       *summary.result.add_runs() = std::move(run);
     }
-    summary.result.set_successes(summary.result.successes() + outcome->value.successes());
-    summary.result.set_parallelism(summary.result.parallelism() + outcome->value.parallelism());
+    summary.result.set_parallelism(summary.result.parallelism() + part->parallelism);
+    summary.kept_runs += part->kept;
   }
-  std::sort(summary.result.mutable_runs()->begin(), summary.result.mutable_runs()->end(),
-            [](const v1::VerifyRun& a, const v1::VerifyRun& b) { return a.index() < b.index(); });
   summary.result.set_success_rate(static_cast<double>(summary.result.successes()) / runs);
   return summary;
 }
 
 absl::StatusOr<FailoverOutcome<v1::BuildSceneResponse>> HeavyClient::BuildScene(
     const Payload& payload, bool return_mjcf) {
-  if (targets_.empty()) return absl::InvalidArgumentError("no worker-heavy replica configured");
-  return RunWithFailover<v1::BuildSceneResponse>(
-      rotation_, options_.failover,
-      [&](const std::string& target, int) -> absl::StatusOr<v1::BuildSceneResponse> {
-        WP_ASSIGN_OR_RETURN(auto stub, StubFor(target));
+  return RunJob<v1::BuildSceneResponse>(
+      [&](const AttemptContext& attempt) -> absl::StatusOr<v1::BuildSceneResponse> {
+        WP_ASSIGN_OR_RETURN(auto stub, ConnectedStub(attempt));
         grpc::ClientContext context;
-        context.set_deadline(absl::ToChronoTime(absl::Now() + options_.job_deadline));
+        context.set_deadline(absl::ToChronoTime(attempt.deadline));
         v1::BuildSceneResponse response;
         auto writer = stub->BuildScene(&context, &response);
         const bool sent = SendPayload<v1::BuildSceneRequest>(
-            *writer, payload.bytes, options_.chunk_bytes, [&](v1::BuildSceneHeader* header) {
+            *writer, payload.bytes, options_.chunk_bytes,
+            [&](v1::BuildSceneHeader* header) {
               DescribePayload(payload, header->mutable_payload());
               header->set_return_mjcf(return_mjcf);
-            });
-        grpc::Status finished = writer->Finish();
-        if (!finished.ok()) return FromGrpcStatus(finished);
-        if (!sent) return absl::UnavailableError("BuildScene stream broke while sending");
+            },
+            [] {});
+        absl::Status status = FromGrpcStatus(writer->Finish());
+        if (absl::IsUnavailable(status) && ReasonOf(status) == ErrorReason::kUnspecified) {
+          return ReplicaLost(attempt.replica, StrCat("broke the BuildScene call: ", std::string(status.message())));
+        }
+        if (!status.ok()) return status;
+        if (!sent) return ReplicaLost(attempt.replica, "broke the BuildScene call while sending");
         return response;
-      });
+      },
+      {});
 }
 
-absl::StatusOr<RenderedViews> HeavyClient::RenderViewsOnce(const std::string& target,
-                                                           int attempt, const Payload& payload,
+absl::StatusOr<RenderedViews> HeavyClient::RenderViewsOnce(const AttemptContext& attempt,
+                                                           const Payload& payload,
                                                            const v1::RenderViewsOptions& options,
                                                            const ProgressCallback& progress) {
-  WP_ASSIGN_OR_RETURN(auto stub, StubFor(target));
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.job_deadline));
-  auto stream = stub->RenderViews(&context);
-  SendPayload<v1::RenderViewsRequest>(*stream, payload.bytes, options_.chunk_bytes,
-                                      [&](v1::RenderViewsHeader* header) {
-                                        DescribePayload(payload, header->mutable_payload());
-                                        *header->mutable_options() = options;
-                                      });
+  WP_ASSIGN_OR_RETURN(auto stub, ConnectedStub(attempt));
+  auto report = [&](std::string line) {
+    if (progress) progress({attempt.replica, attempt.attempt, std::move(line)});
+  };
   RenderedViews rendered;
   bool got_result = false;
-  v1::RenderViewsEvent event;
-  while (stream->Read(&event)) {
-    if (event.has_view()) {
-      if (progress) progress({target, attempt, StrCat("rendered view ", event.view().name())});
-      rendered.views.push_back(event.view());
-    }
-    if (event.has_result()) {
-      rendered.result = event.result();
-      got_result = true;
-    }
-  }
-  absl::Status status = StreamStatus(stream->Finish(), got_result, "RenderViews");
-  if (!status.ok()) return status;
+  const StreamSetup setup{stub.get(), &attempt, &payload, options_.chunk_bytes,
+                          &options_.liveness, &pool_.router(), report};
+  WP_RETURN_IF_ERROR((RunJobStream<v1::RenderViewsRequest, v1::RenderViewsEvent>(
+      setup, [&](grpc::ClientContext* context) { return stub->RenderViews(context); },
+      [&](v1::RenderViewsHeader* header) {
+        DescribePayload(payload, header->mutable_payload());
+        *header->mutable_options() = options;
+      },
+      [&](const v1::RenderViewsEvent& event) -> absl::Status {
+        if (event.has_view()) {
+          report(StrCat("rendered view ", event.view().name()));
+          rendered.views.push_back(event.view());
+        }
+        if (event.has_result()) {
+          rendered.result = event.result();
+          got_result = true;
+        }
+        return absl::OkStatus();
+      },
+      got_result, "RenderViews")));
   return rendered;
 }
 
 absl::StatusOr<FailoverOutcome<RenderedViews>> HeavyClient::RenderViews(
     const Payload& payload, const v1::RenderViewsOptions& options,
     const ProgressCallback& progress) {
-  if (targets_.empty()) return absl::InvalidArgumentError("no worker-heavy replica configured");
-  return RunWithFailover<RenderedViews>(
-      rotation_, options_.failover, [&](const std::string& target, int attempt) {
-        return RenderViewsOnce(target, attempt, payload, options, progress);
-      });
+  return RunJob<RenderedViews>(
+      [&](const AttemptContext& attempt) {
+        return RenderViewsOnce(attempt, payload, options, progress);
+      },
+      progress);
 }
 
 absl::StatusOr<v1::InfoResponse> HeavyClient::Info(const std::string& target) {
-  WP_ASSIGN_OR_RETURN(auto stub, StubFor(target));
+  WP_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, pool_.Channel(target));
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + options_.call_deadline));
   v1::InfoResponse response;
-  absl::Status status = FromGrpcStatus(stub->Info(&context, v1::InfoRequest(), &response));
+  absl::Status status =
+      FromGrpcStatus(v1::Heavy::NewStub(channel)->Info(&context, v1::InfoRequest(), &response));
   if (!status.ok()) return status;
+  pool_.router().RecordLoad(target, {response.slots(), response.running(), response.queued(),
+                                     response.queue_capacity(), response.draining()});
   return response;
 }
 

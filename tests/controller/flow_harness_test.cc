@@ -39,7 +39,7 @@ HeavyClientOptions FastRetries() {
   HeavyClientOptions options;
   options.failover.initial_backoff = absl::Milliseconds(10);
   options.failover.max_backoff = absl::Milliseconds(50);
-  options.job_deadline = absl::Seconds(300);
+  options.attempt_deadline = absl::Seconds(300);
   return options;
 }
 

@@ -54,7 +54,7 @@ HeavyClientOptions FastRetries() {
   HeavyClientOptions options;
   options.failover.initial_backoff = absl::Milliseconds(10);
   options.failover.max_backoff = absl::Milliseconds(50);
-  options.job_deadline = absl::Seconds(120);
+  options.attempt_deadline = absl::Seconds(120);
   return options;
 }
 

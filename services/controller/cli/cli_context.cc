@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <iostream>
 
+#include "libs/common/error_reason.h"
 #include "libs/common/security.h"
+#include "libs/common/str_cat.h"
 #include "services/controller/cli/usage.h"
 
 namespace workerpair::controller::cli {
@@ -33,8 +35,12 @@ HeavyClient& CliContext::heavy() {
     HeavyClientOptions heavy_options;
     heavy_options.failover.max_attempts = options_.attempts;
     if (options_.deadline > absl::ZeroDuration()) {
-      heavy_options.job_deadline = options_.deadline;
+      heavy_options.attempt_deadline = options_.deadline;
       heavy_options.call_deadline = std::min(options_.deadline, heavy_options.call_deadline);
+    }
+    if (options_.wait > absl::ZeroDuration()) heavy_options.total_deadline = options_.wait;
+    if (options_.resolve_interval > absl::ZeroDuration()) {
+      heavy_options.resolve_interval = options_.resolve_interval;
     }
     heavy_options.security = options_.security;
     heavy_ = std::make_unique<HeavyClient>(options_.heavy_targets, heavy_options);
@@ -48,8 +54,10 @@ int CliContext::Fail(const absl::Status& status) {
   if (json()) {
     PrintJson(ErrorJson(status, code));
   } else {
-    std::cerr << "error: " << absl::StatusCodeToString(status.code()) << ": " << status.message()
-              << "\n";
+    const std::string_view reason = ErrorReasonName(ReasonOf(status));
+    std::cerr << "error: " << absl::StatusCodeToString(status.code())
+              << (reason.empty() ? std::string() : StrCat(" (", reason, ")")) << ": "
+              << status.message() << "\n";
   }
   return code;
 }

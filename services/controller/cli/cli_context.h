@@ -41,7 +41,8 @@ class CliContext {
   // Built on first use with --deadline_s (default 30 s per call).
   LightClient& light();
   // Built on first use over --heavy with --attempts, --deadline_s (default 10 min per job
-  // attempt) and the same security as worker-light.
+  // attempt), --wait_s (default 30 min per job, waits and retries included),
+  // --resolve_interval_s and the same security as worker-light.
   HeavyClient& heavy();
   ProgressPrinter& progress() { return *progress_; }
 

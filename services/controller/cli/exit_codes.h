@@ -6,6 +6,7 @@
 #define WORKERPAIR_SERVICES_CONTROLLER_CLI_EXIT_CODES_H_
 
 #include "absl/status/status.h"
+#include "libs/common/error_reason.h"
 
 namespace workerpair::controller::cli {
 
@@ -18,13 +19,26 @@ inline constexpr int kExitNotFound = 3;
 // failed precondition, out of range; also lint errors, assembly findings, merge conflicts.
 inline constexpr int kExitRejected = 4;
 inline constexpr int kExitPermissionDenied = 5;
-// Busy or unreachable: unavailable, resource exhausted, deadline exceeded.
+// Busy or unreachable: unavailable, a full pool (resource exhausted without a payload reason),
+// deadline exceeded.
 inline constexpr int kExitUnavailable = 6;
 // The job ran but the mechanism failed: simulate outcome FAILURE, verify with a failed run.
 inline constexpr int kExitMechanismFailed = 7;
 
-// The exit code for a call's error (kExitOk for OK).
+// The exit code for a call's error (kExitOk for OK). A payload's own limit (PAYLOAD_LIMIT,
+// JOB_MEMORY_LIMIT as RESOURCE_EXHAUSTED, JOB_TIME_LIMIT as DEADLINE_EXCEEDED) is a rejected
+// input, not a busy pool: the same call would fail again anywhere.
 inline int ExitCodeFor(const absl::Status& status) {
+  switch (ReasonOf(status)) {
+    case ErrorReason::kPayloadLimit:
+    case ErrorReason::kJobMemoryLimit:
+    case ErrorReason::kJobTimeLimit:
+    case ErrorReason::kPayloadInvalid:
+    case ErrorReason::kSceneCrashed:
+      return kExitRejected;
+    default:
+      break;
+  }
   switch (status.code()) {
     case absl::StatusCode::kOk: return kExitOk;
     case absl::StatusCode::kNotFound: return kExitNotFound;

@@ -13,7 +13,7 @@ namespace {
 // last --flag wins and a bad environment value overridden on the command line is no error.
 struct RawFlags {
   std::optional<std::string> json, quiet, light, heavy, tls_ca, tls_cert, tls_key,
-      tls_server_name, auth_token_file, deadline_s, attempts;
+      tls_server_name, auth_token_file, deadline_s, attempts, wait_s, resolve_interval_s;
 };
 
 struct FlagDef {
@@ -35,6 +35,8 @@ constexpr FlagDef kFlags[] = {
     {"auth_token_file", "WORKERPAIR_AUTH_TOKEN_FILE", false, &RawFlags::auth_token_file},
     {"deadline_s", nullptr, false, &RawFlags::deadline_s},
     {"attempts", nullptr, false, &RawFlags::attempts},
+    {"wait_s", "WORKERPAIR_WAIT_S", false, &RawFlags::wait_s},
+    {"resolve_interval_s", "WORKERPAIR_RESOLVE_INTERVAL_S", false, &RawFlags::resolve_interval_s},
 };
 
 const FlagDef* FindFlag(const std::string& name) {
@@ -83,6 +85,23 @@ absl::Status Convert(const RawFlags& raw, GlobalOptions& options) {
           "--deadline_s must be a number of seconds in [0, 86400], not '", *raw.deadline_s, "'"));
     }
     options.deadline = absl::Seconds(*seconds);
+  }
+  if (raw.wait_s) {
+    std::optional<double> seconds = ParseDouble(*raw.wait_s);
+    if (!seconds || *seconds <= 0 || *seconds > 7 * 86400) {
+      return absl::InvalidArgumentError(StrCat(
+          "--wait_s must be a number of seconds in (0, 604800], not '", *raw.wait_s, "'"));
+    }
+    options.wait = absl::Seconds(*seconds);
+  }
+  if (raw.resolve_interval_s) {
+    std::optional<double> seconds = ParseDouble(*raw.resolve_interval_s);
+    if (!seconds || *seconds < 0.1 || *seconds > 86400) {
+      return absl::InvalidArgumentError(
+          StrCat("--resolve_interval_s must be a number of seconds in [0.1, 86400], not '",
+                 *raw.resolve_interval_s, "'"));
+    }
+    options.resolve_interval = absl::Seconds(*seconds);
   }
   if (raw.attempts) {
     std::optional<std::uint64_t> attempts = ParseUint(*raw.attempts);

@@ -38,11 +38,18 @@ struct GlobalOptions {
   bool heavy_set = false;
   // TLS, mutual TLS and the bearer token (read from --auth_token_file), for both services.
   ClientSecurityOptions security;
-  // Deadline of one worker-light call and of one worker-heavy job attempt; zero: the defaults
+  // Deadline of one worker-light call and of one worker-heavy job attempt on one replica (see
+  // `wait` for the whole job); zero: the defaults
   // (30 s for a worker-light call, 10 min for a worker-heavy job attempt).
   absl::Duration deadline = absl::ZeroDuration();
-  // Attempts in all for a worker-heavy job (failover to other replicas), at least 1.
+  // Attempts a worker-heavy job may lose to failed replicas (failover), at least 1; attempts
+  // refused by a full or draining replica do not count.
   int attempts = 4;
+  // The whole wait for one worker-heavy job: queueing for capacity and retries included;
+  // zero: the default (30 min).
+  absl::Duration wait = absl::ZeroDuration();
+  // How often a dns:/// --heavy pool is resolved again; zero: the default (30 s).
+  absl::Duration resolve_interval = absl::ZeroDuration();
 };
 
 struct ParsedCommandLine {

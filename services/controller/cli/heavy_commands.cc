@@ -342,8 +342,15 @@ int RunBuildCommand(CliContext& context, const Args& args) {
 int RunInfoCommand(CliContext& context, const Args& args) {
   auto parsed = CommandArgs::Parse(args, {});
   if (!parsed.ok()) return context.Usage(parsed.status());
-  const std::vector<std::string> targets =
-      parsed->size() > 0 ? parsed->positional() : context.options().heavy_targets;
+  // Without arguments: every replica of the pool (a dns:/// target: each address it resolves
+  // to now, so each pod answers for itself).
+  std::vector<std::string> targets =
+      parsed->size() > 0 ? parsed->positional() : context.heavy().replicas();
+  if (targets.empty()) {
+    absl::Status error = context.heavy().pool().config_error();
+    return context.Fail(error.ok() ? absl::UnavailableError("the worker-heavy pool has no replica")
+                                   : error);
+  }
   int exit_code = kExitOk;
   for (const std::string& target : targets) {
     auto info = context.heavy().Info(target);

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "libs/common/error_reason.h"
 #include "libs/common/str_cat.h"
 #include "services/controller/proto_json.h"
 
@@ -23,10 +24,13 @@ void PrintJson(const nlohmann::json& value) {
 }
 
 nlohmann::json ErrorJson(const absl::Status& status, int exit_code) {
-  return {{"error",
-           {{"code", absl::StatusCodeToString(status.code())},
-            {"message", std::string(status.message())},
-            {"exit_code", exit_code}}}};
+  nlohmann::json error = {{"code", absl::StatusCodeToString(status.code())},
+                          {"message", std::string(status.message())},
+                          {"exit_code", exit_code}};
+  // The machine-readable reason (PAYLOAD_LIMIT, REPLICA_FULL, ...) when the server gave one.
+  const std::string_view reason = ErrorReasonName(ReasonOf(status));
+  if (!reason.empty()) error["reason"] = std::string(reason);
+  return {{"error", error}};
 }
 
 std::string HumanBytes(std::uint64_t bytes) {

@@ -111,6 +111,19 @@ ProgressCallback ProgressPrinter::JobCallback() {
   };
   auto state = std::make_shared<State>();
   return [this, state](const HeavyProgress& progress) {
+    if (progress.replica.empty()) {
+      // About the pool, not a replica ("pool full: ..., waiting 2.0 s").
+      Status(progress.summary);
+      return;
+    }
+    if (progress.summary.rfind("attempt ", 0) == 0) {
+      // HeavyClient's "attempt N after: <why the previous one failed>": worth keeping.
+      Line(StrCat(progress.summary, "  replica ", progress.replica));
+      std::lock_guard lock(state->mu);
+      state->replica = progress.replica;
+      state->attempt = progress.attempt;
+      return;
+    }
     {
       std::lock_guard lock(state->mu);
       if (state->attempt != 0 && progress.attempt != state->attempt) {
@@ -141,6 +154,14 @@ ProgressCallback ProgressPrinter::CountCallback(std::uint32_t total, std::string
   return [this, state, unit = std::move(unit)](const HeavyProgress& progress) {
     const bool finished_item = progress.summary.rfind("run ", 0) == 0 ||
                                progress.summary.rfind("rendered view ", 0) == 0;
+    if (progress.replica.empty()) {
+      Status(progress.summary);  // about the pool ("pool full: ...")
+      return;
+    }
+    if (progress.summary.rfind("attempt ", 0) == 0) {
+      Line(StrCat(progress.summary, "  replica ", progress.replica));
+      return;
+    }
     if (!finished_item) {
       Status(StrCat(progress.summary, "  replica ", progress.replica));
       return;

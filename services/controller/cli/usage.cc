@@ -23,9 +23,14 @@ Global flags (anywhere on the line; environment variables fill in first):
   --auth_token_file=FILE   bearer token to send; needs TLS (env WORKERPAIR_AUTH_TOKEN_FILE)
   --json                   one JSON object on stdout (JSON lines for listings); errors too
   --deadline_s=S           deadline of a worker-light call (default 30) and of one worker-heavy
-                           job attempt (default 600)
-  --attempts=N             attempts in all for a worker-heavy job, failing over to other
-                           replicas when one is gone or full (default 4)
+                           job attempt on one replica (default 600)
+  --wait_s=S               the whole wait for a worker-heavy job: waiting for a free slot and
+                           every retry included (env WORKERPAIR_WAIT_S; default 1800)
+  --attempts=N             attempts a worker-heavy job may lose to replicas that die, freeze or
+                           cannot be reached before it fails (default 4); a full or draining
+                           replica does not use one up
+  --resolve_interval_s=S   how often a dns:/// --heavy pool is resolved again, so new pods get
+                           work (env WORKERPAIR_RESOLVE_INTERVAL_S; default 30)
   --quiet                  no progress on stderr
   --help                   this text
 
