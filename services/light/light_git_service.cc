@@ -192,4 +192,34 @@ grpc::Status LightGitService::GitPush(grpc::ServerContext*, const v1::GitPushReq
   return grpc::Status::OK;
 }
 
+grpc::Status LightGitService::GitExportHistory(grpc::ServerContext*,
+                                              const v1::GitExportHistoryRequest* request,
+                                              v1::GitHistory* response) {
+  WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
+  WP_GRPC_ASSIGN_OR_RETURN(GitHistory history, git_->ExportHistory(ws));
+  response->set_pack(std::move(history.pack));
+  for (auto& [name, hash] : history.branches) {
+    v1::GitBranchRef* branch = response->add_branches();
+    branch->set_name(std::move(name));
+    branch->set_hash(std::move(hash));
+  }
+  response->set_head(std::move(history.head));
+  return grpc::Status::OK;
+}
+
+grpc::Status LightGitService::GitImportHistory(grpc::ServerContext*,
+                                              const v1::GitImportHistoryRequest* request,
+                                              v1::GitImportHistoryResponse* response) {
+  WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
+  GitHistory history;
+  history.pack = request->history().pack();
+  for (const v1::GitBranchRef& branch : request->history().branches()) {
+    history.branches.emplace_back(branch.name(), branch.hash());
+  }
+  history.head = request->history().head();
+  WP_GRPC_ASSIGN_OR_RETURN(std::string head, git_->ImportHistory(ws, history));
+  response->set_head(std::move(head));
+  return grpc::Status::OK;
+}
+
 }  // namespace workerpair::light

@@ -43,6 +43,10 @@ class LightGitService final : public workerpair::v1::LightGit::Service {
                                 v1::GitCompleteMergeResponse*) override;
   grpc::Status GitPush(grpc::ServerContext*, const v1::GitPushRequest*,
                        v1::GitPushResponse*) override;
+  grpc::Status GitExportHistory(grpc::ServerContext*, const v1::GitExportHistoryRequest*,
+                                v1::GitHistory*) override;
+  grpc::Status GitImportHistory(grpc::ServerContext*, const v1::GitImportHistoryRequest*,
+                                v1::GitImportHistoryResponse*) override;
 
  private:
   WorkspaceStore* store_;

@@ -54,6 +54,9 @@ struct GitOptions {
   // When non-empty, a push URL must start with one of these prefixes (PERMISSION_DENIED
   // otherwise). Empty allows any URL libgit2 can reach (local paths, file://, ...).
   std::vector<std::string> allowed_remote_prefixes;
+  // Largest packfile ExportHistory produces and ImportHistory accepts (moving a workspace to
+  // another worker-light carries it in one message).
+  std::uint64_t max_history_bytes = 48u << 20;
 };
 
 // Who wrote a commit; used as both author and committer.
@@ -207,6 +210,16 @@ struct PushResult {
   std::string hash;
 };
 
+// A repository's history as it travels when a workspace moves to another worker-light.
+struct GitHistory {
+  // Packfile of every object reachable from a branch; empty when there is no commit.
+  std::string pack;
+  // Every branch ("refs/heads/main") and the commit it names, sorted by name.
+  std::vector<std::pair<std::string, std::string>> branches;
+  // HEAD: a branch ("refs/heads/main", possibly unborn) or, when detached, a commit hash.
+  std::string head;
+};
+
 class GitCore {
  public:
   // Initialises libgit2 once per process (owner validation off, global/system config ignored).
@@ -272,6 +285,19 @@ class GitCore {
   // state. FAILED_PRECONDITION: not merging, or conflicts left (naming them).
   absl::StatusOr<CommitResult> CompleteMerge(const Workspace& ws, const GitAuthor& author,
                                              std::string_view message);
+
+  // The whole history (see GitHistory), to move the workspace elsewhere. FAILED_PRECONDITION
+  // while a merge is in progress (finish or abort it first); RESOURCE_EXHAUSTED over
+  // GitOptions::max_history_bytes. Remotes and the config are not part of it.
+  absl::StatusOr<GitHistory> ExportHistory(const Workspace& ws);
+
+  // Makes `ws`, which must not be a repository yet, one holding `history`: the objects, the
+  // branches and HEAD; the index becomes HEAD's tree and the working tree is not touched (its
+  // files travel separately). Returns the HEAD commit hash ("" when unborn).
+  // FAILED_PRECONDITION: already a repository. INVALID_ARGUMENT: a corrupt pack, a bad branch
+  // name, a branch naming a commit the pack lacks, a bad HEAD. RESOURCE_EXHAUSTED: over
+  // GitOptions::max_history_bytes or a full disk. On any failure no repository is left.
+  absl::StatusOr<std::string> ImportHistory(const Workspace& ws, const GitHistory& history);
 
   // Pushes a local branch to the remote's branch of the same name.
   // INVALID_ARGUMENT: bad remote name, empty URL. PERMISSION_DENIED: URL not allowed.
