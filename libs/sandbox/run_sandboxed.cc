@@ -248,6 +248,7 @@ absl::StatusOr<SandboxedResult> RunSandboxed(const SandboxedCommand& command) {
   result.sandbox = probe;
   result.sandbox.network_denied = probe.seccomp && command.policy.deny_network;
   result.sandbox.exec_denied = probe.seccomp && command.policy.deny_exec;
+  result.sandbox.fork_denied = probe.seccomp && command.policy.deny_fork;
 
   // Everything the child uses, built now.
   std::vector<char*> argv;

@@ -88,6 +88,7 @@ std::string SandboxReport::Describe() const {
     std::string modes;
     if (network_denied) modes = "no network";
     if (exec_denied) modes += modes.empty() ? "no exec" : ", no exec";
+    if (fork_denied) modes += modes.empty() ? "no fork" : ", no fork";
     if (!modes.empty()) text += StrCat(" (", modes, ")");
   }
   return text;
@@ -100,6 +101,7 @@ SandboxReport ProbeSandbox() {
   report.seccomp = internal::SeccompAvailable();
   report.network_denied = report.seccomp;
   report.exec_denied = report.seccomp;
+  report.fork_denied = report.seccomp;
   if (!report.landlock) {
     report.warnings.push_back(kNoLandlock);
   } else if (std::string gaps = LandlockGaps(report.landlock_abi); !gaps.empty()) {
@@ -120,6 +122,7 @@ absl::StatusOr<SandboxReport> EnterSandbox(const SandboxPolicy& policy) {
   SandboxReport report = ProbeSandbox();
   report.network_denied = false;
   report.exec_denied = false;
+  report.fork_denied = false;
   // Everything is built before anything is applied.
   internal::UniqueFd ruleset;
   if (report.landlock) {
@@ -151,6 +154,7 @@ absl::StatusOr<SandboxReport> EnterSandbox(const SandboxPolicy& policy) {
     }
     report.network_denied = policy.deny_network;
     report.exec_denied = policy.deny_exec;
+    report.fork_denied = policy.deny_fork;
   }
   return report;
 }

@@ -91,6 +91,9 @@ struct SandboxPolicy {
   bool allow_unix_sockets = false;
   // seccomp: execve/execveat fail with EPERM (for RunSandboxed: after the one exec of argv[0]).
   bool deny_exec = false;
+  // seccomp: no new processes: fork, vfork and clone without CLONE_THREAD fail with EPERM
+  // (threads still start). Stops fork bombs, which RLIMIT_NPROC (per uid) cannot bound well.
+  bool deny_fork = false;
 };
 
 // What the kernel offers or what was applied.
@@ -100,8 +103,9 @@ struct SandboxReport {
   bool seccomp = false;   // applied (or available)
   bool network_denied = false;
   bool exec_denied = false;
+  bool fork_denied = false;
   std::vector<std::string> warnings;  // a mechanism the kernel lacks, said plainly
-  // "landlock abi 7 + seccomp (no network, no exec)" or "NONE: landlock unavailable, ...".
+  // "landlock abi 7 + seccomp (no network, no exec, no fork)" or "NONE: ...".
   std::string Describe() const;
 };
 

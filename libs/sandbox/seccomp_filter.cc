@@ -87,6 +87,16 @@ absl::StatusOr<SeccompProgram> BuildSeccompProgram(const SandboxPolicy& policy,
   for (unsigned long flag : kNamespaceFlags) {
     WP_RETURN_IF_ERROR(AddRule(ctx, eperm, "clone", {SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag)}));
   }
+  // kill(-1, ...) signals every process of our uid (the service too, where Landlock's signal
+  // scope, ABI 6, is missing).
+  WP_RETURN_IF_ERROR(
+      AddRule(ctx, eperm, "kill", {SCMP_A0(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, 0xFFFFFFFFu)}));
+  if (policy.deny_fork) {
+    WP_RETURN_IF_ERROR(AddRule(ctx, eperm, "fork"));
+    WP_RETURN_IF_ERROR(AddRule(ctx, eperm, "vfork"));
+    WP_RETURN_IF_ERROR(
+        AddRule(ctx, eperm, "clone", {SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0)}));
+  }
   // clone3 passes its flags in memory, where the filter cannot look: glibc falls back to clone.
   WP_RETURN_IF_ERROR(AddRule(ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3"));
   // Typing into the controlling terminal of whoever started us.

@@ -152,9 +152,31 @@ print("unshare", libc.unshare(0x10000000), ctypes.get_errno())   # CLONE_NEWUSER
 print("ptrace", libc.ptrace(16, os.getppid(), 0, 0), ctypes.get_errno())  # PTRACE_ATTACH
 print("setsid", libc.setsid(), ctypes.get_errno())
 print("setpgid", libc.setpgid(0, 0), ctypes.get_errno())
+print("kill", libc.kill(-1, 0), ctypes.get_errno())          # every process of our uid
 )"));
   REQUIRE(run.ok());
-  CHECK(run->stdout_data == "unshare -1 1\nptrace -1 1\nsetsid -1 1\nsetpgid -1 1\n");
+  CHECK(run->stdout_data == "unshare -1 1\nptrace -1 1\nsetsid -1 1\nsetpgid -1 1\nkill -1 1\n");
+}
+
+TEST_CASE("deny_fork refuses new processes but lets threads start") {
+  TempDir work("work");
+  SandboxedCommand command = Python(work.path(), R"(
+import os, threading
+done = []
+t = threading.Thread(target=lambda: done.append(1))
+t.start(); t.join()
+print("thread", len(done))
+try:
+    os.fork()
+    print("forked")
+except OSError as e:
+    print("fork errno", e.errno)
+)");
+  command.policy.deny_fork = true;
+  auto run = RunSandboxed(command);
+  REQUIRE(run.ok());
+  CHECK(run->sandbox.fork_denied);
+  CHECK(run->stdout_data == "thread 1\nfork errno 1\n");
 }
 
 TEST_CASE("RLIMIT_DATA makes a large allocation fail with MemoryError") {

@@ -55,6 +55,8 @@ TEST_CASE("Describe says plainly when nothing is in force") {
   both.network_denied = true;
   both.exec_denied = true;
   CHECK(both.Describe() == "landlock abi 7 + seccomp (no network, no exec)");
+  both.fork_denied = true;
+  CHECK(both.Describe() == "landlock abi 7 + seccomp (no network, no exec, no fork)");
 }
 
 TEST_CASE("EnterSandbox confines an unprivileged process: files, network, exec") {

@@ -106,7 +106,7 @@ TEST_CASE("A linter past its timeout is killed with its process group and report
   ws.Write("slow.txt", "x");
   LinterConfig config;
   config.timeout = std::chrono::milliseconds(300);
-  config.deny_exec = false;  // the stand-in linter starts `sleep`
+  config.allow_subprocesses = true;  // the stand-in linter starts `sleep`
   // sh starts a background sleeper too: both must go, and the call must return promptly.
   const auto start = std::chrono::steady_clock::now();
   auto found = RunExternalLinter(ws.root(), {"sh", "-c", "sleep 30 & sleep 30; echo", "{files}"},

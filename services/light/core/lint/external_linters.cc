@@ -280,7 +280,8 @@ std::vector<Diagnostic> RunExternalLinter(const std::filesystem::path& root,
                                config.extra_read_only.end());
   base.policy.devices = {"/dev/null", "/dev/zero", "/dev/urandom"};
   base.policy.deny_network = true;
-  base.policy.deny_exec = config.deny_exec;
+  base.policy.deny_exec = !config.allow_subprocesses;
+  base.policy.deny_fork = !config.allow_subprocesses;
   base.limits.data_bytes = config.memory_bytes;
   base.limits.cpu_seconds = config.cpu_seconds;
   base.limits.open_files = config.open_files;

@@ -4,7 +4,7 @@
 //
 // Each run is confined: it may read the workspace (not write it) and the system paths a
 // program needs (SystemReadOnlyPaths: /usr, /lib, loader and Python config), nothing else: no
-// network, no exec of other programs, memory/CPU/time limits, a clean environment whose HOME
+// network, no new processes or programs, memory/CPU/time limits, a clean environment whose HOME
 // and XDG_* point at a directory that does not exist, so linter configuration can only come
 // from inside the workspace (.yamllint, .shellcheckrc, ...). When a run fails, the diagnostic
 // says why in our own words and never repeats the linter's own output, which could quote a
@@ -60,9 +60,9 @@ struct LinterConfig {
   std::uint64_t memory_bytes = 512ull << 20;
   std::uint64_t cpu_seconds = 30;
   std::uint64_t open_files = 256;
-  // A linter may not start other programs (seccomp). Tests that run `sh -c 'sleep ...'` as a
-  // stand-in linter turn it off.
-  bool deny_exec = true;
+  // A linter may not start processes or other programs (seccomp: no fork, no exec). Tests that
+  // run `sh -c 'sleep ...'` as a stand-in linter turn this on.
+  bool allow_subprocesses = false;
   // Read-only paths besides SystemReadOnlyPaths(), for a linter installed elsewhere (e.g.
   // /opt/luacheck). Its executable itself is always readable.
   std::vector<std::filesystem::path> extra_read_only;
