@@ -9,6 +9,7 @@
 #include <fstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "libs/sandbox/sandbox.h"
 #include "tests/sandbox/sandbox_test_util.h"
@@ -303,6 +304,25 @@ TEST_CASE("Set-up failures are results that name the step") {
   CHECK(absl::IsInvalidArgument(RunSandboxed(command).status()));
   command.argv.clear();
   CHECK(absl::IsInvalidArgument(RunSandboxed(command).status()));
+}
+
+TEST_CASE("Concurrent runs from several threads each get their own output and exit") {
+  TempDir work("work");
+  constexpr int kThreads = 6, kRuns = 5;
+  std::atomic<int> good{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kRuns; ++i) {
+        const std::string tag = std::to_string(t) + "-" + std::to_string(i);
+        SandboxedCommand command = Shell(work.path(), "echo " + tag + "; exit " + std::to_string(i));
+        auto run = RunSandboxed(command);
+        if (run.ok() && run->stdout_data == tag + "\n" && run->exit_code == i) ++good;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  CHECK(good == kThreads * kRuns);
 }
 
 }  // namespace
