@@ -35,7 +35,10 @@ std::uint64_t ProcessRssBytes() {
 }  // namespace
 
 HeavyService::HeavyService(Scheduler* scheduler, ScratchSpace* scratch, const HeavyConfig* config)
-    : scheduler_(scheduler), config_(config), env_{config, scratch} {}
+    : scheduler_(scheduler),
+      config_(config),
+      env_{config, scratch},
+      hub_(config->intake.uploads, config->heartbeat_interval, scratch) {}
 
 grpc::ServerBidiReactor<v1::SimulateRequest, v1::SimulateEvent>* HeavyService::Simulate(
     grpc::CallbackServerContext* context) {
@@ -46,7 +49,7 @@ grpc::ServerBidiReactor<v1::SimulateRequest, v1::SimulateEvent>* HeavyService::S
     return CheckSimulateOptions(header.header().options(), *limits);
   };
   const JobEnv env = env_;
-  spec.run = [env](JobContext& job, const v1::SimulateRequest& header, const std::string& payload,
+  spec.run = [env](JobContext& job, const v1::SimulateRequest& header, ReceivedPayload& payload,
                    const EmitFn<v1::SimulateEvent>& emit) {
     return RunSimulate(job, header, payload, env, emit);
   };
@@ -63,7 +66,7 @@ grpc::ServerBidiReactor<v1::VerifyRequest, v1::VerifyEvent>* HeavyService::Verif
     return CheckVerifyHeader(header.header(), *config);
   };
   const JobEnv env = env_;
-  spec.run = [env](JobContext& job, const v1::VerifyRequest& header, const std::string& payload,
+  spec.run = [env](JobContext& job, const v1::VerifyRequest& header, ReceivedPayload& payload,
                    const EmitFn<v1::VerifyEvent>& emit) {
     return RunVerify(job, header, payload, env, emit);
   };
@@ -81,7 +84,7 @@ grpc::ServerBidiReactor<v1::RenderViewsRequest, v1::RenderViewsEvent>* HeavyServ
   };
   const JobEnv env = env_;
   spec.run = [env](JobContext& job, const v1::RenderViewsRequest& header,
-                   const std::string& payload, const EmitFn<v1::RenderViewsEvent>& emit) {
+                   ReceivedPayload& payload, const EmitFn<v1::RenderViewsEvent>& emit) {
     return RunRenderViews(job, header, payload, env, emit);
   };
   return new PayloadStreamReactor<v1::RenderViewsRequest, v1::RenderViewsEvent>(
@@ -93,7 +96,7 @@ grpc::ServerReadReactor<v1::BuildSceneRequest>* HeavyService::BuildScene(
   const JobEnv env = env_;
   return new BuildSceneReactor(
       context, response, CallEnv(),
-      [env](JobContext& job, const v1::BuildSceneRequest& header, const std::string& payload) {
+      [env](JobContext& job, const v1::BuildSceneRequest& header, ReceivedPayload& payload) {
         return RunBuildScene(job, header, payload, env);
       });
 }

@@ -15,6 +15,7 @@
 #include "services/heavy/core/admission/scheduler.h"
 #include "services/heavy/core/intake/scratch.h"
 #include "services/heavy/job_runner.h"
+#include "services/heavy/payload_call_hub.h"
 #include "services/heavy/payload_reactor.h"
 #include "workerpair/v1/heavy.grpc.pb.h"
 
@@ -41,13 +42,18 @@ class HeavyService final : public v1::Heavy::CallbackService {
   // statuses to reach the callers.
   void Drain(absl::Time deadline);
 
+  // The upload budget (for metrics).
+  const UploadBudget& uploads() const { return hub_.budget(); }
+
  private:
-  PayloadCallEnv CallEnv() { return {scheduler_, &config_->intake, &calls_}; }
+  PayloadCallEnv CallEnv() { return {scheduler_, &config_->intake, &calls_, &hub_}; }
 
   Scheduler* scheduler_;
   const HeavyConfig* config_;
   JobEnv env_;
   CallTracker calls_;
+  // Upload budget, heartbeat/idle ticker, spill space: shared by the payload calls.
+  PayloadCallHub hub_;
   absl::Time started_ = absl::Now();
 };
 

@@ -35,7 +35,7 @@ struct Prepared {
 };
 
 // Scratch directory, unpack, manifest.
-absl::StatusOr<Prepared> Prepare(const JobContext& job, const std::string& payload,
+absl::StatusOr<Prepared> Prepare(const JobContext& job, ReceivedPayload& payload,
                                  const JobEnv& env) {
   Prepared prepared;
   WP_ASSIGN_OR_RETURN(prepared.scratch, env.scratch->CreateJobDir(job.id()));
@@ -289,7 +289,7 @@ absl::Status CheckRenderViewsHeader(const v1::RenderViewsHeader& header,
 }
 
 absl::Status RunSimulate(JobContext& job, const v1::SimulateRequest& request,
-                         const std::string& payload, const JobEnv& env,
+                         ReceivedPayload& payload, const JobEnv& env,
                          const EmitFn<v1::SimulateEvent>& emit) {
   const v1::SimulateOptions& options = request.header().options();
   WP_ASSIGN_OR_RETURN(Prepared prepared, Prepare(job, payload, env));
@@ -393,7 +393,7 @@ absl::Status RunSimulate(JobContext& job, const v1::SimulateRequest& request,
 }
 
 absl::Status RunVerify(JobContext& job, const v1::VerifyRequest& request,
-                       const std::string& payload, const JobEnv& env,
+                       ReceivedPayload& payload, const JobEnv& env,
                        const EmitFn<v1::VerifyEvent>& emit) {
   const v1::VerifyHeader& header = request.header();
   WP_ASSIGN_OR_RETURN(Prepared prepared, Prepare(job, payload, env));
@@ -472,7 +472,7 @@ absl::Status RunVerify(JobContext& job, const v1::VerifyRequest& request,
 }
 
 absl::Status RunRenderViews(JobContext& job, const v1::RenderViewsRequest& request,
-                            const std::string& payload, const JobEnv& env,
+                            ReceivedPayload& payload, const JobEnv& env,
                             const EmitFn<v1::RenderViewsEvent>& emit) {
   const v1::RenderViewsOptions& options = request.header().options();
   WP_ASSIGN_OR_RETURN(Prepared prepared, Prepare(job, payload, env));
@@ -522,7 +522,7 @@ absl::Status RunRenderViews(JobContext& job, const v1::RenderViewsRequest& reque
 
 absl::StatusOr<v1::BuildSceneResponse> RunBuildScene(JobContext& job,
                                                      const v1::BuildSceneRequest& request,
-                                                     const std::string& payload,
+                                                     ReceivedPayload& payload,
                                                      const JobEnv& env) {
   WP_ASSIGN_OR_RETURN(Prepared prepared, Prepare(job, payload, env));
   const absl::Time start = absl::Now();

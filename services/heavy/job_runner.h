@@ -21,6 +21,7 @@
 #include "libs/common/scene_limits.h"
 #include "services/heavy/core/admission/scheduler.h"
 #include "services/heavy/core/intake/payload_intake.h"
+#include "services/heavy/core/intake/received_payload.h"
 #include "services/heavy/core/intake/scratch.h"
 #include "workerpair/v1/heavy.pb.h"
 
@@ -36,6 +37,8 @@ struct HeavyConfig {
   std::size_t artifact_chunk_bytes = 256 << 10;
   // Wall time between progress events (a call's progress_interval_s overrides it).
   absl::Duration progress_interval = absl::Milliseconds(500);
+  // Longest silence on a job's event stream before a heartbeat goes out; 0 turns them off.
+  absl::Duration heartbeat_interval = absl::Seconds(2);
 };
 
 // What jobs share.
@@ -59,24 +62,24 @@ absl::Status CheckRenderViewsHeader(const v1::RenderViewsHeader& header,
 // Simulate: progress, artifacts (video.mp4, heatmap_parts.png, heatmap_topdown.png when
 // rendering is enabled; result.json always), then the result. Outcomes are results, not errors.
 absl::Status RunSimulate(JobContext& job, const v1::SimulateRequest& request,
-                         const std::string& payload, const JobEnv& env,
+                         ReceivedPayload& payload, const JobEnv& env,
                          const EmitFn<v1::SimulateEvent>& emit);
 
 // Verify: one event per finished run, then the summary.
 absl::Status RunVerify(JobContext& job, const v1::VerifyRequest& request,
-                       const std::string& payload, const JobEnv& env,
+                       ReceivedPayload& payload, const JobEnv& env,
                        const EmitFn<v1::VerifyEvent>& emit);
 
 // RenderViews: one event per still (PNG), then the summary. Errors of the renderer, e.g.
 // NOT_FOUND for an unknown camera, UNAVAILABLE without a GL context.
 absl::Status RunRenderViews(JobContext& job, const v1::RenderViewsRequest& request,
-                            const std::string& payload, const JobEnv& env,
+                            ReceivedPayload& payload, const JobEnv& env,
                             const EmitFn<v1::RenderViewsEvent>& emit);
 
 // BuildScene: compile only. INVALID_ARGUMENT with MuJoCo's message for a bad scene.
 absl::StatusOr<v1::BuildSceneResponse> RunBuildScene(JobContext& job,
                                                      const v1::BuildSceneRequest& request,
-                                                     const std::string& payload,
+                                                     ReceivedPayload& payload,
                                                      const JobEnv& env);
 
 // The GL renderer string and EGL platform of this process's render thread ("" when none has

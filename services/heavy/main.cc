@@ -1,6 +1,7 @@
 // worker-heavy: stateless payload -> MuJoCo scene -> simulation, verify, stills, over gRPC.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "absl/flags/flag.h"
@@ -10,6 +11,7 @@
 #include "services/heavy/core/admission/scheduler.h"
 #include "services/heavy/core/intake/scratch.h"
 #include "services/heavy/heavy_service.h"
+#include "services/heavy/payload_metrics.h"
 #include "services/heavy/render_bridge.h"
 
 ABSL_FLAG(int, slots, 0,
@@ -38,6 +40,23 @@ ABSL_FLAG(int, max_width, 1920, "Cap on video/image width (env WORKERPAIR_MAX_WI
 ABSL_FLAG(int, max_height, 1080, "Cap on video/image height (env WORKERPAIR_MAX_HEIGHT).");
 ABSL_FLAG(int, max_fps, 60, "Cap on video frame rate (env WORKERPAIR_MAX_FPS).");
 ABSL_FLAG(int, max_verify_runs, 64, "Most runs one Verify may ask for (env WORKERPAIR_MAX_VERIFY_RUNS).");
+ABSL_FLAG(int, heartbeat_interval_ms, 2000,
+          "Longest silence on a job's event stream: a Heartbeat goes out when no other event did "
+          "for this long, queued or running; 0 turns heartbeats off "
+          "(env WORKERPAIR_HEARTBEAT_INTERVAL_MS).");
+ABSL_FLAG(int, max_upload_memory_mb, 256,
+          "Most payload bytes held in memory at once, over all uploads in flight and payloads of "
+          "unfinished jobs, in MiB; a new upload beyond it is RESOURCE_EXHAUSTED UPLOADS_BUSY "
+          "(env WORKERPAIR_MAX_UPLOAD_MEMORY_MB).");
+ABSL_FLAG(int, max_upload_disk_mb, 2048,
+          "Most payload bytes held in spill files on the scratch disk at once, in MiB "
+          "(env WORKERPAIR_MAX_UPLOAD_DISK_MB).");
+ABSL_FLAG(int, upload_spill_mb, 16,
+          "A payload declared larger than this (MiB) is received into a scratch file instead of "
+          "memory (env WORKERPAIR_UPLOAD_SPILL_MB).");
+ABSL_FLAG(int, upload_idle_timeout_s, 30,
+          "An upload that receives no message for this long is ended with DEADLINE_EXCEEDED and "
+          "its bytes freed; 0 turns it off (env WORKERPAIR_UPLOAD_IDLE_TIMEOUT_S).");
 
 namespace {
 
@@ -58,6 +77,16 @@ workerpair::heavy::HeavyConfig ConfigFromFlags() {
   scene.max_height = absl::GetFlag(FLAGS_max_height);
   scene.max_fps = absl::GetFlag(FLAGS_max_fps);
   config.max_verify_runs = absl::GetFlag(FLAGS_max_verify_runs);
+  config.heartbeat_interval =
+      absl::Milliseconds(std::max(0, absl::GetFlag(FLAGS_heartbeat_interval_ms)));
+  workerpair::heavy::UploadLimits& uploads = config.intake.uploads;
+  uploads.max_memory_bytes =
+      static_cast<std::uint64_t>(std::max(0, absl::GetFlag(FLAGS_max_upload_memory_mb))) << 20;
+  uploads.max_disk_bytes =
+      static_cast<std::uint64_t>(std::max(0, absl::GetFlag(FLAGS_max_upload_disk_mb))) << 20;
+  uploads.spill_threshold_bytes =
+      static_cast<std::uint64_t>(std::max(0, absl::GetFlag(FLAGS_upload_spill_mb))) << 20;
+  uploads.idle_timeout = absl::Seconds(std::max(0, absl::GetFlag(FLAGS_upload_idle_timeout_s)));
   return config;
 }
 
@@ -96,6 +125,7 @@ int main(int argc, char** argv) {
                               .on_job_end = heavy::RecordJobEnd});
   heavy::RegisterSchedulerMetrics(&scheduler);
   heavy::HeavyService service(&scheduler, scratch->get(), &config);
+  heavy::RegisterUploadMetrics(&service.uploads());
 
   ServerRunner runner(ServerOptionsFromFlags("worker-heavy"));
   runner.AddService(&service, v1::Heavy::service_full_name());

@@ -1,6 +1,16 @@
 #include "services/heavy/payload_reactor.h"
 
+#include "services/heavy/payload_metrics.h"
+
 namespace workerpair::heavy {
+
+void FillReplicaLoad(const SchedulerStats& stats, v1::ReplicaLoad* load) {
+  load->set_slots(static_cast<std::uint32_t>(stats.slots));
+  load->set_running(static_cast<std::uint32_t>(stats.running));
+  load->set_queued(static_cast<std::uint32_t>(stats.queued));
+  load->set_queue_capacity(static_cast<std::uint32_t>(stats.queue_capacity));
+  load->set_draining(stats.draining);
+}
 
 absl::Status CallCancelledStatus(const grpc::CallbackServerContext* context) {
   if (context != nullptr && context->deadline() <= std::chrono::system_clock::now()) {
@@ -18,10 +28,41 @@ void BuildSceneReactor::Shared::Finish(const absl::Status& status,
   reactor->Finish(ToGrpcStatus(status));
 }
 
+void BuildSceneReactor::Shared::Finish(const grpc::Status& status) {
+  std::lock_guard<std::mutex> lock(mu);
+  if (finished || reactor == nullptr) return;
+  finished = true;
+  reactor->Finish(status);
+}
+
 void BuildSceneReactor::Shared::Read(v1::BuildSceneRequest* request) {
   std::lock_guard<std::mutex> lock(mu);
   if (finished || reactor == nullptr) return;
   reactor->StartRead(request);
+}
+
+void BuildSceneReactor::Shared::UploadMessage() {
+  std::lock_guard<std::mutex> lock(mu);
+  last_upload_message = absl::Now();
+}
+
+void BuildSceneReactor::Shared::UploadOver() {
+  std::lock_guard<std::mutex> lock(mu);
+  upload_open = false;
+}
+
+bool BuildSceneReactor::Shared::Tick(absl::Time now) {
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (finished || reactor == nullptr || !upload_open) return false;
+    if (idle_timeout <= absl::ZeroDuration() || now - last_upload_message < idle_timeout) {
+      return true;
+    }
+    upload_open = false;
+  }
+  RecordUploadIdleTimeout();
+  Finish(UploadIdleStatus(idle_timeout));
+  return false;
 }
 
 BuildSceneReactor::BuildSceneReactor(grpc::CallbackServerContext* context,
@@ -30,7 +71,9 @@ BuildSceneReactor::BuildSceneReactor(grpc::CallbackServerContext* context,
     : context_(context), env_(env), run_(std::move(run)), shared_(std::make_shared<Shared>()) {
   shared_->reactor = this;
   shared_->response = response;
+  shared_->idle_timeout = env_.Clock().idle_timeout;
   env_.calls->Add();
+  env_.Watch(shared_);
   shared_->Read(&request_);
 }
 
@@ -46,23 +89,29 @@ void BuildSceneReactor::Fail(const absl::Status& status) {
 
 void BuildSceneReactor::OnReadDone(bool ok) {
   if (!ok) {
-    if (!have_header_) return Fail(absl::InvalidArgumentError("the stream ended before the header"));
+    if (!have_header_) {
+      return Fail(WithReason(absl::InvalidArgumentError("the stream ended before the header"),
+                             ErrorReason::kPayloadInvalid));
+    }
     if (assembler_) {
-      absl::StatusOr<std::string> payload = assembler_->Finish();
+      absl::StatusOr<ReceivedPayload> payload = assembler_->Finish();
+      assembler_.reset();
       return Fail(payload.ok() ? absl::InternalError("payload finished twice") : payload.status());
     }
     return;  // submitted: the job finishes the call
   }
+  if (!submitted_) shared_->UploadMessage();
   if (!have_header_) {
     if (request_.kind_case() != v1::BuildSceneRequest::kHeader) {
-      return Fail(absl::InvalidArgumentError("the first message must be the header"));
+      return Fail(WithReason(absl::InvalidArgumentError("the first message must be the header"),
+                             ErrorReason::kPayloadInvalid));
     }
     header_ = request_;
     have_header_ = true;
     if (absl::Status status = env_.scheduler->CheckCapacity(); !status.ok()) return Fail(status);
     const v1::PayloadInfo& info = header_.header().payload();
     absl::StatusOr<PayloadAssembler> assembler =
-        StartPayload(info.size_bytes(), info.sha256(), *env_.intake);
+        StartPayload(info.size_bytes(), info.sha256(), *env_.intake, env_.Storage());
     if (!assembler.ok()) return Fail(assembler.status());
     assembler_.emplace(std::move(*assembler));
     return shared_->Read(&request_);
@@ -71,25 +120,31 @@ void BuildSceneReactor::OnReadDone(bool ok) {
     if (request_.kind_case() == v1::BuildSceneRequest::kChunk && request_.chunk().empty()) {
       return shared_->Read(&request_);
     }
-    return Fail(absl::InvalidArgumentError(
-        "payload has more bytes than declared, or a message followed it"));
+    return Fail(WithReason(absl::InvalidArgumentError(
+                               "payload has more bytes than declared, or a message followed it"),
+                           ErrorReason::kPayloadInvalid));
   }
   if (request_.kind_case() != v1::BuildSceneRequest::kChunk) {
-    return Fail(absl::InvalidArgumentError("only payload chunks may follow the header"));
+    assembler_.reset();
+    return Fail(WithReason(absl::InvalidArgumentError("only payload chunks may follow the header"),
+                           ErrorReason::kPayloadInvalid));
   }
   if (absl::Status status = assembler_->Append(request_.chunk()); !status.ok()) {
+    assembler_.reset();
     return Fail(status);
   }
   request_.clear_chunk();
   if (!assembler_->complete()) return shared_->Read(&request_);
-  absl::StatusOr<std::string> payload = assembler_->Finish();
+  absl::StatusOr<ReceivedPayload> payload = assembler_->Finish();
   assembler_.reset();
+  submitted_ = true;
+  shared_->UploadOver();
   if (!payload.ok()) return Fail(payload.status());
-  Submit(std::make_shared<const std::string>(std::move(*payload)));
+  Submit(std::make_shared<ReceivedPayload>(std::move(*payload)));
   shared_->Read(&request_);
 }
 
-void BuildSceneReactor::Submit(std::shared_ptr<const std::string> payload) {
+void BuildSceneReactor::Submit(std::shared_ptr<ReceivedPayload> payload) {
   JobSpec job;
   job.kind = "build_scene";
   std::shared_ptr<Shared> shared = shared_;

@@ -2,15 +2,24 @@
 //
 // Simulate, Verify and RenderViews share one shape: the client streams a header and payload
 // chunks; the server streams events. PayloadStreamReactor<Request, Event> implements it once:
-//   1. the header is checked (options, size, digest shape, a fail-fast capacity check);
-//   2. chunks are appended to a PayloadAssembler as they arrive (size checked on every chunk);
+//   1. the header is checked (options, size, digest shape, a fail-fast capacity check, the
+//      upload budget: UPLOADS_BUSY while the store the payload would use is at its cap);
+//   2. chunks are appended to a PayloadAssembler as they arrive (size checked on every chunk,
+//      bytes counted in the budget as they arrive, large payloads spilled to a scratch file);
+//      an upload with no message for the idle timeout is ended (DEADLINE_EXCEEDED);
 //   3. when the declared size is reached the digest is checked and the job is submitted to the
-//      Scheduler; "accepted" (job id, queue position) is the first event;
-//   4. the job runs on a scheduler thread and emits events through the Session, which writes
-//      them one at a time; the job's status ends the call.
-// Cancellation or the deadline cancels the job (queued or running). Reactions never block: all
-// blocking work (unpack, compile, simulate, render) happens in the job, on the scheduler's
-// threads. BuildSceneReactor is the client-streaming/unary variant for BuildScene.
+//      Scheduler (partial uploads never hold a slot or a queue place); "accepted" (job id,
+//      queue position, load, heartbeat interval) is the first event;
+//   4. the job runs on a scheduler thread and emits events through the EventSession, which
+//      writes them one at a time and adds a Heartbeat whenever the stream was silent for the
+//      heartbeat interval (queued or running, whatever the phase); the job's status ends the
+//      call.
+// Cancellation or the deadline cancels the job (queued or running). Reactions never block on
+// jobs: all blocking work (unpack, compile, simulate, render) happens in the job, on the
+// scheduler's threads; a spilled chunk is one buffered write to the scratch file.
+// BuildSceneReactor is the client-streaming/unary variant for BuildScene: its response is unary,
+// so it has no stream to carry heartbeats (a client bounds it with a deadline); the idle
+// timeout and the upload budget apply to it too.
 #ifndef WORKERPAIR_SERVICES_HEAVY_PAYLOAD_REACTOR_H_
 #define WORKERPAIR_SERVICES_HEAVY_PAYLOAD_REACTOR_H_
 
@@ -28,10 +37,15 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "libs/common/error_reason.h"
 #include "libs/common/grpc_status.h"
 #include "libs/common/str_cat.h"
+#include "services/heavy/call_ticker.h"
 #include "services/heavy/core/admission/scheduler.h"
 #include "services/heavy/core/intake/payload_intake.h"
+#include "services/heavy/core/intake/received_payload.h"
+#include "services/heavy/event_session.h"
+#include "services/heavy/payload_call_hub.h"
 #include "workerpair/v1/heavy.grpc.pb.h"
 
 namespace workerpair::heavy {
@@ -67,133 +81,25 @@ class CallTracker {
 // The cancellation status for a call that gRPC reports cancelled.
 absl::Status CallCancelledStatus(const grpc::CallbackServerContext* context);
 
-// Writes a bidi call's events one at a time and finishes it, from any thread. Every
-// StartWrite/Finish happens under the session's lock, and only while the call is not finished;
-// gRPC runs the reactions of these operations on its own threads (never inline), so no
-// reaction re-enters the lock.
-template <typename Request, typename Event>
-class EventSession {
- public:
-  using Reactor = grpc::ServerBidiReactor<Request, Event>;
-
-  explicit EventSession(Reactor* reactor) : reactor_(reactor) {}
-
-  // Queues an event; blocks (job threads only) while more than kMaxQueued wait to be written.
-  // Events emitted before MarkAccepted are held back so that "accepted" is always first.
-  // Returns false once the call is finishing (the event is dropped).
-  bool Emit(Event event) {
-    std::unique_lock<std::mutex> lock(mu_);
-    space_cv_.wait(lock, [this] { return finish_requested_ || queue_.size() < kMaxQueued; });
-    if (finish_requested_) return false;
-    if (!accepted_) {
-      held_.push_back(std::move(event));
-      return true;
-    }
-    queue_.push_back(std::move(event));
-    PumpLocked();
-    return true;
-  }
-
-  // Queues `accepted` first, then what was held back.
-  void MarkAccepted(Event accepted) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (finish_requested_) return;
-    accepted_ = true;
-    queue_.push_back(std::move(accepted));
-    for (Event& event : held_) queue_.push_back(std::move(event));
-    held_.clear();
-    PumpLocked();
-  }
-
-  // Ends the call with `status` after the queued events (or at once, dropping them, when
-  // `drop_pending`). Idempotent: the first status wins.
-  void Finish(const grpc::Status& status, bool drop_pending = false) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (finish_requested_) return;
-    finish_requested_ = true;
-    final_status_ = status;
-    if (drop_pending) queue_.clear();
-    held_.clear();
-    space_cv_.notify_all();
-    PumpLocked();
-  }
-
-  // Starts the next read, unless the call is finishing.
-  void Read(Request* request) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (finished_ || finish_requested_) return;
-    reactor_->StartRead(request);
-  }
-
-  // From OnWriteDone.
-  void WriteDone(bool ok) {
-    std::lock_guard<std::mutex> lock(mu_);
-    write_in_flight_ = false;
-    if (!ok) {
-      // The stream is broken (cancelled): nothing more can be written.
-      queue_.clear();
-      if (!finish_requested_) {
-        finish_requested_ = true;
-        final_status_ = grpc::Status(grpc::StatusCode::CANCELLED, "the stream broke");
-      }
-    }
-    space_cv_.notify_all();
-    PumpLocked();
-  }
-
-  // From OnDone: the reactor is gone.
-  void Done() {
-    std::lock_guard<std::mutex> lock(mu_);
-    finished_ = true;
-    finish_requested_ = true;
-    reactor_ = nullptr;
-    queue_.clear();
-    held_.clear();
-    space_cv_.notify_all();
-  }
-
-  bool finishing() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return finish_requested_;
-  }
-
- private:
-  static constexpr std::size_t kMaxQueued = 16;
-
-  void PumpLocked() {
-    if (finished_ || write_in_flight_ || reactor_ == nullptr) return;
-    if (!queue_.empty()) {
-      current_ = std::move(queue_.front());
-      queue_.pop_front();
-      write_in_flight_ = true;
-      reactor_->StartWrite(&current_);
-      space_cv_.notify_all();
-      return;
-    }
-    if (finish_requested_) {
-      finished_ = true;
-      reactor_->Finish(final_status_);
-    }
-  }
-
-  mutable std::mutex mu_;
-  std::condition_variable space_cv_;
-  Reactor* reactor_;
-  std::deque<Event> queue_;
-  std::vector<Event> held_;
-  Event current_;
-  bool accepted_ = false;
-  bool write_in_flight_ = false;
-  bool finish_requested_ = false;
-  bool finished_ = false;
-  grpc::Status final_status_;
-};
+// The scheduler's load as the API reports it.
+void FillReplicaLoad(const SchedulerStats& stats, v1::ReplicaLoad* load);
 
 // Everything a payload call needs from the service.
 struct PayloadCallEnv {
   Scheduler* scheduler;
   const IntakeLimits* intake;
   CallTracker* calls;
+  // Budget, ticker, spill space; null: no budget, no heartbeats, no idle timeout.
+  PayloadCallHub* hub = nullptr;
+
+  SessionClock Clock() const {
+    if (hub == nullptr) return {};
+    return {hub->heartbeat_interval(), hub->idle_timeout(), hub->ticker()->period()};
+  }
+  PayloadStorage Storage() const { return hub == nullptr ? PayloadStorage{} : hub->storage(); }
+  void Watch(std::weak_ptr<TickTarget> target) const {
+    if (hub != nullptr) hub->ticker()->Add(std::move(target));
+  }
 };
 
 // The per-call part: what kind of job, how to check the header, how to run it.
@@ -204,9 +110,10 @@ struct PayloadCallSpec {
   std::string kind;
   // Checks the header's options (not the payload info); an error ends the call.
   std::function<absl::Status(const Request& header)> check_header;
-  // Runs the job on a scheduler thread. `payload` is the verified archive. Emits events
-  // (the final result included) and returns the call's status.
-  std::function<absl::Status(JobContext& job, const Request& header, const std::string& payload,
+  // Runs the job on a scheduler thread. `payload` is the verified archive (in memory or
+  // spilled to a scratch file; it may be moved). Emits events (the final result included) and
+  // returns the call's status.
+  std::function<absl::Status(JobContext& job, const Request& header, ReceivedPayload& payload,
                              const Emit& emit)>
       run;
 };
@@ -221,22 +128,25 @@ class PayloadStreamReactor final : public grpc::ServerBidiReactor<Request, Event
       : context_(context),
         env_(env),
         spec_(std::move(spec)),
-        session_(std::make_shared<Session>(this)) {
+        session_(std::make_shared<Session>(this, env_.Clock())) {
     env_.calls->Add();
+    env_.Watch(session_);
     session_->Read(&request_);
   }
 
   void OnReadDone(bool ok) override {
     if (!ok) return OnClientDone();
+    if (stage_ != Stage::kSubmitted) session_->UploadMessage();
     if (stage_ == Stage::kHeader) return OnHeader();
     if (stage_ == Stage::kPayload) return OnChunk();
     // After the payload: only empty chunks may follow.
     if (request_.kind_case() == Request::kChunk && request_.chunk().empty()) {
       return session_->Read(&request_);
     }
-    Fail(absl::InvalidArgumentError(
-        StrCat("payload has more bytes than the declared ", declared_size_,
-               ", or a message followed it")));
+    Fail(WithReason(absl::InvalidArgumentError(
+                        StrCat("payload has more bytes than the declared ", declared_size_,
+                               ", or a message followed it")),
+                    ErrorReason::kPayloadInvalid));
   }
 
   void OnWriteDone(bool ok) override { session_->WriteDone(ok); }
@@ -283,17 +193,22 @@ class PayloadStreamReactor final : public grpc::ServerBidiReactor<Request, Event
     // The client half-closed (or the call broke). Before the payload is complete that is a
     // truncated payload; afterwards the job goes on.
     if (stage_ == Stage::kHeader) {
-      return Fail(absl::InvalidArgumentError("the stream ended before the header"));
+      return Fail(WithReason(absl::InvalidArgumentError("the stream ended before the header"),
+                             ErrorReason::kPayloadInvalid));
     }
     if (stage_ == Stage::kPayload) {
-      absl::StatusOr<std::string> payload = assembler_->Finish();
+      // Finish frees what the upload held (a call the ticker ended for idleness lands here
+      // too; its status is already set and wins).
+      absl::StatusOr<ReceivedPayload> payload = assembler_->Finish();
+      assembler_.reset();
       return Fail(payload.ok() ? absl::InternalError("payload finished twice") : payload.status());
     }
   }
 
   void OnHeader() {
     if (request_.kind_case() != Request::kHeader) {
-      return Fail(absl::InvalidArgumentError("the first message must be the header"));
+      return Fail(WithReason(absl::InvalidArgumentError("the first message must be the header"),
+                             ErrorReason::kPayloadInvalid));
     }
     header_ = request_;
     if (absl::Status status = spec_.check_header(header_); !status.ok()) return Fail(status);
@@ -301,7 +216,7 @@ class PayloadStreamReactor final : public grpc::ServerBidiReactor<Request, Event
     if (absl::Status status = env_.scheduler->CheckCapacity(); !status.ok()) return Fail(status);
     const v1::PayloadInfo& info = header_.header().payload();
     absl::StatusOr<PayloadAssembler> assembler =
-        StartPayload(info.size_bytes(), info.sha256(), *env_.intake);
+        StartPayload(info.size_bytes(), info.sha256(), *env_.intake, env_.Storage());
     if (!assembler.ok()) return Fail(assembler.status());
     declared_size_ = info.size_bytes();
     assembler_.emplace(std::move(*assembler));
@@ -311,22 +226,27 @@ class PayloadStreamReactor final : public grpc::ServerBidiReactor<Request, Event
 
   void OnChunk() {
     if (request_.kind_case() != Request::kChunk) {
-      return Fail(absl::InvalidArgumentError("only payload chunks may follow the header"));
+      assembler_.reset();
+      return Fail(WithReason(
+          absl::InvalidArgumentError("only payload chunks may follow the header"),
+          ErrorReason::kPayloadInvalid));
     }
     if (absl::Status status = assembler_->Append(request_.chunk()); !status.ok()) {
+      assembler_.reset();
       return Fail(status);
     }
     request_.clear_chunk();
     if (!assembler_->complete()) return session_->Read(&request_);
-    absl::StatusOr<std::string> payload = assembler_->Finish();
+    absl::StatusOr<ReceivedPayload> payload = assembler_->Finish();
     assembler_.reset();
+    session_->UploadOver();
     if (!payload.ok()) return Fail(payload.status());
     stage_ = Stage::kSubmitted;
-    Submit(std::make_shared<const std::string>(std::move(*payload)));
+    Submit(std::make_shared<ReceivedPayload>(std::move(*payload)));
     session_->Read(&request_);
   }
 
-  void Submit(std::shared_ptr<const std::string> payload) {
+  void Submit(std::shared_ptr<ReceivedPayload> payload) {
     JobSpec job;
     job.kind = spec_.kind;
     std::shared_ptr<Session> session = session_;
@@ -366,7 +286,17 @@ class PayloadStreamReactor final : public grpc::ServerBidiReactor<Request, Event
     info->set_job_id((*handle)->id());
     info->set_queue_position(static_cast<std::uint32_t>((*handle)->admitted_position()));
     info->set_slots(static_cast<std::uint32_t>(env_.scheduler->slots()));
-    session_->MarkAccepted(std::move(accepted));
+    FillReplicaLoad(env_.scheduler->Stats(), info->mutable_load());
+    const SessionClock clock = env_.Clock();
+    info->set_heartbeat_interval_ms(
+        static_cast<std::uint32_t>(absl::ToInt64Milliseconds(clock.heartbeat_interval)));
+    Scheduler* scheduler = env_.scheduler;
+    std::weak_ptr<JobHandle> weak_handle = *handle;
+    session_->MarkAccepted(std::move(accepted), [scheduler, weak_handle](v1::Heartbeat* beat) {
+      std::shared_ptr<JobHandle> admitted = weak_handle.lock();
+      beat->set_phase(admitted ? admitted->work_phase() : "finishing");
+      FillReplicaLoad(scheduler->Stats(), beat->mutable_load());
+    });
   }
 
   grpc::CallbackServerContext* context_;
@@ -389,7 +319,7 @@ class PayloadStreamReactor final : public grpc::ServerBidiReactor<Request, Event
 class BuildSceneReactor final : public grpc::ServerReadReactor<v1::BuildSceneRequest> {
  public:
   using Run = std::function<absl::StatusOr<v1::BuildSceneResponse>(
-      JobContext& job, const v1::BuildSceneRequest& header, const std::string& payload)>;
+      JobContext& job, const v1::BuildSceneRequest& header, ReceivedPayload& payload)>;
 
   BuildSceneReactor(grpc::CallbackServerContext* context, v1::BuildSceneResponse* response,
                     PayloadCallEnv env, Run run);
@@ -399,18 +329,26 @@ class BuildSceneReactor final : public grpc::ServerReadReactor<v1::BuildSceneReq
   void OnDone() override;
 
  private:
-  // Shared with the job: finishes the call once, while the reactor exists.
-  struct Shared {
+  // Shared with the job and the ticker: finishes the call once, while the reactor exists, and
+  // ends an upload idle for the timeout.
+  struct Shared final : TickTarget {
     std::mutex mu;
     BuildSceneReactor* reactor = nullptr;
     v1::BuildSceneResponse* response = nullptr;
     bool finished = false;
+    absl::Duration idle_timeout;
+    absl::Time last_upload_message = absl::Now();
+    bool upload_open = true;
     void Finish(const absl::Status& status, v1::BuildSceneResponse* value);
+    void Finish(const grpc::Status& status);
     void Read(v1::BuildSceneRequest* request);
+    void UploadMessage();
+    void UploadOver();
+    bool Tick(absl::Time now) override;
   };
 
   void Fail(const absl::Status& status);
-  void Submit(std::shared_ptr<const std::string> payload);
+  void Submit(std::shared_ptr<ReceivedPayload> payload);
 
   grpc::CallbackServerContext* context_;
   PayloadCallEnv env_;
@@ -419,6 +357,7 @@ class BuildSceneReactor final : public grpc::ServerReadReactor<v1::BuildSceneReq
   v1::BuildSceneRequest request_;
   v1::BuildSceneRequest header_;
   bool have_header_ = false;
+  bool submitted_ = false;
   std::optional<PayloadAssembler> assembler_;
   std::mutex mu_;
   std::shared_ptr<JobHandle> handle_;

@@ -1,9 +1,13 @@
 # worker-heavy's gRPC adapter (callback API) and the binary. Included from CMakeLists.txt after
 # the core libraries.
 add_library(heavy_services STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/call_ticker.cc
+  ${CMAKE_CURRENT_LIST_DIR}/event_session.cc
   ${CMAKE_CURRENT_LIST_DIR}/heavy_metrics.cc
   ${CMAKE_CURRENT_LIST_DIR}/heavy_service.cc
   ${CMAKE_CURRENT_LIST_DIR}/job_runner.cc
+  ${CMAKE_CURRENT_LIST_DIR}/payload_call_hub.cc
+  ${CMAKE_CURRENT_LIST_DIR}/payload_metrics.cc
   ${CMAKE_CURRENT_LIST_DIR}/payload_reactor.cc
   ${CMAKE_CURRENT_LIST_DIR}/render_bridge.cc)
 target_include_directories(heavy_services PUBLIC ${PROJECT_SOURCE_DIR})

@@ -10,6 +10,7 @@
 #include <map>
 #include <random>
 #include <system_error>
+#include <utility>
 
 #include "libs/common/file_io.h"
 #include "libs/common/str_cat.h"
@@ -241,6 +242,83 @@ absl::StatusOr<ScratchDir> ScratchSpace::CreateJobDir(std::string_view job_id) {
     return absl::InternalError(StrCat("cannot populate a job scratch directory (errno ", errno, ")"));
   }
   return scratch;
+}
+
+absl::StatusOr<ScratchFile> ScratchSpace::CreateUploadFile() {
+  const fs::path path =
+      instance_dir_ / StrCat("upload-", next_upload_.fetch_add(1), "-", RandomHex16(), ".part");
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::InternalError(
+        StrCat("cannot create an upload file in the scratch directory (errno ", errno, ")"));
+  }
+  return ScratchFile(path, fd);
+}
+
+int ScratchSpace::CountUploadFiles() const {
+  int count = 0;
+  std::error_code ec;
+  for (const fs::directory_entry& entry : fs::directory_iterator(instance_dir_, ec)) {
+    if (entry.path().filename().string().rfind("upload-", 0) == 0) ++count;
+  }
+  return count;
+}
+
+// ---------------------------------------------------------------------------------------------
+// ScratchFile
+
+ScratchFile::~ScratchFile() { Remove(); }
+
+ScratchFile::ScratchFile(ScratchFile&& other) noexcept
+    : path_(std::move(other.path_)), fd_(other.fd_), size_(other.size_) {
+  other.path_.clear();
+  other.fd_ = -1;
+  other.size_ = 0;
+}
+
+ScratchFile& ScratchFile::operator=(ScratchFile&& other) noexcept {
+  if (this != &other) {
+    Remove();
+    path_ = std::move(other.path_);
+    fd_ = other.fd_;
+    size_ = other.size_;
+    other.path_.clear();
+    other.fd_ = -1;
+    other.size_ = 0;
+  }
+  return *this;
+}
+
+absl::Status ScratchFile::Append(std::string_view bytes) {
+  if (fd_ < 0) return absl::FailedPreconditionError("the upload file is closed");
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == ENOSPC || errno == EDQUOT) {
+        return absl::ResourceExhaustedError("the scratch disk is full");
+      }
+      return absl::InternalError(StrCat("cannot write an upload file (errno ", errno, ")"));
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+    size_ += static_cast<std::uint64_t>(n);
+  }
+  return absl::OkStatus();
+}
+
+void ScratchFile::Remove() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  if (!path_.empty()) ::unlink(path_.c_str());
+  path_.clear();
+  size_ = 0;
+}
+
+std::filesystem::path ScratchFile::Release() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  size_ = 0;
+  return std::exchange(path_, {});
 }
 
 int ScratchSpace::CountJobDirs() const {

@@ -7,6 +7,8 @@
 //   <base>/instance-<pid>-<16 hex>/       that process's scratch
 //       job-<job id>/payload/             the unpacked payload
 //       job-<job id>/out/                 artifacts the job writes
+//       upload-<n>-<16 hex>.part          a large payload arriving (ScratchFile), spilled
+//                                         to disk instead of memory
 //
 // A process that dies, even by SIGKILL, releases its flock. Sweep takes each instance's lock
 // without blocking: when it gets it, the owner is gone and its directory is removed. Only names
@@ -21,6 +23,7 @@
 #ifndef WORKERPAIR_SERVICES_HEAVY_CORE_INTAKE_SCRATCH_H_
 #define WORKERPAIR_SERVICES_HEAVY_CORE_INTAKE_SCRATCH_H_
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -75,6 +78,37 @@ class ScratchDir {
   std::filesystem::path path_;
 };
 
+// A file of this instance's scratch (0600), open for writing; closed and removed on destruction
+// unless Release()d. Move-only.
+class ScratchFile {
+ public:
+  ScratchFile() = default;
+  ~ScratchFile();
+  ScratchFile(ScratchFile&& other) noexcept;
+  ScratchFile& operator=(ScratchFile&& other) noexcept;
+  ScratchFile(const ScratchFile&) = delete;
+  ScratchFile& operator=(const ScratchFile&) = delete;
+
+  // Appends all of `bytes`. RESOURCE_EXHAUSTED when the disk is full, INTERNAL for other
+  // write errors; the message never names the server-side path.
+  absl::Status Append(std::string_view bytes);
+  const std::filesystem::path& path() const { return path_; }
+  int fd() const { return fd_; }
+  // Bytes appended so far.
+  std::uint64_t size() const { return size_; }
+  // Closes the descriptor and removes the file now (also done by the destructor).
+  void Remove();
+  // Closes the descriptor and gives up ownership: the file stays; its path is returned.
+  std::filesystem::path Release();
+
+ private:
+  friend class ScratchSpace;
+  ScratchFile(std::filesystem::path path, int fd) : path_(std::move(path)), fd_(fd) {}
+  std::filesystem::path path_;
+  int fd_ = -1;
+  std::uint64_t size_ = 0;
+};
+
 // This process's share of the scratch base.
 class ScratchSpace {
  public:
@@ -93,6 +127,12 @@ class ScratchSpace {
   // has characters outside [A-Za-z0-9_-]; ALREADY_EXISTS when that job already has one.
   absl::StatusOr<ScratchDir> CreateJobDir(std::string_view job_id);
 
+  // Creates <instance>/upload-<n>-<16 hex>.part, empty, for a payload that spills to disk.
+  // INTERNAL when it cannot be created.
+  absl::StatusOr<ScratchFile> CreateUploadFile();
+  // Upload files present now (for tests).
+  int CountUploadFiles() const;
+
   const std::filesystem::path& base() const { return base_; }
   const std::filesystem::path& instance_dir() const { return instance_dir_; }
   // Job directories present now (for tests and Info).
@@ -110,6 +150,7 @@ class ScratchSpace {
   std::filesystem::path instance_dir_;
   std::filesystem::path lock_path_;
   int lock_fd_ = -1;
+  std::atomic<std::uint64_t> next_upload_{1};
 };
 
 }  // namespace workerpair::heavy

@@ -1,0 +1,42 @@
+// PayloadCallHub: what every payload call of one service shares besides the scheduler: the
+// upload budget, the one ticker (heartbeats, idle uploads), the scratch space that large
+// uploads spill into, and the liveness settings.
+//
+//   PayloadCallHub hub(config.intake.uploads, config.heartbeat_interval, scratch);
+//   PayloadAssembler::Start(size, sha, max, hub.storage());
+//   hub.ticker()->Add(session);
+#ifndef WORKERPAIR_SERVICES_HEAVY_PAYLOAD_CALL_HUB_H_
+#define WORKERPAIR_SERVICES_HEAVY_PAYLOAD_CALL_HUB_H_
+
+#include "absl/time/time.h"
+#include "services/heavy/call_ticker.h"
+#include "services/heavy/core/intake/payload_assembler.h"
+#include "services/heavy/core/intake/scratch.h"
+#include "services/heavy/core/intake/upload_budget.h"
+
+namespace workerpair::heavy {
+
+class PayloadCallHub {
+ public:
+  // `heartbeat_interval` 0 turns heartbeats off; `uploads.idle_timeout` 0 turns the idle
+  // timeout off. `scratch` may be null (nothing spills).
+  PayloadCallHub(const UploadLimits& uploads, absl::Duration heartbeat_interval,
+                 ScratchSpace* scratch);
+
+  UploadBudget* budget() { return &budget_; }
+  const UploadBudget& budget() const { return budget_; }
+  CallTicker* ticker() { return &ticker_; }
+  PayloadStorage storage() { return {&budget_, scratch_}; }
+  absl::Duration heartbeat_interval() const { return heartbeat_interval_; }
+  absl::Duration idle_timeout() const { return budget_.limits().idle_timeout; }
+
+ private:
+  UploadBudget budget_;
+  ScratchSpace* scratch_;
+  absl::Duration heartbeat_interval_;
+  CallTicker ticker_;
+};
+
+}  // namespace workerpair::heavy
+
+#endif  // WORKERPAIR_SERVICES_HEAVY_PAYLOAD_CALL_HUB_H_

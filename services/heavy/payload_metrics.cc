@@ -1,0 +1,48 @@
+#include "services/heavy/payload_metrics.h"
+
+#include "libs/common/metrics.h"
+
+namespace workerpair::heavy {
+namespace {
+
+MetricsRegistry& Registry() { return MetricsRegistry::Default(); }
+
+CounterFamily* IdleTimeouts() {
+  static CounterFamily* family = Registry().AddCounter(
+      "workerpair_heavy_upload_idle_timeouts_total",
+      "Uploads ended because no message arrived for upload_idle_timeout_s.", {});
+  return family;
+}
+
+CounterFamily* Heartbeats() {
+  static CounterFamily* family = Registry().AddCounter(
+      "workerpair_heavy_heartbeats_sent_total",
+      "Heartbeat events sent on job streams that were otherwise silent.", {});
+  return family;
+}
+
+}  // namespace
+
+void RegisterUploadMetrics(const UploadBudget* budget) {
+  Registry().AddGaugeCallback(
+      "workerpair_heavy_upload_memory_bytes",
+      "Payload bytes held in memory now (uploads in flight and payloads of unfinished jobs).",
+      [budget] { return static_cast<double>(budget->held(PayloadStore::kMemory)); });
+  Registry().AddGaugeCallback(
+      "workerpair_heavy_upload_disk_bytes",
+      "Payload bytes held in spill files on the scratch disk now.",
+      [budget] { return static_cast<double>(budget->held(PayloadStore::kDisk)); });
+  Registry().AddCounterCallback(
+      "workerpair_heavy_uploads_refused_busy_total",
+      "Uploads refused or ended with UPLOADS_BUSY because memory or spill disk was at its cap.",
+      [budget] { return static_cast<double>(budget->refusals()); });
+  // Shown as 0 from the start rather than missing until the first event.
+  IdleTimeouts()->Increment({}, 0);
+  Heartbeats()->Increment({}, 0);
+}
+
+void RecordUploadIdleTimeout() { IdleTimeouts()->Increment({}); }
+
+void RecordHeartbeatSent() { Heartbeats()->Increment({}); }
+
+}  // namespace workerpair::heavy

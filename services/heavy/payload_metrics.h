@@ -1,0 +1,22 @@
+// worker-heavy's Prometheus series for payload calls' liveness and uploads (names in
+// docs/PORTS_AND_METRICS.md): upload bytes held in memory and on the scratch disk, uploads
+// refused because a store was at its cap, uploads ended for idleness, heartbeats sent.
+#ifndef WORKERPAIR_SERVICES_HEAVY_PAYLOAD_METRICS_H_
+#define WORKERPAIR_SERVICES_HEAVY_PAYLOAD_METRICS_H_
+
+#include "services/heavy/core/intake/upload_budget.h"
+
+namespace workerpair::heavy {
+
+// Registers the budget-backed series; `budget` must outlive the metrics endpoint.
+void RegisterUploadMetrics(const UploadBudget* budget);
+
+// Counts an upload ended because no message arrived for the idle timeout.
+void RecordUploadIdleTimeout();
+
+// Counts a heartbeat event sent.
+void RecordHeartbeatSent();
+
+}  // namespace workerpair::heavy
+
+#endif  // WORKERPAIR_SERVICES_HEAVY_PAYLOAD_METRICS_H_
