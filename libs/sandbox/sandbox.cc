@@ -66,6 +66,7 @@ int ThreadCount() {
 
 std::string LandlockGaps(int abi) {
   std::string gaps;
+  if (abi < 2) gaps += " renames and links between directories always refused (EXDEV);";
   if (abi < 3) gaps += " truncate of readable files not restricted;";
   if (abi < 4) gaps += " TCP not restricted by Landlock (seccomp still applies);";
   if (abi < 5) gaps += " device ioctls not restricted;";

@@ -92,6 +92,26 @@ TEST_CASE("A .yamllint that extends a relative path out of the workspace is not 
   CHECK(Dump(found).find(kCanary) == std::string::npos);
 }
 
+TEST_CASE("A .yamllint planted as a symlink to a host file, or through a symlinked directory, is not read",
+          "[lint][external][sandbox]") {
+  TempWorkspace ws;
+  ws.Write("a.yaml", "a: 1\n");
+  std::filesystem::create_symlink("/etc/group", ws.root() / ".yamllint");
+  const LinterConfig config = DefaultLinterConfig();
+  auto found = RunExternalLinter(ws.root(), Command(config, "*.yaml"), {"a.yaml"}, config);
+  INFO(Dump(found));
+  REQUIRE(OnlyWithCode(found, "lint/linter-failed"));
+  CheckNothingFrom("/etc/group", found);
+
+  std::filesystem::remove(ws.root() / ".yamllint");
+  std::filesystem::create_directory_symlink("/etc", ws.root() / "etc");
+  ws.Write(".yamllint", "extends: etc/group\n");
+  found = RunExternalLinter(ws.root(), Command(config, "*.yaml"), {"a.yaml"}, config);
+  INFO(Dump(found));
+  REQUIRE(OnlyWithCode(found, "lint/linter-failed"));
+  CheckNothingFrom("/etc/group", found);
+}
+
 TEST_CASE("A .yamllint inside the workspace still applies", "[lint][external][sandbox]") {
   TempWorkspace ws;
   ws.Write(".yamllint", "extends: default\nrules:\n  line-length: {max: 10}\n");
