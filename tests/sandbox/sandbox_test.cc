@@ -14,6 +14,7 @@
 #include <functional>
 #include <thread>
 
+#include "tests/sandbox/no_landlock.h"
 #include "tests/sandbox/sandbox_test_util.h"
 
 namespace workerpair::sandbox {
@@ -43,6 +44,27 @@ TEST_CASE("ProbeSandbox finds Landlock and seccomp on this kernel") {
   CHECK(report.landlock);
   CHECK(report.seccomp);
   CHECK(report.Describe().starts_with("landlock abi "));
+}
+
+TEST_CASE("Without Landlock the probe, EnterSandbox and RunSandboxed say so in a warning") {
+  TempDir work("work");
+  const int code = InChild([&]() -> int {
+    if (!testing::HideLandlock()) return 10;
+    const SandboxReport probe = ProbeSandbox();
+    if (probe.landlock || probe.landlock_abi != 0 || !probe.seccomp) return 11;
+    if (probe.warnings.size() != 1 || probe.warnings[0].find("Landlock is unavailable") != 0) return 12;
+    if (probe.Describe() != "NO landlock + seccomp (no network, no exec, no fork)") return 13;
+    auto run = RunSandboxed(testing::Shell(work.path(), "echo ran"));
+    if (!run.ok() || run->stdout_data != "ran\n" || run->sandbox.landlock ||
+        run->sandbox.warnings.empty()) {
+      return 14;
+    }
+    SandboxPolicy policy;
+    auto entered = EnterSandbox(policy);
+    if (!entered.ok() || entered->landlock || !entered->seccomp || entered->warnings.empty()) return 15;
+    return 0;
+  });
+  CHECK(code == 0);
 }
 
 TEST_CASE("Describe says plainly when nothing is in force") {

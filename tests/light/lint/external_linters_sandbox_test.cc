@@ -1,6 +1,9 @@
 // External linters run sandboxed: hostile workspace configuration cannot make them read (and
 // us hand back) files outside the workspace; failures are reported in our words. The linters
 // are installed by scripts/setup.sh, so these tests require them.
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdlib>
@@ -11,6 +14,7 @@
 #include "services/light/core/lint/external_linters.h"
 #include "services/light/core/lint/workspace_lint.h"
 #include "tests/light/lint/lint_test_util.h"
+#include "tests/sandbox/no_landlock.h"
 
 namespace workerpair::light {
 namespace {
@@ -250,6 +254,29 @@ TEST_CASE("A linter is stopped when its caller stops waiting", "[lint][external]
   INFO(Dump(found));
   CHECK(OnlyWithCode(found, "lint/linter-stopped"));
   CHECK(WithCode(found, "lint/linter-timeout").empty());
+}
+
+TEST_CASE("Without Landlock a linter is not run and the diagnostic says why",
+          "[lint][external][sandbox]") {
+  TempWorkspace ws;
+  ws.Write("a.py", "import os\n");
+  const LinterConfig config = DefaultLinterConfig();
+  const std::vector<std::string> command = Command(config, "*.py");
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::alarm(60);
+    if (!sandbox::testing::HideLandlock()) ::_exit(10);
+    auto found = RunExternalLinter(ws.root(), command, {"a.py"}, config);
+    auto failed = OnlyWithCode(found, "lint/linter-failed");
+    const bool right = found.size() == 1 && failed &&
+                       failed->message.find("was not run: this kernel cannot sandbox it") !=
+                           std::string::npos;
+    ::_exit(right ? 0 : 11);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
 }
 
 TEST_CASE("LintWorkspace with hostile linter configs hands back nothing from the host",
