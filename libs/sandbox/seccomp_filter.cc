@@ -7,6 +7,7 @@
 #include <seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -91,6 +92,19 @@ absl::StatusOr<SeccompProgram> BuildSeccompProgram(const SandboxPolicy& policy,
   // scope, ABI 6, is missing).
   WP_RETURN_IF_ERROR(
       AddRule(ctx, eperm, "kill", {SCMP_A0(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, 0xFFFFFFFFu)}));
+  // Other processes of our uid (the service) are out of reach for scheduling, priority and
+  // limits too; pid 0 (this process) stays allowed.
+  for (const char* name : {"prlimit64", "sched_setaffinity", "sched_setparam", "sched_setscheduler",
+                           "sched_setattr", "migrate_pages", "move_pages"}) {
+    WP_RETURN_IF_ERROR(AddRule(ctx, eperm, name, {SCMP_A0(SCMP_CMP_NE, 0)}));
+  }
+  // setpriority/ioprio_set: only (PRIO_PROCESS / IOPRIO_WHO_PROCESS, 0); PRIO_USER would reach
+  // every process of our uid.
+  WP_RETURN_IF_ERROR(AddRule(ctx, eperm, "setpriority", {SCMP_A0(SCMP_CMP_NE, PRIO_PROCESS)}));
+  WP_RETURN_IF_ERROR(AddRule(ctx, eperm, "setpriority", {SCMP_A1(SCMP_CMP_NE, 0)}));
+  constexpr unsigned kIoprioWhoProcess = 1;
+  WP_RETURN_IF_ERROR(AddRule(ctx, eperm, "ioprio_set", {SCMP_A0(SCMP_CMP_NE, kIoprioWhoProcess)}));
+  WP_RETURN_IF_ERROR(AddRule(ctx, eperm, "ioprio_set", {SCMP_A1(SCMP_CMP_NE, 0)}));
   if (policy.deny_fork) {
     WP_RETURN_IF_ERROR(AddRule(ctx, eperm, "fork"));
     WP_RETURN_IF_ERROR(AddRule(ctx, eperm, "vfork"));

@@ -159,6 +159,32 @@ print("kill", libc.kill(-1, 0), ctypes.get_errno())          # every process of 
   CHECK(run->stdout_data == "unshare -1 1\nptrace -1 1\nsetsid -1 1\nsetpgid -1 1\nkill -1 1\n");
 }
 
+TEST_CASE("Other processes of the same uid are out of reach for priority, limits and affinity") {
+  TempDir work("work");
+  // Each call sets what is already there, so nothing changes should the filter be missing.
+  auto run = RunSandboxed(Python(work.path(), R"(
+import os, resource
+parent = os.getppid()
+def attempt(what, call):
+    try:
+        call()
+        print(what, "allowed")
+    except OSError as e:
+        print(what, "errno", e.errno)
+mine = os.getpriority(os.PRIO_PROCESS, 0)
+attempt("self priority", lambda: os.setpriority(os.PRIO_PROCESS, 0, mine))
+attempt("self rlimit", lambda: resource.setrlimit(resource.RLIMIT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE)))
+attempt("parent priority", lambda: os.setpriority(os.PRIO_PROCESS, parent, os.getpriority(os.PRIO_PROCESS, parent)))
+attempt("uid priority", lambda: os.setpriority(os.PRIO_USER, 0, mine))
+attempt("parent rlimit", lambda: resource.prlimit(parent, resource.RLIMIT_NOFILE))
+attempt("parent affinity", lambda: os.sched_setaffinity(parent, os.sched_getaffinity(parent)))
+)"));
+  REQUIRE(run.ok());
+  CHECK(run->stdout_data ==
+        "self priority allowed\nself rlimit allowed\nparent priority errno 1\n"
+        "uid priority errno 1\nparent rlimit errno 1\nparent affinity errno 1\n");
+}
+
 TEST_CASE("deny_fork refuses new processes but lets threads start") {
   TempDir work("work");
   SandboxedCommand command = Python(work.path(), R"(
