@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "libs/common/error_reason.h"
 #include "libs/common/str_cat.h"
 #include "services/controller/cli/command_args.h"
 #include "services/controller/cli/exit_codes.h"
@@ -881,3 +882,72 @@ TEST_CASE("ErrorJson has the status code name its message and the exit code", "[
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// The heavy pool's flags, messages and exit codes
+
+TEST_CASE("Global flags --wait_s and --resolve_interval_s take seconds, also from the "
+          "environment", "[cli_parsing]") {
+  const cli::ParsedCommandLine defaults = ParseOk({"ping"});
+  CHECK(defaults.options.wait == absl::ZeroDuration());
+  CHECK(defaults.options.resolve_interval == absl::ZeroDuration());
+  const cli::ParsedCommandLine given =
+      ParseOk({"simulate", "scene", "--wait_s=90", "--resolve_interval_s", "2.5"});
+  CHECK(given.options.wait == absl::Seconds(90));
+  CHECK(given.options.resolve_interval == absl::Milliseconds(2500));
+  const cli::ParsedCommandLine from_env = ParseOk(
+      {"ping"}, Environment({{"WORKERPAIR_WAIT_S", "60"}, {"WORKERPAIR_RESOLVE_INTERVAL_S", "5"}}));
+  CHECK(from_env.options.wait == absl::Seconds(60));
+  CHECK(from_env.options.resolve_interval == absl::Seconds(5));
+  for (const std::string value : {"0", "-1", "abc", "nan", "604801", ""}) {
+    INFO("--wait_s=" << value);
+    const absl::Status status = ParseError({"simulate", StrCat("--wait_s=", value)});
+    CHECK(absl::IsInvalidArgument(status));
+    CHECK_THAT(Message(status), Catch::Contains("--wait_s"));
+  }
+  for (const std::string value : {"0", "0.01", "abc", "86401"}) {
+    INFO("--resolve_interval_s=" << value);
+    const absl::Status status = ParseError({"info", StrCat("--resolve_interval_s=", value)});
+    CHECK(absl::IsInvalidArgument(status));
+    CHECK_THAT(Message(status), Catch::Contains("--resolve_interval_s"));
+  }
+}
+
+TEST_CASE("A payload over a limit exits as rejected input, a full pool as busy", "[cli_parsing]") {
+  using workerpair::ErrorReason;
+  using workerpair::WithReason;
+  CHECK(cli::ExitCodeFor(WithReason(absl::ResourceExhaustedError("entries"),
+                                    ErrorReason::kPayloadLimit)) == cli::kExitRejected);
+  CHECK(cli::ExitCodeFor(WithReason(absl::ResourceExhaustedError("memory"),
+                                    ErrorReason::kJobMemoryLimit)) == cli::kExitRejected);
+  CHECK(cli::ExitCodeFor(WithReason(absl::DeadlineExceededError("wall"),
+                                    ErrorReason::kJobTimeLimit)) == cli::kExitRejected);
+  CHECK(cli::ExitCodeFor(WithReason(absl::ResourceExhaustedError("full"),
+                                    ErrorReason::kReplicaFull)) == cli::kExitUnavailable);
+  CHECK(cli::ExitCodeFor(WithReason(absl::UnavailableError("lost"),
+                                    ErrorReason::kReplicaLost)) == cli::kExitUnavailable);
+  const nlohmann::json error =
+      cli::ErrorJson(WithReason(absl::ResourceExhaustedError("entries"), ErrorReason::kPayloadLimit),
+                     cli::kExitRejected);
+  CHECK(error["error"]["reason"] == "PAYLOAD_LIMIT");
+  CHECK(error["error"]["code"] == "RESOURCE_EXHAUSTED");
+  CHECK_FALSE(cli::ErrorJson(absl::NotFoundError("x"), 3)["error"].contains("reason"));
+}
+
+TEST_CASE("ProgressPrinter shows pool messages without a replica and keeps retry reasons",
+          "[cli_parsing]") {
+  CapturedFile out;
+  {
+    cli::ProgressPrinter printer(Style::kLines, out.get());
+    workerpair::controller::ProgressCallback callback = printer.JobCallback();
+    callback({"", 0, "pool full: 4/4 slots busy, 8 queued, waiting 0.2 s"});
+    callback({"h:1", 1, "started"});
+    callback({"h:2", 2, "attempt 2 after: replica h:1 went silent"});
+    callback({"h:2", 2, "started"});
+  }
+  CHECK(out.Contents() ==
+        "pool full: 4/4 slots busy, 8 queued, waiting 0.2 s\n"
+        "started  replica h:1\n"
+        "attempt 2 after: replica h:1 went silent  replica h:2\n"
+        "started  replica h:2\n");
+}

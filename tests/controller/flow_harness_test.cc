@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "libs/common/bundle.h"
+#include "libs/common/str_cat.h"
 #include "services/controller/demo_scene.h"
 #include "services/controller/flow.h"
 #include "tests/support/server_process.h"
