@@ -76,6 +76,17 @@ struct ResourceLimits {
 // what the process already had unless it is privileged.
 absl::Status ApplyResourceLimits(const ResourceLimits& limits);
 
+// Always refused once confined (seccomp, EPERM unless noted): ptrace, process_vm_readv/writev,
+// pidfd_getfd, kcmp; mount and the new mount API, pivot_root, chroot; unshare, setns and clone
+// with CLONE_NEW* (clone3: ENOSYS, so glibc falls back to clone); bpf, perf_event_open,
+// userfaultfd, fanotify_init, keyctl/add_key/request_key, open_by_handle_at, modules, kexec,
+// reboot, swap, clocks, syslog, iopl/ioperm; io_uring (its operations bypass seccomp); setsid and
+// setpgid (a confined process cannot leave its process group); kill(-1); TIOCSTI/TIOCLINUX;
+// prlimit64, sched_set{affinity,param,scheduler,attr}, migrate_pages and move_pages on any pid
+// but 0, and setpriority/ioprio_set other than (process, 0): other processes of the same uid
+// (the service) are out of reach. Note that this also refuses these calls with a thread's own
+// tid (pthread_setaffinity_np, pthread_setschedparam); Mesa and MuJoCo do not need them.
+// Foreign system call ABIs (i386, x32) fail with ENOSYS.
 struct SandboxPolicy {
   // Read, list and execute beneath these (files or directories).
   std::vector<std::filesystem::path> read_only;
