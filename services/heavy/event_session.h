@@ -5,7 +5,9 @@
 // no message for the idle timeout (DEADLINE_EXCEEDED, the upload's bytes freed with the
 // reactor); once the job is admitted it sends a Heartbeat{phase, load} whenever no other event
 // went out for the heartbeat interval. A heartbeat never waits behind other events: when a
-// write is in flight or events are queued the stream is not silent, and none is sent.
+// write is in flight or events are queued the stream is not silent, and none is sent. A client
+// that takes no event for the idle timeout (one write in flight all that time: it stopped
+// reading) has its call cancelled, so that its job does not hold a slot while it blocks.
 //
 // Every StartWrite/Finish happens under the session's lock, and only while the call is not
 // finished; gRPC runs the reactions of these operations on its own threads (never inline), so
@@ -19,6 +21,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -50,8 +53,13 @@ class EventSession final : public TickTarget {
   // Fills a heartbeat's phase and load; called on the ticker thread, outside the session lock.
   using HeartbeatSource = std::function<void(v1::Heartbeat*)>;
 
-  EventSession(Reactor* reactor, SessionClock clock)
-      : reactor_(reactor), clock_(clock), last_upload_message_(absl::Now()) {}
+  // `cancel_call` cancels the call (the context's TryCancel); it is called only while the
+  // reactor lives, never under the session's lock.
+  EventSession(Reactor* reactor, SessionClock clock, std::function<void()> cancel_call)
+      : reactor_(reactor),
+        clock_(clock),
+        cancel_call_(std::move(cancel_call)),
+        last_upload_message_(absl::Now()) {}
 
   // Queues an event; blocks (job threads only) while more than kMaxQueued wait to be written.
   // Events emitted before MarkAccepted are held back so that "accepted" is always first.
@@ -123,9 +131,12 @@ class EventSession final : public TickTarget {
     PumpLocked();
   }
 
-  // From OnDone: the reactor is gone.
+  // From OnDone: the reactor is gone (after a cancellation the ticker may still be making).
   void Done() {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
+    if (cancelling_ && cancelling_thread_ != std::this_thread::get_id()) {
+      space_cv_.wait(lock, [this] { return !cancelling_; });
+    }
     finished_ = true;
     finish_requested_ = true;
     reactor_ = nullptr;
@@ -140,12 +151,26 @@ class EventSession final : public TickTarget {
     return finish_requested_;
   }
 
-  // The ticker's call: idle uploads end, silent streams get a heartbeat.
+  // The ticker's call: idle uploads end, clients that stopped reading are cut off, silent
+  // streams get a heartbeat.
   bool Tick(absl::Time now) override {
     HeartbeatSource source;
     {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (finish_requested_) return false;
+      std::unique_lock<std::mutex> lock(mu_);
+      if (finished_) return false;
+      if (write_in_flight_ && clock_.idle_timeout > absl::ZeroDuration() && cancel_call_ &&
+          now - last_write_ >= clock_.idle_timeout) {
+        cancelling_ = true;
+        cancelling_thread_ = std::this_thread::get_id();
+        lock.unlock();
+        RecordSendStallTimeout();
+        cancel_call_();  // OnCancel ends the job and finishes the call
+        lock.lock();
+        cancelling_ = false;
+        space_cv_.notify_all();
+        return false;
+      }
+      if (finish_requested_) return !finished_ && write_in_flight_;
       if (upload_open_) {
         if (clock_.idle_timeout > absl::ZeroDuration() &&
             now - last_upload_message_ >= clock_.idle_timeout) {
@@ -211,6 +236,9 @@ class EventSession final : public TickTarget {
   std::condition_variable space_cv_;
   Reactor* reactor_;
   const SessionClock clock_;
+  const std::function<void()> cancel_call_;
+  bool cancelling_ = false;
+  std::thread::id cancelling_thread_;
   std::deque<Event> queue_;
   std::vector<Event> held_;
   Event current_;

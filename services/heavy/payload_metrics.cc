@@ -14,6 +14,13 @@ CounterFamily* IdleTimeouts() {
   return family;
 }
 
+CounterFamily* SendStalls() {
+  static CounterFamily* family = Registry().AddCounter(
+      "workerpair_heavy_send_stall_timeouts_total",
+      "Calls cancelled because their client took no event for upload_idle_timeout_s.", {});
+  return family;
+}
+
 CounterFamily* Heartbeats() {
   static CounterFamily* family = Registry().AddCounter(
       "workerpair_heavy_heartbeats_sent_total",
@@ -38,10 +45,13 @@ void RegisterUploadMetrics(const UploadBudget* budget) {
       [budget] { return static_cast<double>(budget->refusals()); });
   // Shown as 0 from the start rather than missing until the first event.
   IdleTimeouts()->Increment({}, 0);
+  SendStalls()->Increment({}, 0);
   Heartbeats()->Increment({}, 0);
 }
 
 void RecordUploadIdleTimeout() { IdleTimeouts()->Increment({}); }
+
+void RecordSendStallTimeout() { SendStalls()->Increment({}); }
 
 void RecordHeartbeatSent() { Heartbeats()->Increment({}); }
 

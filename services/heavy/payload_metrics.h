@@ -14,6 +14,9 @@ void RegisterUploadMetrics(const UploadBudget* budget);
 // Counts an upload ended because no message arrived for the idle timeout.
 void RecordUploadIdleTimeout();
 
+// Counts a call cancelled because its client took no event for the idle timeout.
+void RecordSendStallTimeout();
+
 // Counts a heartbeat event sent.
 void RecordHeartbeatSent();
 

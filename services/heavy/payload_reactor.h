@@ -128,7 +128,8 @@ class PayloadStreamReactor final : public grpc::ServerBidiReactor<Request, Event
       : context_(context),
         env_(env),
         spec_(std::move(spec)),
-        session_(std::make_shared<Session>(this, env_.Clock())) {
+        session_(std::make_shared<Session>(this, env_.Clock(),
+                                           [context] { context->TryCancel(); })) {
     env_.calls->Add();
     env_.Watch(session_);
     session_->Read(&request_);

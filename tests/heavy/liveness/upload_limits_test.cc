@@ -168,6 +168,39 @@ TEST_CASE("A payload above the spill threshold is received on disk and still sim
   CHECK(heavy.Metric("workerpair_heavy_upload_disk_bytes") == 0);
 }
 
+TEST_CASE("A client that stops reading its events is cut off and the job's slot is freed") {
+  Heavy heavy({"--slots=1", "--queue=0", "--upload_idle_timeout_s=2"});
+  // A client whose receive window stays small, so that unread events block the server soon.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 16 << 10);
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  auto stub = v1::Heavy::NewStub(grpc::CreateCustomChannel(
+      heavy.process->address(), grpc::InsecureChannelCredentials(), args));
+  TempDir scene_dir;
+  const Payload slow = SlowScene(scene_dir.path());
+  SimulateStream call(stub.get());
+  v1::SimulateOptions chatty = QuietOptions();
+  chatty.set_progress_interval_s(0.001);  // a progress event every millisecond, never read
+  REQUIRE(call.Send(slow, chatty));
+  auto info = [&] {
+    grpc::ClientContext context;
+    v1::InfoResponse response;
+    REQUIRE(heavy.stub->Info(&context, v1::InfoRequest(), &response).ok());
+    return response;
+  };
+  REQUIRE(Eventually([&] { return info().running() == 1; }));
+  // The server's writes block on the full window; after the idle timeout the call is cancelled
+  // and the slot comes back while the client still reads nothing.
+  CHECK(Eventually([&] { return info().running() == 0; }, absl::Seconds(20)));
+  CHECK(heavy.Metric("workerpair_heavy_send_stall_timeouts_total") == 1);
+  SimulateStream next(heavy.stub.get());
+  REQUIRE(next.Send(PackExample("ramp_goal"), QuietOptions()));
+  next.stream->WritesDone();
+  CHECK(next.Drain().ok());
+  CHECK(call.Drain().error_code() == grpc::StatusCode::CANCELLED);
+}
+
 TEST_CASE("A call that never sends its header is ended by the idle timeout") {
   Heavy heavy({"--upload_idle_timeout_s=1"});
   SimulateStream call(heavy.stub.get(), absl::Seconds(20));

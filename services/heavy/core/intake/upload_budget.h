@@ -34,7 +34,8 @@ struct UploadLimits {
   // A payload whose declared size is above this is received into a file on the scratch disk
   // instead of memory.
   std::uint64_t spill_threshold_bytes = 16ull << 20;
-  // An upload that receives no message for this long is ended and its bytes freed.
+  // An upload that receives no message for this long is ended and its bytes freed; a call
+  // whose client takes no event for this long (it stopped reading) is cancelled.
   absl::Duration idle_timeout = absl::Seconds(30);
 };
 
