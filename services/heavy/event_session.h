@@ -190,9 +190,9 @@ class EventSession final : public TickTarget {
     std::lock_guard<std::mutex> lock(mu_);
     if (finish_requested_) return false;
     if (!HeartbeatDueLocked(now)) return true;
+    RecordHeartbeatSent();  // before the write starts: a client never sees more than counted
     queue_.push_back(std::move(event));
     PumpLocked();
-    RecordHeartbeatSent();
     return true;
   }
 
