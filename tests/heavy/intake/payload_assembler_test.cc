@@ -200,9 +200,14 @@ TEST_CASE("A payload above the spill threshold arrives in a scratch file and is 
 
 TEST_CASE("A payload in memory moved to a file frees the memory and keeps the bytes") {
   TempDir temp;
-  ReceivedPayload payload = ReceivedPayload::InMemory("archive bytes");
+  UploadBudget budget({});
+  BudgetHold hold(&budget, PayloadStore::kMemory);
+  REQUIRE(hold.Grow(13).ok());
+  ReceivedPayload payload = ReceivedPayload::InMemory("archive bytes", std::move(hold));
+  CHECK(budget.held(PayloadStore::kMemory) == 13);
   const std::filesystem::path target = temp.path() / "payload.tar.gz";
   REQUIRE(payload.MoveTo(target).ok());
+  CHECK(budget.held(PayloadStore::kMemory) == 0);
   CHECK(payload.bytes().empty());
   CHECK(payload.size() == 13);
   CHECK(std::filesystem::file_size(target) == 13);

@@ -120,6 +120,7 @@ absl::Status ReceivedPayload::MoveTo(const std::filesystem::path& destination) {
   }
   if (absl::Status status = WriteNewFile(destination, memory_); !status.ok()) return status;
   std::string().swap(memory_);
+  hold_.Reset();  // the memory is free now; the file is the job's, counted by its own limits
   moved_ = true;
   return absl::OkStatus();
 }

@@ -45,10 +45,10 @@ class ReceivedPayload {
   // Empty after MoveTo.
   std::string_view bytes() const;
   // Puts the archive at `destination` (a path that must not exist yet, on the scratch
-  // filesystem for a rename): a spilled payload is renamed there, one in memory is written and
-  // its memory freed. Afterwards bytes() is empty and the file at `destination` belongs to the
-  // caller; the budget stays held until this object goes. INTERNAL on a filesystem error,
-  // FAILED_PRECONDITION when already moved.
+  // filesystem for a rename): a spilled payload is renamed there (its disk bytes stay counted
+  // until this object goes), one in memory is written and its memory freed and given back to
+  // the budget. Afterwards bytes() is empty and the file at `destination` belongs to the
+  // caller. INTERNAL on a filesystem error, FAILED_PRECONDITION when already moved.
   absl::Status MoveTo(const std::filesystem::path& destination);
 
  private:
