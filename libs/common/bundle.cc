@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <map>
 #include <memory>
@@ -656,6 +657,7 @@ absl::StatusOr<PackResult> PackDirectory(const fs::path& root,
   ArchiveEntry entry(archive_entry_new());
   if (!entry) return absl::ResourceExhaustedError("cannot allocate an archive entry");
   for (const auto& [relative, kind] : plan) {
+    if (options.budget != nullptr) WP_RETURN_IF_ERROR(options.budget->Check());
     std::string content;
     if (kind == Kind::kFile) {
       absl::StatusOr<std::string> read =
@@ -681,10 +683,14 @@ absl::StatusOr<PackResult> PackDirectory(const fs::path& root,
     if (archive_write_header(a, entry.get()) != ARCHIVE_OK) {
       return WriterError(a, StrCat("header of ", Quote(relative)));
     }
-    if (!content.empty() &&
-        archive_write_data(a, content.data(), content.size()) !=
-            static_cast<la_ssize_t>(content.size())) {
-      return WriterError(a, StrCat("content of ", Quote(relative)));
+    // In 1 MiB pieces, so a long compression can stop for the budget.
+    constexpr std::size_t kPiece = 1u << 20;
+    for (std::size_t offset = 0; offset < content.size(); offset += kPiece) {
+      if (offset > 0 && options.budget != nullptr) WP_RETURN_IF_ERROR(options.budget->Check());
+      const std::size_t size = std::min(kPiece, content.size() - offset);
+      if (archive_write_data(a, content.data() + offset, size) != static_cast<la_ssize_t>(size)) {
+        return WriterError(a, StrCat("content of ", Quote(relative)));
+      }
     }
     if (kind == Kind::kFile) {
       result.total_bytes += content.size();

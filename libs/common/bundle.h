@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "libs/common/call_budget.h"
 
 namespace workerpair {
 
@@ -30,6 +31,9 @@ struct PackOptions {
   std::uint32_t max_entries = 10000;
   // Largest single file.
   std::uint64_t max_file_bytes = 128ull << 20;
+  // Polled between files and every MiB compressed; when it runs out packing stops with its
+  // CANCELLED / DEADLINE_EXCEEDED. Null for none.
+  const CallBudget* budget = nullptr;
 };
 
 struct PackResult {

@@ -15,15 +15,19 @@ grpc::Status LightBundleService::BundleWorkspace(grpc::ServerContext* context,
                                                  const v1::BundleWorkspaceRequest* request,
                                                  grpc::ServerWriter<v1::BundleChunk>* writer) {
   WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
+  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall call,
+                           policy_->Admit(context, ws.name, "BundleWorkspace"));
   const std::vector<std::string> paths(request->paths().begin(), request->paths().end());
-  WP_GRPC_ASSIGN_OR_RETURN(PackResult packed, PackDirectory(ws.root, paths, options_));
+  PackOptions options = options_;
+  options.budget = &call.budget();
+  WP_GRPC_ASSIGN_OR_RETURN(PackResult packed, PackDirectory(ws.root, paths, options));
 
   // The archive in chunks, then the summary.
   const std::string_view archive = packed.archive;
   v1::BundleChunk chunk;
   std::uint32_t chunks = 0;
   for (std::size_t offset = 0; offset < archive.size(); offset += kBundleChunkBytes) {
-    if (context->IsCancelled()) return {grpc::StatusCode::CANCELLED, "bundle stream cancelled"};
+    if (absl::Status budget = call.budget().Check(); !budget.ok()) return ToGrpcStatus(budget);
     const std::string_view piece = archive.substr(offset, kBundleChunkBytes);
     chunk.set_data(piece.data(), piece.size());
     if (!writer->Write(chunk)) return {grpc::StatusCode::CANCELLED, "bundle stream broken"};

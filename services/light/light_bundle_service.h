@@ -12,6 +12,7 @@
 
 #include "libs/common/bundle.h"
 #include "services/light/core/files/workspace_store.h"
+#include "services/light/light_call_policy.h"
 #include "workerpair/v1/light_bundle.grpc.pb.h"
 
 namespace workerpair::light {
@@ -21,8 +22,8 @@ inline constexpr std::size_t kBundleChunkBytes = 1 << 20;
 
 class LightBundleService final : public workerpair::v1::LightBundle::Service {
  public:
-  explicit LightBundleService(WorkspaceStore* store, PackOptions options = {})
-      : store_(store), options_(options) {}
+  LightBundleService(WorkspaceStore* store, LightCallPolicy* policy, PackOptions options = {})
+      : store_(store), policy_(policy), options_(options) {}
 
   grpc::Status BundleWorkspace(grpc::ServerContext* context,
                                const v1::BundleWorkspaceRequest* request,
@@ -30,6 +31,7 @@ class LightBundleService final : public workerpair::v1::LightBundle::Service {
 
  private:
   WorkspaceStore* store_;
+  LightCallPolicy* policy_;
   PackOptions options_;
 };
 

@@ -194,11 +194,12 @@ grpc::Status LightFilesService::DeleteFile(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status LightFilesService::Grep(grpc::ServerContext*, const v1::GrepRequest* request,
+grpc::Status LightFilesService::Grep(grpc::ServerContext* context, const v1::GrepRequest* request,
                                      v1::GrepResponse* response) {
   WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
-  GrepOptions options{request->pattern(), request->path(), request->glob(),
-                      request->case_insensitive(), request->max_results()};
+  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall call, policy_->Admit(context, ws.name, "Grep"));
+  GrepOptions options{request->pattern(), request->path(),          request->glob(),
+                      request->case_insensitive(), request->max_results(), &call.budget()};
   WP_GRPC_ASSIGN_OR_RETURN(GrepResult result, light::Grep(ws, options, files_->limits()));
   for (GrepMatch& match : result.matches) {
     v1::GrepMatch* out = response->add_matches();

@@ -7,14 +7,16 @@
 
 #include "services/light/core/files/workspace_files.h"
 #include "services/light/core/files/workspace_store.h"
+#include "services/light/light_call_policy.h"
 #include "workerpair/v1/light_files.grpc.pb.h"
 
 namespace workerpair::light {
 
 class LightFilesService final : public workerpair::v1::LightFiles::Service {
  public:
-  LightFilesService(WorkspaceStore* store, WorkspaceFiles* files)
-      : store_(store), files_(files) {}
+  // `policy` admits Grep, the one expensive call here (time limit, cancellation, caps).
+  LightFilesService(WorkspaceStore* store, WorkspaceFiles* files, LightCallPolicy* policy)
+      : store_(store), files_(files), policy_(policy) {}
 
   grpc::Status Ping(grpc::ServerContext*, const v1::PingRequest*, v1::PingResponse*) override;
   grpc::Status CreateWorkspace(grpc::ServerContext*, const v1::CreateWorkspaceRequest*,
@@ -46,6 +48,7 @@ class LightFilesService final : public workerpair::v1::LightFiles::Service {
  private:
   WorkspaceStore* store_;
   WorkspaceFiles* files_;
+  LightCallPolicy* policy_;
 };
 
 }  // namespace workerpair::light

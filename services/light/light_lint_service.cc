@@ -33,21 +33,26 @@ void ToProto(LintReport report, v1::LintResponse* response) {
 
 }  // namespace
 
-grpc::Status LightLintService::LintFile(grpc::ServerContext*, const v1::LintFileRequest* request,
+grpc::Status LightLintService::LintFile(grpc::ServerContext* context,
+                                        const v1::LintFileRequest* request,
                                         v1::LintResponse* response) {
   WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
+  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall call, policy_->Admit(context, ws.name, "LintFile"));
   WP_GRPC_ASSIGN_OR_RETURN(
       LintReport report,
-      linter_->LintFile(ws, request->path(), {.external = !request->skip_external()}));
+      linter_->LintFile(ws, request->path(),
+                        {.external = !request->skip_external(), .budget = &call.budget()}));
   ToProto(std::move(report), response);
   return grpc::Status::OK;
 }
 
-grpc::Status LightLintService::LintWorkspace(grpc::ServerContext*,
+grpc::Status LightLintService::LintWorkspace(grpc::ServerContext* context,
                                              const v1::LintWorkspaceRequest* request,
                                              v1::LintResponse* response) {
   WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
-  WorkspaceLintOptions options{request->path(), request->glob(), !request->skip_external()};
+  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall call, policy_->Admit(context, ws.name, "LintWorkspace"));
+  WorkspaceLintOptions options{request->path(), request->glob(), !request->skip_external(),
+                               &call.budget()};
   WP_GRPC_ASSIGN_OR_RETURN(LintReport report, linter_->LintWorkspace(ws, options));
   ToProto(std::move(report), response);
   return grpc::Status::OK;

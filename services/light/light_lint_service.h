@@ -1,23 +1,26 @@
 // LightLintService: the gRPC adapter for lint.
 //
-// Each handler resolves the workspace, calls Linter (services/light/core/lint) and converts the
-// LintReport to a LintResponse; errors are mapped to gRPC codes once.
+// Each handler resolves the workspace, is admitted by the LightCallPolicy (time limit, client
+// cancellation, per-workspace concurrency cap), calls Linter (services/light/core/lint) with the
+// call's budget and converts the LintReport to a LintResponse; errors are mapped once.
 //
 //   light::Linter linter(light::LintOptions{});
-//   light::LightLintService lint_service(store, &linter);
+//   light::LightLintService lint_service(store, &linter, &policy);   // LightCallPolicy
 //   runner.AddService(&lint_service, v1::LightLint::service_full_name());
 #ifndef WORKERPAIR_SERVICES_LIGHT_LIGHT_LINT_SERVICE_H_
 #define WORKERPAIR_SERVICES_LIGHT_LIGHT_LINT_SERVICE_H_
 
 #include "services/light/core/files/workspace_store.h"
 #include "services/light/core/lint/workspace_lint.h"
+#include "services/light/light_call_policy.h"
 #include "workerpair/v1/light_lint.grpc.pb.h"
 
 namespace workerpair::light {
 
 class LightLintService final : public workerpair::v1::LightLint::Service {
  public:
-  LightLintService(WorkspaceStore* store, const Linter* linter) : store_(store), linter_(linter) {}
+  LightLintService(WorkspaceStore* store, const Linter* linter, LightCallPolicy* policy)
+      : store_(store), linter_(linter), policy_(policy) {}
 
   grpc::Status LintFile(grpc::ServerContext*, const v1::LintFileRequest*,
                         v1::LintResponse*) override;
@@ -27,6 +30,7 @@ class LightLintService final : public workerpair::v1::LightLint::Service {
  private:
   WorkspaceStore* store_;
   const Linter* linter_;
+  LightCallPolicy* policy_;
 };
 
 }  // namespace workerpair::light

@@ -110,24 +110,28 @@ void ToProto(const AssemblyReport& report, v1::ValidateAssemblyResponse* out) {
 
 }  // namespace
 
-grpc::Status LightTopologyService::AnalyzeMesh(grpc::ServerContext*,
+grpc::Status LightTopologyService::AnalyzeMesh(grpc::ServerContext* context,
                                                const v1::AnalyzeMeshRequest* request,
                                                v1::AnalyzeMeshResponse* response) {
   WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
-  WP_GRPC_ASSIGN_OR_RETURN(
-      MeshAnalysis analysis,
-      analyzer_->Analyze(ws.root, request->path(), {.weld_epsilon = request->weld_epsilon()}));
+  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall call, policy_->Admit(context, ws.name, "AnalyzeMesh"));
+  WP_GRPC_ASSIGN_OR_RETURN(MeshAnalysis analysis,
+                           analyzer_->Analyze(ws.root, request->path(),
+                                              {.weld_epsilon = request->weld_epsilon()},
+                                              &call.budget()));
   ToProto(analysis, response);
   return grpc::Status::OK;
 }
 
-grpc::Status LightTopologyService::InspectFace(grpc::ServerContext*,
+grpc::Status LightTopologyService::InspectFace(grpc::ServerContext* context,
                                                const v1::InspectFaceRequest* request,
                                                v1::InspectFaceResponse* response) {
   WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
+  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall call, policy_->Admit(context, ws.name, "InspectFace"));
   WP_GRPC_ASSIGN_OR_RETURN(FaceInspection face,
                            analyzer_->InspectFace(ws.root, request->path(), request->face_index(),
-                                                  {.weld_epsilon = request->weld_epsilon()}));
+                                                  {.weld_epsilon = request->weld_epsilon()},
+                                                  &call.budget()));
   response->set_face_index(face.index);
   for (int k = 0; k < 3; ++k) {
     response->add_vertex_indices(face.vertex_indices[k]);
@@ -140,13 +144,15 @@ grpc::Status LightTopologyService::InspectFace(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status LightTopologyService::InspectEdge(grpc::ServerContext*,
+grpc::Status LightTopologyService::InspectEdge(grpc::ServerContext* context,
                                                const v1::InspectEdgeRequest* request,
                                                v1::InspectEdgeResponse* response) {
   WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
+  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall call, policy_->Admit(context, ws.name, "InspectEdge"));
   WP_GRPC_ASSIGN_OR_RETURN(EdgeInspection edge,
                            analyzer_->InspectEdge(ws.root, request->path(), request->edge_index(),
-                                                  {.weld_epsilon = request->weld_epsilon()}));
+                                                  {.weld_epsilon = request->weld_epsilon()},
+                                                  &call.budget()));
   response->set_edge_index(edge.index);
   for (std::uint32_t v : edge.vertex_indices) response->add_vertex_indices(v);
   ToProto(edge.start, response->mutable_start());
@@ -157,10 +163,12 @@ grpc::Status LightTopologyService::InspectEdge(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status LightTopologyService::ValidateAssembly(grpc::ServerContext*,
+grpc::Status LightTopologyService::ValidateAssembly(grpc::ServerContext* context,
                                                     const v1::ValidateAssemblyRequest* request,
                                                     v1::ValidateAssemblyResponse* response) {
   WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
+  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall call,
+                           policy_->Admit(context, ws.name, "ValidateAssembly"));
   std::vector<AssemblyPartSpec> parts;
   parts.reserve(request->parts_size());
   for (const v1::TopologyPart& part : request->parts()) parts.push_back(ToCore(part));
@@ -174,7 +182,8 @@ grpc::Status LightTopologyService::ValidateAssembly(grpc::ServerContext*,
   }
   WP_GRPC_ASSIGN_OR_RETURN(AssemblyReport report,
                            analyzer_->ValidateAssembly(ws.root, parts, options,
-                                                       {.weld_epsilon = request->weld_epsilon()}));
+                                                       {.weld_epsilon = request->weld_epsilon()},
+                                                       &call.budget()));
   ToProto(report, response);
   return grpc::Status::OK;
 }

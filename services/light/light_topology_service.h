@@ -1,24 +1,28 @@
 // LightTopologyService: the gRPC adapter for mesh topology and assembly validation.
 //
-// Each handler resolves the workspace, calls TopologyAnalyzer (services/light/core/topology) and
-// converts the result to its response; errors are mapped to gRPC codes once.
+// Each handler resolves the workspace, is admitted by the LightCallPolicy (time limit, client
+// cancellation, per-workspace concurrency cap), calls TopologyAnalyzer
+// (services/light/core/topology) with the call's budget and converts the result to its
+// response; errors are mapped to gRPC codes once.
 //
 //   light::TopologyAnalyzer analyzer(light::TopologyOptions{});
-//   light::LightTopologyService topology_service(store, &analyzer);
+//   light::LightTopologyService topology_service(store, &analyzer, &policy);
 //   runner.AddService(&topology_service, v1::LightTopology::service_full_name());
 #ifndef WORKERPAIR_SERVICES_LIGHT_LIGHT_TOPOLOGY_SERVICE_H_
 #define WORKERPAIR_SERVICES_LIGHT_LIGHT_TOPOLOGY_SERVICE_H_
 
 #include "services/light/core/files/workspace_store.h"
 #include "services/light/core/topology/workspace_topology.h"
+#include "services/light/light_call_policy.h"
 #include "workerpair/v1/light_topology.grpc.pb.h"
 
 namespace workerpair::light {
 
 class LightTopologyService final : public workerpair::v1::LightTopology::Service {
  public:
-  LightTopologyService(WorkspaceStore* store, const TopologyAnalyzer* analyzer)
-      : store_(store), analyzer_(analyzer) {}
+  LightTopologyService(WorkspaceStore* store, const TopologyAnalyzer* analyzer,
+                       LightCallPolicy* policy)
+      : store_(store), analyzer_(analyzer), policy_(policy) {}
 
   grpc::Status AnalyzeMesh(grpc::ServerContext*, const v1::AnalyzeMeshRequest*,
                            v1::AnalyzeMeshResponse*) override;
@@ -32,6 +36,7 @@ class LightTopologyService final : public workerpair::v1::LightTopology::Service
  private:
   WorkspaceStore* store_;
   const TopologyAnalyzer* analyzer_;
+  LightCallPolicy* policy_;
 };
 
 }  // namespace workerpair::light

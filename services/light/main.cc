@@ -1,6 +1,7 @@
 // worker-light: agent workspaces over gRPC (files now; git, lint, topology, bundle to come).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "services/light/light_files_service.h"
 #include "services/light/light_git_service.h"
 #include "services/light/light_bundle_service.h"
+#include "services/light/light_call_policy.h"
 #include "services/light/light_lint_service.h"
 #include "services/light/core/topology/workspace_topology.h"
 #include "services/light/light_topology_service.h"
@@ -35,6 +37,15 @@ ABSL_FLAG(std::vector<std::string>, git_push_allowed_prefixes, {},
           "(env WORKERPAIR_GIT_PUSH_ALLOWED_PREFIXES).");
 ABSL_FLAG(int, max_grep_results, 1000,
           "Most matches one grep returns (env WORKERPAIR_MAX_GREP_RESULTS).");
+ABSL_FLAG(int, call_time_limit_s, 120,
+          "Longest an expensive call (grep, lint, topology, bundle, git) may run, in seconds, "
+          "whatever its client's deadline (env WORKERPAIR_CALL_TIME_LIMIT_S).");
+ABSL_FLAG(int, max_expensive_calls_per_workspace, 4,
+          "Expensive calls one workspace may run at once; more are RESOURCE_EXHAUSTED; 0: no cap "
+          "(env WORKERPAIR_MAX_EXPENSIVE_CALLS_PER_WORKSPACE).");
+ABSL_FLAG(int, max_expensive_calls, 48,
+          "Expensive calls the service runs at once in all, below --max_rpc_threads so cheap "
+          "calls always find a thread; 0: no cap (env WORKERPAIR_MAX_EXPENSIVE_CALLS).");
 
 namespace {
 
@@ -45,6 +56,16 @@ workerpair::light::FileLimits FileLimitsFromFlags() {
   limits.max_upload_bytes = static_cast<std::uint64_t>(absl::GetFlag(FLAGS_max_upload_mb)) << 20;
   limits.max_list_entries = static_cast<std::uint32_t>(absl::GetFlag(FLAGS_max_list_entries));
   limits.max_grep_results = static_cast<std::uint32_t>(absl::GetFlag(FLAGS_max_grep_results));
+  return limits;
+}
+
+workerpair::light::LightCallLimits CallLimitsFromFlags() {
+  workerpair::light::LightCallLimits limits;
+  limits.time_limit = absl::Seconds(std::max(1, absl::GetFlag(FLAGS_call_time_limit_s)));
+  limits.max_per_workspace = static_cast<std::size_t>(
+      std::max(0, absl::GetFlag(FLAGS_max_expensive_calls_per_workspace)));
+  limits.max_total =
+      static_cast<std::size_t>(std::max(0, absl::GetFlag(FLAGS_max_expensive_calls)));
   return limits;
 }
 
@@ -63,7 +84,8 @@ int main(int argc, char** argv) {
     return EXIT_FAILURE;
   }
   light::WorkspaceFiles files(FileLimitsFromFlags());
-  light::LightFilesService files_service(store->get(), &files);
+  light::LightCallPolicy call_policy(CallLimitsFromFlags());
+  light::LightFilesService files_service(store->get(), &files, &call_policy);
   light::Linter linter(light::LintOptions{});
   // External linters run only sandboxed (services/light/core/lint/external_linters.h): say at
   // start whether this kernel lets them run at all.
@@ -75,14 +97,14 @@ int main(int argc, char** argv) {
                   "sandbox them: {}", linter_sandbox.Describe());
   }
   for (const std::string& warning : linter_sandbox.warnings) spdlog::warn("sandbox: {}", warning);
-  light::LightLintService lint_service(store->get(), &linter);
+  light::LightLintService lint_service(store->get(), &linter, &call_policy);
   light::GitOptions git_options;
   git_options.allowed_remote_prefixes = absl::GetFlag(FLAGS_git_push_allowed_prefixes);
   light::GitCore git(git_options);
   light::LightGitService git_service(store->get(), &git);
-  light::LightBundleService bundle_service(store->get());
+  light::LightBundleService bundle_service(store->get(), &call_policy);
   light::TopologyAnalyzer topology(light::TopologyOptions{});
-  light::LightTopologyService topology_service(store->get(), &topology);
+  light::LightTopologyService topology_service(store->get(), &topology, &call_policy);
 
   ServerRunner runner(ServerOptionsFromFlags("worker-light"));
   runner.AddService(&files_service, v1::LightFiles::service_full_name());

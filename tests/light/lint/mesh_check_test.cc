@@ -91,8 +91,9 @@ TEST_CASE("OBJ files need vertices, faces and valid indices", "[lint][mesh]") {
   INFO(Dump(bad_index));
   REQUIRE(bad_index.size() == 2);
   CHECK(bad_index[0].code == "mesh/obj-bad-index");
-  CHECK(bad_index[0].line == 5);  // relative indices are checked as they are read
-  CHECK(bad_index[1].line == 4);
+  // Vertices are counted first, so both kinds of index are checked in line order.
+  CHECK(bad_index[0].line == 4);
+  CHECK(bad_index[1].line == 5);
   CHECK(OnlyWithCode(CheckMeshFile("b.obj", "v 0 0 0\nv 1 0 0\n"), "mesh/obj-no-faces"));
   CHECK(OnlyWithCode(CheckMeshFile("c.obj", "# nothing\n"), "mesh/empty"));
   auto syntax = OnlyWithCode(CheckMeshFile("d.obj", "v 0 0\nf 1 1 1\n"), "mesh/obj-syntax");

@@ -100,8 +100,11 @@ class Indexer {
         SkipSpace();
       }
       const std::string child = pointer + "/" + std::to_string(index);
+      const std::size_t before = pos_;
       out_->offsets.emplace(child, pos_);
       Value(child, depth + 1);
+      // On text that is not JSON (a stray '}'), step over the byte rather than loop on it.
+      if (pos_ == before) ++pos_;
     }
     ++pos_;
   }

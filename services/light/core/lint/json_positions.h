@@ -24,8 +24,9 @@ struct JsonPositions {
   std::vector<std::size_t> duplicate_offsets;
 };
 
-// Indexes `text`, which must be valid JSON (parse it first); nesting deeper than `max_depth`
-// is not indexed.
+// Indexes `text`, which should be valid JSON (parse it first: positions in anything else are
+// meaningless, though indexing it still terminates without harm); nesting deeper than
+// `max_depth` is not indexed (and not recursed into).
 JsonPositions IndexJsonPositions(std::string_view text, int max_depth = 64);
 
 // Escapes one reference token of a JSON pointer.

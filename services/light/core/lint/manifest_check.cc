@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <initializer_list>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -9,7 +10,9 @@
 #include <string>
 
 #include "libs/common/json_kind.h"
+#include "libs/common/json_limits.h"
 #include "libs/common/str_cat.h"
+#include "libs/common/text_preview.h"
 #include "services/light/core/lint/json_positions.h"
 #include "services/light/core/lint/workspace_refs.h"
 
@@ -23,14 +26,20 @@ using json_kind::TypeOf;
 
 using json = nlohmann::json;
 
+// What a manifest may be, as JSON (see the header): real ones are a few KiB, 4 levels deep.
+constexpr JsonLimits kManifestJsonLimits{
+    .max_bytes = 1u << 20, .max_depth = 32, .max_string_bytes = 4096};
+
 // Where a value sits: its JSON pointer (for positions) and a readable name (for messages).
 struct Loc {
   std::string pointer;
   std::string display;
 
+  // The display shows keys through TextPreview: a caller's key may be kilobytes long.
   Loc Key(std::string_view key) const {
+    const std::string shown = TextPreview(key, 64);
     return {StrCat(pointer, "/", JsonPointerToken(key)),
-            display.empty() ? std::string(key) : StrCat(display, ".", key)};
+            display.empty() ? shown : StrCat(display, ".", shown)};
   }
   Loc Index(std::size_t index) const {
     return {StrCat(pointer, "/", index), StrCat(display, "[", index, "]")};
@@ -49,14 +58,14 @@ class ManifestChecker {
   ManifestChecker(const std::filesystem::path& root, std::string_view path, std::string_view text,
                   const SceneLimits& limits)
       : root_(root), path_(path), base_dir_(ParentDir(path)), text_(text), limits_(limits),
-        positions_(IndexJsonPositions(text)) {}
+        positions_(IndexJsonPositions(text, kManifestJsonLimits.max_depth)) {}
 
   std::vector<Diagnostic> Run(const json& doc) {
     for (std::size_t i = 0; i < positions_.duplicates.size(); ++i) {
       const LineColumn at = LineColumnAt(text_, positions_.duplicate_offsets[i]);
       found_.push_back(Diagnostic{path_, at.line, at.column, "manifest/duplicate-key",
                                   Severity::kError,
-                                  StrCat("key '", positions_.duplicates[i].substr(1),
+                                  StrCat("key '", TextPreview(positions_.duplicates[i].substr(1), 64),
                                          "' appears twice in one object")});
     }
     const Loc top;
@@ -69,7 +78,7 @@ class ManifestChecker {
     if (const json* v = Get(doc, top, "version", Kind::kInt, /*required=*/true);
         v && *v != kManifestVersion) {
       Add(top.Key("version"), "manifest/unsupported-version",
-          StrCat("version is ", v->dump(), "; this service reads version ", kManifestVersion));
+          StrCat("version is ", JsonPreview(*v), "; this service reads version ", kManifestVersion));
     }
     const json* scene = Get(doc, top, "scene", Kind::kString);
     const json* assembly = Get(doc, top, "assembly", Kind::kObject);
@@ -94,7 +103,7 @@ class ManifestChecker {
       Keys(*v, loc, {"jitter_m"});
       if (const json* j = Get(*v, loc, "jitter_m", Kind::kNumber); j && j->get<double>() < 0) {
         Add(loc.Key("jitter_m"), "manifest/out-of-range",
-            StrCat("'verify.jitter_m' is ", j->dump(), "; it must be >= 0"));
+            StrCat("'verify.jitter_m' is ", JsonPreview(*j), "; it must be >= 0"));
       }
     }
     // An assembly's target body must be one of its parts.
@@ -105,7 +114,7 @@ class ManifestChecker {
           it != simulation.end() && it->is_string() &&
           !part_names_.contains(it->get<std::string>())) {
         Add(top.Key("simulation").Key("target_body"), "manifest/unknown-reference",
-            StrCat("'simulation.target_body' names '", it->get<std::string>(),
+            StrCat("'simulation.target_body' names '", TextPreview(it->get<std::string>()),
                    "', which is no part of the assembly"));
       }
     }
@@ -135,7 +144,7 @@ class ManifestChecker {
       std::string list;
       for (std::string_view name : allowed) list += StrCat(list.empty() ? "" : ", ", name);
       Add(loc.Key(key), "manifest/unknown-key",
-          StrCat("unknown key '", key, "' in ", loc.Name(), " (known: ", list, ")"));
+          StrCat("unknown key '", TextPreview(key, 64), "' in ", loc.Name(), " (known: ", list, ")"));
     }
   }
 
@@ -162,19 +171,25 @@ class ManifestChecker {
   void Above(const json* value, const Loc& loc, double bound) {
     if (value && value->get<double>() <= bound) {
       Add(loc, "manifest/out-of-range",
-          StrCat(loc.Name(), " is ", value->dump(), "; it must be > ", bound));
+          StrCat(loc.Name(), " is ", JsonPreview(*value), "; it must be > ", bound));
     }
   }
 
   // An integer in [1, cap]: below is an error, above is clamped by the service.
   void CappedCount(const json* value, const Loc& loc, int cap) {
     if (!value) return;
-    const std::int64_t v = value->get<std::int64_t>();
+    // Past INT64_MAX an unsigned integer is simply over any cap.
+    const std::int64_t v =
+        value->is_number_unsigned() &&
+                value->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)
+            ? INT64_MAX
+            : value->get<std::int64_t>();
     if (v <= 0) {
       Add(loc, "manifest/out-of-range", StrCat(loc.Name(), " is ", v, "; it must be > 0"));
     } else if (v > cap) {
       Add(loc, "manifest/over-cap",
-          StrCat(loc.Name(), " is ", v, ", over the cap of ", cap, "; the service clamps it"),
+          StrCat(loc.Name(), " is ", JsonPreview(*value), ", over the cap of ", cap,
+                 "; the service clamps it"),
           Severity::kWarning);
     }
   }
@@ -182,7 +197,8 @@ class ManifestChecker {
   void File(const json& value, const Loc& loc, std::string_view what) {
     const std::string reference = value.get<std::string>();
     const ResolvedRef ref = ResolveReference(root_, base_dir_, reference);
-    const std::string subject = StrCat(what, " file '", reference, "' (", loc.display, ")");
+    const std::string subject =
+        StrCat(what, " file '", TextPreview(reference), "' (", loc.display, ")");
     switch (ref.problem) {
       case RefProblem::kNone:
         return;
@@ -194,11 +210,11 @@ class ManifestChecker {
         return;
       case RefProblem::kMissing:
         Add(loc, "manifest/missing-file",
-            StrCat(subject, " not found: looked for '", ref.relative, "'"));
+            StrCat(subject, " not found: looked for '", TextPreview(ref.relative), "'"));
         return;
       case RefProblem::kNotFile:
         Add(loc, "manifest/not-a-file",
-            StrCat(subject, " names '", ref.relative, "', which is not a regular file"));
+            StrCat(subject, " names '", TextPreview(ref.relative), "', which is not a regular file"));
         return;
     }
   }
@@ -214,7 +230,7 @@ class ManifestChecker {
     if (!good) {
       Add(loc, "manifest/invalid-value",
           StrCat(loc.Name(), " must be an array of ", n, " numbers", rule, ", got ",
-                 value->dump()));
+                 JsonPreview(*value)));
     }
   }
 
@@ -224,7 +240,7 @@ class ManifestChecker {
       Above(v, loc.Key("duration_s"), 0);
       if (v->get<double>() > limits_.max_duration_s) {
         Add(loc.Key("duration_s"), "manifest/over-cap",
-            StrCat("'simulation.duration_s' is ", v->dump(), ", over the cap of ",
+            StrCat("'simulation.duration_s' is ", JsonPreview(*v), ", over the cap of ",
                    limits_.max_duration_s, " s; the service clamps it"),
             Severity::kWarning);
       }
@@ -233,7 +249,7 @@ class ManifestChecker {
       const double t = v->get<double>();
       if (t < limits_.min_timestep_s || t > limits_.max_timestep_s) {
         Add(loc.Key("timestep_s"), "manifest/out-of-range",
-            StrCat("'simulation.timestep_s' is ", v->dump(), "; it must be within ",
+            StrCat("'simulation.timestep_s' is ", JsonPreview(*v), "; it must be within ",
                    limits_.min_timestep_s, " .. ", limits_.max_timestep_s));
       }
     }
@@ -241,7 +257,7 @@ class ManifestChecker {
                                                            !v->is_number_unsigned() &&
                                                            v->get<std::int64_t>() < 0) {
       Add(loc.Key("seed"), "manifest/out-of-range",
-          StrCat("'simulation.seed' is ", v->dump(), "; it must be >= 0"));
+          StrCat("'simulation.seed' is ", JsonPreview(*v), "; it must be >= 0"));
     }
     if (const json* v = Get(sim, loc, "target_body", Kind::kString); v && v->get<std::string>().empty()) {
       Add(loc.Key("target_body"), "manifest/invalid-value", "'simulation.target_body' is empty");
@@ -264,7 +280,7 @@ class ManifestChecker {
       CappedCount(v, loc.Key(key), cap);
       if (v && v->get<std::int64_t>() % 2 != 0) {
         Add(loc.Key(key), "manifest/invalid-value",
-            StrCat(loc.Key(key).Name(), " is ", v->dump(), "; video sizes must be even"));
+            StrCat(loc.Key(key).Name(), " is ", JsonPreview(*v), "; video sizes must be even"));
       }
     }
     CappedCount(Get(render, loc, "fps", Kind::kInt), loc.Key("fps"), limits_.max_fps);
@@ -295,10 +311,10 @@ class ManifestChecker {
     });
     if (!valid) {
       Add(loc.Key("name"), "manifest/invalid-value",
-          StrCat(what, " name '", name, "' must be 1+ characters from [A-Za-z0-9_-]"));
+          StrCat(what, " name '", TextPreview(name), "' must be 1+ characters from [A-Za-z0-9_-]"));
     } else if (!seen->insert(name).second) {
       Add(loc.Key("name"), "manifest/duplicate-name",
-          StrCat(what, " name '", name, "' is used twice"));
+          StrCat(what, " name '", TextPreview(name), "' is used twice"));
     }
   }
 
@@ -313,7 +329,7 @@ class ManifestChecker {
       const std::string file = mesh->get<std::string>();
       if (!EndsWithIgnoreCase(file, ".stl") && !EndsWithIgnoreCase(file, ".obj")) {
         Add(loc.Key("mesh"), "manifest/invalid-value",
-            StrCat(loc.Key("mesh").Name(), " is '", file, "'; meshes are .stl or .obj files"));
+            StrCat(loc.Key("mesh").Name(), " is '", TextPreview(file), "'; meshes are .stl or .obj files"));
       }
       File(*mesh, loc.Key("mesh"), "mesh");
     }
@@ -343,7 +359,7 @@ class ManifestChecker {
       const std::string name = it->get<std::string>();
       if (!name.starts_with("zone_goal") && !name.starts_with("zone_forbid")) {
         Add(loc.Key("name"), "manifest/invalid-value",
-            StrCat("zone name '", name, "' must start with 'zone_goal' or 'zone_forbid'"));
+            StrCat("zone name '", TextPreview(name), "' must start with 'zone_goal' or 'zone_forbid'"));
       }
     }
     Vector(Get(zone, loc, "pos", Kind::kArray, /*required=*/true), loc.Key("pos"), 3, nullptr,
@@ -367,26 +383,15 @@ class ManifestChecker {
 std::vector<Diagnostic> CheckManifestFile(const std::filesystem::path& root,
                                           std::string_view relative_path,
                                           std::string_view content, const SceneLimits& limits) {
-  json doc = json::parse(content, /*cb=*/nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) {
-    // Parse again with exceptions to learn where the parser stopped.
-    std::size_t byte = content.size();
-    std::string reason = "not valid JSON";
-    try {
-      const json unused = json::parse(content);
-    } catch (const json::parse_error& error) {
-      byte = error.byte;
-      reason = error.what();
-      // Drop the "[json.exception.parse_error.101] " tag.
-      if (const std::size_t tag = reason.find("] "); reason.starts_with("[") &&
-                                                     tag != std::string::npos) {
-        reason.erase(0, tag + 2);
-      }
-    }
-    // `byte` counts from 1 and names the character the parser stopped at.
-    const LineColumn at = LineColumnAt(content, byte > 0 ? byte - 1 : 0);
-    return {Diagnostic{std::string(relative_path), at.line, at.column, "manifest/parse-error",
-                       Severity::kError, reason}};
+  // Size, depth and string lengths first (a flat scan), then the parse; either failure is one
+  // diagnostic at the byte where it was found.
+  const bool over_limit = CheckJsonShape(content, kManifestJsonLimits).has_value();
+  json doc;
+  if (std::optional<JsonProblem> problem = ParseJsonWithin(content, kManifestJsonLimits, &doc)) {
+    const LineColumn at = LineColumnAt(content, problem->offset);
+    return {Diagnostic{std::string(relative_path), at.line, at.column,
+                       over_limit ? "manifest/over-limit" : "manifest/parse-error",
+                       Severity::kError, std::move(problem->message)}};
   }
   return ManifestChecker(root, relative_path, content, limits).Run(doc);
 }

@@ -5,7 +5,10 @@
 //
 // Referenced files (`scene`, part `mesh`) are resolved relative to the manifest's directory,
 // the payload root, and must stay inside the workspace. Codes (severity):
-//   manifest/parse-error          (error)   not JSON; line and column of the parser's stop
+//   manifest/parse-error          (error)   not JSON (a number out of range such as 1e999
+//                                           included); line and column of the parser's stop
+//   manifest/over-limit           (error)   larger than 1 MiB, nested deeper than 32 levels or
+//                                           a string over 4 KiB (real manifests are a few KiB)
 //   manifest/unknown-key          (error)   a key the schema does not have (typos included)
 //   manifest/duplicate-key        (error)   a key repeated within one object
 //   manifest/wrong-type           (error)   e.g. a string where a number belongs

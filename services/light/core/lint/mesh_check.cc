@@ -9,12 +9,18 @@
 #include <string>
 
 #include "libs/common/str_cat.h"
+#include "libs/common/text_preview.h"
 
 namespace workerpair::light {
 namespace {
 
 constexpr std::size_t kStlHeaderBytes = 84;
 constexpr std::size_t kStlTriangleBytes = 50;
+// Most tokens read from one line: an OBJ face of 65536 corners is already absurd, and the
+// token list of a 64 MiB one-line face would cost a gigabyte.
+constexpr std::size_t kMaxTokensPerLine = 1u << 16;
+// How often (in lines or triangles) a long scan asks its budget whether to go on.
+constexpr std::uint64_t kBudgetStride = 4096;
 
 bool EndsWithIgnoreCase(std::string_view text, std::string_view suffix) {
   if (text.size() < suffix.size()) return false;
@@ -22,11 +28,12 @@ bool EndsWithIgnoreCase(std::string_view text, std::string_view suffix) {
                     [](char a, char b) { return std::tolower(a) == std::tolower(b); });
 }
 
-// Splits a line into whitespace-separated tokens.
+// Splits a line into whitespace-separated tokens, at most kMaxTokensPerLine + 1 of them (so a
+// caller can tell the line had too many).
 std::vector<std::string_view> Tokens(std::string_view line) {
   std::vector<std::string_view> tokens;
   std::size_t i = 0;
-  while (i < line.size()) {
+  while (i < line.size() && tokens.size() <= kMaxTokensPerLine) {
     while (i < line.size() && std::isspace(static_cast<unsigned char>(line[i]))) ++i;
     const std::size_t start = i;
     while (i < line.size() && !std::isspace(static_cast<unsigned char>(line[i]))) ++i;
@@ -61,11 +68,13 @@ class Findings {
   std::vector<Diagnostic> found_;
 };
 
-// Calls `visit(line_number, line)` for each line; stops when it returns false.
+// Calls `visit(line_number, line)` for each line; stops when it returns false or `budget` runs
+// out.
 template <typename Visit>
-void ForEachLine(std::string_view content, Visit visit) {
+void ForEachLine(std::string_view content, const CallBudget* budget, Visit visit) {
   int number = 0;
   for (std::size_t begin = 0; begin < content.size();) {
+    if (budget != nullptr && number % kBudgetStride == 0 && budget->Exhausted()) return;
     std::size_t end = content.find('\n', begin);
     if (end == std::string_view::npos) end = content.size();
     std::string_view line = content.substr(begin, end - begin);
@@ -75,12 +84,14 @@ void ForEachLine(std::string_view content, Visit visit) {
   }
 }
 
-void CheckBinaryStl(std::string_view content, std::uint32_t triangles, Findings* findings) {
+void CheckBinaryStl(std::string_view content, std::uint32_t triangles, Findings* findings,
+                    const CallBudget* budget) {
   if (triangles == 0) {
     findings->Add(0, "mesh/empty", "binary STL holds no triangles");
     return;
   }
   for (std::uint32_t t = 0; t < triangles; ++t) {
+    if (budget != nullptr && t % kBudgetStride == 0 && budget->Exhausted()) return;
     const char* record = content.data() + kStlHeaderBytes + t * kStlTriangleBytes;
     for (int k = 3; k < 12; ++k) {  // 3 vertices x 3 floats, after the normal
       float value;
@@ -96,12 +107,12 @@ void CheckBinaryStl(std::string_view content, std::uint32_t triangles, Findings*
   }
 }
 
-void CheckAsciiStl(std::string_view content, Findings* findings) {
+void CheckAsciiStl(std::string_view content, Findings* findings, const CallBudget* budget) {
   int facets = 0;
   int facet_vertices = 0;
   int facet_line = 0;
   bool in_facet = false;
-  ForEachLine(content, [&](int number, std::string_view line) {
+  ForEachLine(content, budget, [&](int number, std::string_view line) {
     const std::vector<std::string_view> tokens = Tokens(line);
     if (tokens.empty()) return true;
     const std::string_view keyword = tokens[0];
@@ -132,14 +143,14 @@ void CheckAsciiStl(std::string_view content, Findings* findings) {
     } else if (keyword != "solid" && keyword != "outer" && keyword != "endloop" &&
                keyword != "endsolid") {
       return findings->Add(number, "mesh/stl-syntax",
-                           StrCat("unexpected '", keyword.substr(0, 40), "' in an ASCII STL"));
+                           StrCat("unexpected '", TextPreview(keyword, 40), "' in an ASCII STL"));
     }
     return true;
   });
   if (facets == 0) findings->Add(0, "mesh/empty", "ASCII STL holds no facets");
 }
 
-void CheckStl(std::string_view content, Findings* findings) {
+void CheckStl(std::string_view content, Findings* findings, const CallBudget* budget) {
   if (content.empty()) {
     findings->Add(0, "mesh/empty", "the file is empty");
     return;
@@ -150,7 +161,7 @@ void CheckStl(std::string_view content, Findings* findings) {
     const std::uint64_t expected =
         kStlHeaderBytes + static_cast<std::uint64_t>(triangles) * kStlTriangleBytes;
     if (expected == content.size()) {
-      CheckBinaryStl(content, triangles, findings);
+      CheckBinaryStl(content, triangles, findings, budget);
       return;
     }
     std::string_view head = content;
@@ -170,15 +181,31 @@ void CheckStl(std::string_view content, Findings* findings) {
                          " bytes, shorter than its 84-byte header"));
     return;
   }
-  CheckAsciiStl(content, findings);
+  CheckAsciiStl(content, findings, budget);
 }
 
-void CheckObj(std::string_view content, Findings* findings) {
+// The line without its comment, when its first token is `keyword`.
+bool StartsWithKeyword(std::string_view line, std::string_view keyword) {
+  line = line.substr(0, line.find('#'));
+  std::size_t i = 0;
+  while (i < line.size() && std::isspace(static_cast<unsigned char>(line[i]))) ++i;
+  line.remove_prefix(i);
+  return line.starts_with(keyword) &&
+         (line.size() == keyword.size() ||
+          std::isspace(static_cast<unsigned char>(line[keyword.size()])));
+}
+
+void CheckObj(std::string_view content, Findings* findings, const CallBudget* budget) {
+  // First pass: how many vertices the file has, so that forward (positive) indices can be
+  // checked as they come, in constant memory.
+  std::int64_t total_vertices = 0;
+  ForEachLine(content, budget, [&](int, std::string_view line) {
+    if (StartsWithKeyword(line, "v")) ++total_vertices;
+    return true;
+  });
   std::int64_t vertices = 0;
   std::int64_t faces = 0;
-  // Positive indices are checked at the end, against every vertex of the file.
-  std::vector<std::pair<int, std::int64_t>> positive_refs;
-  ForEachLine(content, [&](int number, std::string_view line) {
+  ForEachLine(content, budget, [&](int number, std::string_view line) {
     if (const std::size_t hash = line.find('#'); hash != std::string_view::npos) {
       line = line.substr(0, hash);
     }
@@ -201,6 +228,11 @@ void CheckObj(std::string_view content, Findings* findings) {
         return findings->Add(number, "mesh/obj-syntax",
                              StrCat("'f' on line ", number, " needs at least 3 vertices"));
       }
+      if (tokens.size() > kMaxTokensPerLine) {
+        return findings->Add(number, "mesh/obj-syntax",
+                             StrCat("'f' on line ", number, " has more than ",
+                                    kMaxTokensPerLine - 1, " vertices"));
+      }
       for (std::size_t i = 1; i < tokens.size(); ++i) {
         const std::string_view ref = tokens[i].substr(0, tokens[i].find('/'));
         std::int64_t index = 0;
@@ -208,11 +240,14 @@ void CheckObj(std::string_view content, Findings* findings) {
         if (ec != std::errc() || end != ref.data() + ref.size() || index == 0) {
           return findings->Add(number, "mesh/obj-syntax",
                                StrCat("'f' on line ", number, " has a bad vertex reference '",
-                                      tokens[i].substr(0, 40), "'"));
+                                      TextPreview(tokens[i], 40), "'"));
         }
-        if (index > 0) {
-          positive_refs.emplace_back(number, index);
-        } else if (vertices + index < 0) {
+        if (index > total_vertices) {
+          return findings->Add(number, "mesh/obj-bad-index",
+                               StrCat("'f' on line ", number, " refers to vertex ", index,
+                                      " but the file has ", total_vertices));
+        }
+        if (index < 0 && vertices + index < 0) {
           return findings->Add(number, "mesh/obj-bad-index",
                                StrCat("'f' on line ", number, " refers to vertex ", index,
                                       " but only ", vertices, " precede it"));
@@ -221,14 +256,6 @@ void CheckObj(std::string_view content, Findings* findings) {
     }
     return true;
   });
-  for (const auto& [number, index] : positive_refs) {
-    if (index > vertices &&
-        !findings->Add(number, "mesh/obj-bad-index",
-                       StrCat("'f' on line ", number, " refers to vertex ", index,
-                              " but the file has ", vertices))) {
-      return;
-    }
-  }
   if (vertices == 0) {
     findings->Add(0, "mesh/empty", "OBJ has no vertices ('v' lines)");
   } else if (faces == 0) {
@@ -243,12 +270,12 @@ bool IsMeshFile(std::string_view relative_path) {
 }
 
 std::vector<Diagnostic> CheckMeshFile(std::string_view relative_path, std::string_view content,
-                                      std::size_t max_findings) {
+                                      std::size_t max_findings, const CallBudget* budget) {
   Findings findings(relative_path, max_findings);
   if (EndsWithIgnoreCase(relative_path, ".stl")) {
-    CheckStl(content, &findings);
+    CheckStl(content, &findings, budget);
   } else if (EndsWithIgnoreCase(relative_path, ".obj")) {
-    CheckObj(content, &findings);
+    CheckObj(content, &findings, budget);
   }
   return findings.Take();
 }

@@ -1,11 +1,13 @@
 #include "services/light/core/lint/mjcf_check.h"
 
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <map>
 #include <string>
 
 #include "libs/common/str_cat.h"
+#include "libs/common/text_preview.h"
 #include "services/light/core/lint/workspace_refs.h"
 #include "services/light/core/lint/xml_tree.h"
 
@@ -111,7 +113,7 @@ class MjcfChecker {
     std::optional<std::string_view> file = element.Attribute(key);
     if (!file) return;
     const ResolvedRef ref = ResolveReference(root_, JoinRelative(model_dir_, dir), *file);
-    const std::string subject = StrCat(what, " file '", *file, "' (", key, "=)");
+    const std::string subject = StrCat(what, " file '", TextPreview(*file), "' (", key, "=)");
     switch (ref.problem) {
       case RefProblem::kNone:
         return;
@@ -125,11 +127,11 @@ class MjcfChecker {
         return;
       case RefProblem::kMissing:
         Add(element, "mjcf/missing-asset", Severity::kError,
-            StrCat(subject, " not found: looked for '", ref.relative, "'"));
+            StrCat(subject, " not found: looked for '", TextPreview(ref.relative), "'"));
         return;
       case RefProblem::kNotFile:
         Add(element, "mjcf/asset-not-a-file", Severity::kError,
-            StrCat(subject, " names '", ref.relative, "', which is not a regular file"));
+            StrCat(subject, " names '", TextPreview(ref.relative), "', which is not a regular file"));
         return;
     }
   }
@@ -141,7 +143,8 @@ class MjcfChecker {
     auto [it, inserted] = names_[kind].emplace(std::string(*name), element.line);
     if (!inserted) {
       Add(element, "mjcf/duplicate-name", Severity::kError,
-          StrCat(kind, " name '", *name, "' is already used on line ", it->second));
+          StrCat(TextPreview(kind, 40), " name '", TextPreview(*name), "' is already used on line ",
+                 it->second));
     }
   }
 
@@ -153,18 +156,20 @@ class MjcfChecker {
     const std::string_view type = site.Attribute("type").value_or("sphere");
     if (type != "box" && type != "sphere") {
       Add(site, "mjcf/zone-bad-type", Severity::kError,
-          StrCat("zone site '", *name, "' is a ", type, "; zones must be boxes or spheres"));
+          StrCat("zone site '", TextPreview(*name), "' is a ", TextPreview(type, 40),
+                 "; zones must be boxes or spheres"));
     }
     std::optional<std::string_view> size = site.Attribute("size");
     if (!size) {
       Add(site, "mjcf/zone-without-size", Severity::kError,
-          StrCat("zone site '", *name, "' has no size"));
+          StrCat("zone site '", TextPreview(*name), "' has no size"));
       return;
     }
     std::vector<double> values;
     if (!ParseNumbers(*size, &values) || values.empty()) {
       Add(site, "mjcf/zone-bad-size", Severity::kError,
-          StrCat("zone site '", *name, "' has size '", *size, "', which is not a list of numbers"));
+          StrCat("zone site '", TextPreview(*name), "' has size '", TextPreview(*size),
+                 "', which is not a list of finite numbers"));
       return;
     }
     const std::size_t needed = type == "box" ? 3 : 1;
@@ -172,9 +177,9 @@ class MjcfChecker {
     for (std::size_t i = 0; i < needed && i < values.size(); ++i) positive &= values[i] > 0;
     if (!positive) {
       Add(site, "mjcf/zone-bad-size", Severity::kError,
-          StrCat("zone site '", *name, "' needs ",
+          StrCat("zone site '", TextPreview(*name), "' needs ",
                  needed == 3 ? "3 positive half-extents (box)" : "a positive radius (sphere)",
-                 ", got size '", *size, "'"));
+                 ", got size '", TextPreview(*size), "'"));
     }
   }
 
@@ -191,7 +196,7 @@ class MjcfChecker {
     auto [end, ec] = std::from_chars(trimmed.data(), trimmed.data() + trimmed.size(), value);
     if (ec != std::errc() || end != trimmed.data() + trimmed.size()) {
       Add(element, "mjcf/invalid-value", Severity::kError,
-          StrCat(key, "='", *text, "' is not an integer"));
+          StrCat(key, "='", TextPreview(*text), "' is not an integer"));
       return;
     }
     if (value > limit) {
@@ -210,7 +215,7 @@ class MjcfChecker {
     return text;
   }
 
-  // Whitespace-separated decimal numbers; false on anything else.
+  // Whitespace-separated finite decimal numbers; false on anything else (1e999, nan, inf).
   static bool ParseNumbers(std::string_view text, std::vector<double>* out) {
     std::string buffer(text);
     const char* p = buffer.c_str();
@@ -219,7 +224,7 @@ class MjcfChecker {
       if (*p == '\0') return true;
       char* end = nullptr;
       const double value = std::strtod(p, &end);
-      if (end == p) return false;
+      if (end == p || !std::isfinite(value)) return false;
       out->push_back(value);
       p = end;
     }
@@ -240,8 +245,8 @@ class MjcfChecker {
 
 std::vector<Diagnostic> CheckXmlFile(const std::filesystem::path& root,
                                      std::string_view relative_path, std::string_view content,
-                                     const SceneLimits& limits) {
-  XmlParseResult parsed = ParseXml(content);
+                                     const SceneLimits& limits, const CallBudget* budget) {
+  XmlParseResult parsed = ParseXml(content, XmlLimits{}, budget);
   if (parsed.error) {
     return {Diagnostic{std::string(relative_path), parsed.error->line, parsed.error->column,
                        "xml/malformed", Severity::kError,

@@ -4,7 +4,9 @@
 //       CheckXmlFile(ws.root, "scenes/ramp.xml", content, SceneLimits{});
 //
 // Codes (severity):
-//   xml/malformed                  (error)   not well-formed; the parser's line and column
+//   xml/malformed                  (error)   not well-formed, a DOCTYPE, or over XmlLimits
+//                                            (xml_tree.h: depth, elements, attributes); the
+//                                            parser's line and column
 //   mjcf/missing-asset             (error)   a mesh/texture/hfield/skin/include file is missing
 //   mjcf/asset-outside-workspace   (error)   such a reference is absolute or leads out
 //   mjcf/invalid-asset-path        (error)   such a reference is empty or malformed
@@ -23,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "libs/common/call_budget.h"
 #include "libs/common/scene_limits.h"
 #include "services/light/core/lint/diagnostics.h"
 
@@ -30,10 +33,13 @@ namespace workerpair::light {
 
 // Checks the XML file `relative_path` (workspace-relative) whose bytes are `content`, inside
 // the canonical workspace directory `root` (against which references are resolved). A file
-// whose root element is not <mujoco> is checked for well-formedness only.
+// whose root element is not <mujoco> is checked for well-formedness only. Parsing stops early
+// when `budget` runs out (the caller then reports the budget's status, not these diagnostics).
+// Values quoted in messages are cut (TextPreview).
 std::vector<Diagnostic> CheckXmlFile(const std::filesystem::path& root,
                                      std::string_view relative_path, std::string_view content,
-                                     const SceneLimits& limits);
+                                     const SceneLimits& limits,
+                                     const CallBudget* budget = nullptr);
 
 }  // namespace workerpair::light
 

@@ -30,6 +30,10 @@ std::string_view FileName(std::string_view path) {
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
+absl::Status CheckBudget(const CallBudget* budget) {
+  return budget != nullptr ? budget->Check() : absl::OkStatus();
+}
+
 }  // namespace
 
 bool Linter::HasBuiltinCheck(std::string_view path) {
@@ -45,9 +49,10 @@ std::vector<const std::vector<std::string>*> Linter::LintersFor(std::string_view
   return commands;
 }
 
-void Linter::RunBuiltin(const Workspace& workspace, const std::string& path,
-                        LintReport* report) const {
-  if (!HasBuiltinCheck(path)) return;
+absl::Status Linter::RunBuiltin(const Workspace& workspace, const std::string& path,
+                                const CallBudget* budget, LintReport* report) const {
+  if (!HasBuiltinCheck(path)) return absl::OkStatus();
+  WP_RETURN_IF_ERROR(CheckBudget(budget));
   absl::StatusOr<std::string> content =
       ReadFileCapped(workspace.root / path, path, options_.max_file_bytes);
   if (!content.ok()) {
@@ -55,15 +60,21 @@ void Linter::RunBuiltin(const Workspace& workspace, const std::string& path,
     report->Add(Diagnostic{path, 0, 0, too_large ? "lint/file-too-large" : "lint/unreadable",
                            Severity::kWarning,
                            StrCat("not checked: ", std::string(content.status().message()))});
-    return;
+    return absl::OkStatus();
   }
+  // A check cut short by the budget says so in its diagnostics; they are dropped with the
+  // report, since the call then fails with the budget's status.
+  std::vector<Diagnostic> found;
   if (EndsWithIgnoreCase(path, ".xml")) {
-    report->AddAll(CheckXmlFile(workspace.root, path, *content, options_.limits));
+    found = CheckXmlFile(workspace.root, path, *content, options_.limits, budget);
   } else if (FileName(path) == kManifestFileName) {
-    report->AddAll(CheckManifestFile(workspace.root, path, *content, options_.limits));
+    found = CheckManifestFile(workspace.root, path, *content, options_.limits);
   } else {
-    report->AddAll(CheckMeshFile(path, *content));
+    found = CheckMeshFile(path, *content, /*max_findings=*/20, budget);
   }
+  WP_RETURN_IF_ERROR(CheckBudget(budget));
+  report->AddAll(std::move(found));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<LintReport> Linter::LintFile(const Workspace& workspace, std::string_view path,
@@ -79,10 +90,11 @@ absl::StatusOr<LintReport> Linter::LintFile(const Workspace& workspace, std::str
   }
   LintReport report(options_.max_diagnostics);
   report.CountFile();
-  RunBuiltin(workspace, relative, &report);
+  WP_RETURN_IF_ERROR(RunBuiltin(workspace, relative, run.budget, &report));
   const auto linters = LintersFor(relative);
   if (run.external) {
     for (const auto* command : linters) {
+      WP_RETURN_IF_ERROR(CheckBudget(run.budget));
       report.AddAll(RunExternalLinter(workspace.root, *command, {relative}, options_.linters));
     }
   }
@@ -113,6 +125,9 @@ absl::StatusOr<LintReport> Linter::LintWorkspace(const Workspace& workspace,
   bool too_many = false;
   WP_RETURN_IF_ERROR(WalkTree(workspace.root, start, /*recursive=*/true,
                               [&](const std::string& relative, const struct stat& entry) {
+                                if (options.budget != nullptr && options.budget->Exhausted()) {
+                                  return false;
+                                }
                                 if (!S_ISREG(entry.st_mode)) return true;
                                 if (!GlobMatches(options.glob, relative)) return true;
                                 if (!HasBuiltinCheck(relative) && LintersFor(relative).empty()) {
@@ -125,6 +140,7 @@ absl::StatusOr<LintReport> Linter::LintWorkspace(const Workspace& workspace,
                                 files.push_back(relative);
                                 return true;
                               }));
+  WP_RETURN_IF_ERROR(CheckBudget(options.budget));
   std::sort(files.begin(), files.end());
   if (too_many) {
     report.set_truncated();
@@ -137,11 +153,12 @@ absl::StatusOr<LintReport> Linter::LintWorkspace(const Workspace& workspace,
   std::map<const std::vector<std::string>*, std::vector<std::string>> batches;
   for (const std::string& file : files) {
     report.CountFile();
-    RunBuiltin(workspace, file, &report);
+    WP_RETURN_IF_ERROR(RunBuiltin(workspace, file, options.budget, &report));
     if (!options.external) continue;
     for (const auto* command : LintersFor(file)) batches[command].push_back(file);
   }
   for (const auto& [command, batch] : batches) {
+    WP_RETURN_IF_ERROR(CheckBudget(options.budget));
     report.AddAll(RunExternalLinter(workspace.root, *command, batch, options_.linters));
   }
   report.Sort();

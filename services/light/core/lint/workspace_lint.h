@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "libs/common/call_budget.h"
 #include "libs/common/scene_limits.h"
 #include "services/light/core/files/workspace_store.h"
 #include "services/light/core/lint/diagnostics.h"
@@ -39,6 +40,8 @@ struct LintOptions {
 struct LintRunOptions {
   // Run the external linters too (they cost a process each).
   bool external = true;
+  // Polled between files and inside the built-in checks; null for none.
+  const CallBudget* budget = nullptr;
 };
 
 struct WorkspaceLintOptions {
@@ -47,6 +50,8 @@ struct WorkspaceLintOptions {
   // Only files matching this glob (libs/common/glob.h); "" for all.
   std::string glob;
   bool external = true;
+  // Polled between files and inside the built-in checks; null for none.
+  const CallBudget* budget = nullptr;
 };
 
 class Linter {
@@ -55,7 +60,8 @@ class Linter {
 
   // Lints one file. A file no check applies to gets one lint/no-checks info diagnostic.
   // INVALID_ARGUMENT / PERMISSION_DENIED for a bad or escaping path (ConfinePath), NOT_FOUND
-  // when it does not exist, FAILED_PRECONDITION when it is not a regular file.
+  // when it does not exist, FAILED_PRECONDITION when it is not a regular file; the budget's
+  // CANCELLED / DEADLINE_EXCEEDED when it runs out (no partial report).
   absl::StatusOr<LintReport> LintFile(const Workspace& workspace, std::string_view path,
                                       const LintRunOptions& run = {}) const;
 
@@ -71,8 +77,10 @@ class Linter {
   static bool HasBuiltinCheck(std::string_view path);
   // The external commands whose globs match `path`.
   std::vector<const std::vector<std::string>*> LintersFor(std::string_view path) const;
-  // Reads and runs the built-in checks on one file into `report`.
-  void RunBuiltin(const Workspace& workspace, const std::string& path, LintReport* report) const;
+  // Reads and runs the built-in checks on one file into `report`; the budget's status when it
+  // ran out meanwhile.
+  absl::Status RunBuiltin(const Workspace& workspace, const std::string& path,
+                          const CallBudget* budget, LintReport* report) const;
 
   LintOptions options_;
 };

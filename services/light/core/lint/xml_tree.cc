@@ -2,6 +2,7 @@
 
 #include <expat.h>
 
+#include <algorithm>
 #include <climits>
 
 #include "libs/common/str_cat.h"
@@ -9,9 +10,14 @@
 namespace workerpair::light {
 namespace {
 
+// Bytes handed to expat at a time, so a long document can stop between chunks.
+constexpr std::size_t kChunkBytes = 1u << 20;
+
 struct BuildState {
   XML_Parser parser = nullptr;
-  int max_depth = 0;
+  XmlLimits limits;
+  std::size_t elements = 0;
+  std::size_t attributes = 0;
   std::unique_ptr<XmlElement> root;
   // Open elements, innermost last (pointers into the tree under `root`).
   std::vector<XmlElement*> open;
@@ -28,8 +34,13 @@ void Abort(BuildState* state, std::string message) {
 
 void XMLCALL OnStart(void* data, const XML_Char* name, const XML_Char** attributes) {
   auto* state = static_cast<BuildState*>(data);
-  if (static_cast<int>(state->open.size()) >= state->max_depth) {
-    Abort(state, StrCat("elements nest deeper than ", state->max_depth, " levels"));
+  if (static_cast<int>(state->open.size()) >= state->limits.max_depth) {
+    Abort(state, StrCat("elements nest deeper than ", state->limits.max_depth, " levels"));
+    return;
+  }
+  if (++state->elements > state->limits.max_elements) {
+    Abort(state, StrCat("the document has more than ", state->limits.max_elements,
+                        " elements, the limit"));
     return;
   }
   auto element = std::make_unique<XmlElement>();
@@ -37,6 +48,11 @@ void XMLCALL OnStart(void* data, const XML_Char* name, const XML_Char** attribut
   element->line = static_cast<int>(XML_GetCurrentLineNumber(state->parser));
   element->column = static_cast<int>(XML_GetCurrentColumnNumber(state->parser)) + 1;
   for (const XML_Char** a = attributes; a[0] != nullptr; a += 2) {
+    if (++state->attributes > state->limits.max_attributes) {
+      Abort(state, StrCat("the document has more than ", state->limits.max_attributes,
+                          " attributes, the limit"));
+      return;
+    }
     element->attributes.emplace_back(a[0], a[1]);
   }
   XmlElement* raw = element.get();
@@ -66,7 +82,8 @@ std::optional<std::string_view> XmlElement::Attribute(std::string_view key) cons
   return std::nullopt;
 }
 
-XmlParseResult ParseXml(std::string_view text, int max_depth) {
+XmlParseResult ParseXml(std::string_view text, const XmlLimits& limits,
+                        const CallBudget* budget) {
   XmlParseResult result;
   if (text.size() > static_cast<std::size_t>(INT_MAX)) {
     result.error = XmlError{0, 0, "document too large to parse"};
@@ -74,12 +91,23 @@ XmlParseResult ParseXml(std::string_view text, int max_depth) {
   }
   BuildState state;
   state.parser = XML_ParserCreate(nullptr);
-  state.max_depth = max_depth;
+  state.limits = limits;
   XML_SetUserData(state.parser, &state);
   XML_SetElementHandler(state.parser, OnStart, OnEnd);
   XML_SetStartDoctypeDeclHandler(state.parser, OnDoctype);
-  const XML_Status status =
-      XML_Parse(state.parser, text.data(), static_cast<int>(text.size()), /*isFinal=*/1);
+  XML_Status status = XML_STATUS_OK;
+  std::size_t offset = 0;
+  do {
+    if (budget != nullptr && offset > 0 && budget->Exhausted()) {
+      Abort(&state, "stopped: the call ran out of time or was cancelled");
+      break;
+    }
+    const std::size_t size = std::min(kChunkBytes, text.size() - offset);
+    const bool last = offset + size == text.size();
+    status = XML_Parse(state.parser, text.data() + offset, static_cast<int>(size), last ? 1 : 0);
+    offset += size;
+    if (last) break;
+  } while (status == XML_STATUS_OK && !state.abort);
   if (state.abort) {
     result.error = std::move(state.abort);
   } else if (status != XML_STATUS_OK) {

@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "libs/common/call_budget.h"
+
 namespace workerpair::light {
 
 struct XmlElement {
@@ -44,9 +46,20 @@ struct XmlParseResult {
   std::optional<XmlError> error;
 };
 
+// What one document may hold: the tree costs ~150 bytes per element and ~80 per attribute, so
+// these bound its memory (about 60 MiB) whatever the file size. MuJoCo scenes are far smaller.
+struct XmlLimits {
+  int max_depth = 256;
+  std::size_t max_elements = 200'000;
+  std::size_t max_attributes = 400'000;
+};
+
 // Parses `text`. Never fails as a call: problems with the document are in `error`. DTD
-// declarations are refused (no entity expansion tricks) and nesting is capped at `max_depth`.
-XmlParseResult ParseXml(std::string_view text, int max_depth = 256);
+// declarations are refused (no entity expansion tricks); nesting, element and attribute counts
+// are capped by `limits`. The text is fed to expat in chunks; when `budget` runs out between
+// two chunks parsing stops with an error saying so (callers check the budget themselves).
+XmlParseResult ParseXml(std::string_view text, const XmlLimits& limits = {},
+                        const CallBudget* budget = nullptr);
 
 }  // namespace workerpair::light
 

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "absl/status/status.h"
+#include "libs/common/status_macros.h"
 #include "libs/common/str_cat.h"
 #include "services/light/core/topology/interference.h"
 #include "services/light/core/topology/mesh_metrics.h"
@@ -65,6 +66,7 @@ absl::StatusOr<AssemblyReport> ValidateAssembly(const std::vector<AssemblyPart>&
 
   // Per part: posed box, zone, size, closedness.
   for (const AssemblyPart& part : parts) {
+    if (options.budget != nullptr) WP_RETURN_IF_ERROR(options.budget->Check());
     posed.push_back(PoseMesh(*part.mesh, part.pose));
     const Box& box = posed.back().bounds;
     if (!IsFinite(box)) {
@@ -107,7 +109,17 @@ absl::StatusOr<AssemblyReport> ValidateAssembly(const std::vector<AssemblyPart>&
   // Pairs: overlap estimates where the boxes meet.
   for (std::size_t a = 0; a < parts.size(); ++a) {
     for (std::size_t b = a + 1; b < parts.size(); ++b) {
-      const OverlapEstimate overlap = EstimateOverlap(posed[a], posed[b], options.samples_per_axis);
+      absl::StatusOr<OverlapEstimate> estimated = EstimateOverlap(
+          posed[a], posed[b], options.samples_per_axis, {.budget = options.budget});
+      if (!estimated.ok()) {
+        if (estimated.status().code() != absl::StatusCode::kResourceExhausted) {
+          return estimated.status();
+        }
+        return absl::ResourceExhaustedError(StrCat("parts '", parts[a].name, "' and '",
+                                                   parts[b].name, "': ",
+                                                   std::string(estimated.status().message())));
+      }
+      const OverlapEstimate& overlap = *estimated;
       if (overlap.inside_both == 0) continue;
       Interference interference{a, b, overlap.volume, overlap.region,
                                 overlap.volume > options.interference_threshold};

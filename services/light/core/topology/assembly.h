@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "libs/common/call_budget.h"
 #include "services/light/core/topology/mesh.h"
 #include "services/light/core/topology/pose.h"
 
@@ -42,6 +43,8 @@ struct AssemblyOptions {
   double max_extent = 0;
   // Sampling resolution of the overlap estimate (cells along the overlap's longest side).
   int samples_per_axis = 64;
+  // Polled between parts and while sampling; null for none.
+  const CallBudget* budget = nullptr;
 };
 
 struct PartResult {
@@ -87,7 +90,8 @@ struct AssemblyReport {
 // Validates `parts`. INVALID_ARGUMENT for no parts, an empty or repeated name, a missing mesh,
 // a non-unit rotation, a negative or non-finite threshold or extent, a samples_per_axis outside
 // [1, 1024], a build zone with min > max or non-finite sides, or a pose that moves a part to
-// non-finite coordinates.
+// non-finite coordinates; RESOURCE_EXHAUSTED when an overlap estimate is too costly
+// (interference.h); the budget's CANCELLED / DEADLINE_EXCEEDED when it runs out.
 absl::StatusOr<AssemblyReport> ValidateAssembly(const std::vector<AssemblyPart>& parts,
                                                 const AssemblyOptions& options);
 

@@ -4,6 +4,9 @@
 #include <cmath>
 #include <utility>
 
+#include "libs/common/status_macros.h"
+#include "libs/common/str_cat.h"
+
 namespace workerpair::light {
 namespace {
 
@@ -85,10 +88,15 @@ Grid MakeGrid(const Box& region, int samples_per_axis) {
 }
 
 // For every cell centre of `grid`, whether it is inside `mesh` (x fastest, then y, then z).
-std::vector<bool> InsideCells(const PosedMesh& mesh, const Grid& grid) {
+// RESOURCE_EXHAUSTED past `limits.max_crossings`; the budget's status when it runs out.
+absl::StatusOr<std::vector<bool>> InsideCells(const PosedMesh& mesh, const Grid& grid,
+                                              const OverlapLimits& limits) {
   const int ny = grid.n[1], nz = grid.n[2], nx = grid.n[0];
   std::vector<std::vector<Crossing>> rows(static_cast<std::size_t>(ny) * nz);
+  std::uint64_t crossings_kept = 0;
   for (std::size_t f = 0; f < mesh.mesh->triangles.size(); ++f) {
+    // Every triangle may cover every row: the work is triangles x rows, so ask often.
+    if (limits.budget != nullptr && f % 256 == 0) WP_RETURN_IF_ERROR(limits.budget->Check());
     const auto& t = mesh.mesh->triangles[f];
     Box box;
     for (std::uint32_t v : t) box.Add(mesh.vertices[v]);
@@ -100,6 +108,11 @@ std::vector<bool> InsideCells(const PosedMesh& mesh, const Grid& grid) {
       for (int j = j0; j <= j1; ++j) {
         Crossing crossing;
         if (CrossFace(mesh, f, {grid.Centre(1, j), grid.Centre(2, k)}, &crossing)) {
+          if (++crossings_kept > limits.max_crossings) {
+            return absl::ResourceExhaustedError(StrCat(
+                "the overlap estimate needs more than ", limits.max_crossings,
+                " ray crossings (layered or very fine meshes); lower samples_per_axis"));
+          }
           rows[static_cast<std::size_t>(k) * ny + j].push_back(crossing);
         }
       }
@@ -131,13 +144,15 @@ PosedMesh PoseMesh(const TriangleMesh& mesh, const Pose& pose) {
   return posed;
 }
 
-OverlapEstimate EstimateOverlap(const PosedMesh& a, const PosedMesh& b, int samples_per_axis) {
+absl::StatusOr<OverlapEstimate> EstimateOverlap(const PosedMesh& a, const PosedMesh& b,
+                                                int samples_per_axis,
+                                                const OverlapLimits& limits) {
   OverlapEstimate estimate;
   estimate.region = Intersect(a.bounds, b.bounds);
   if (estimate.region.empty() || estimate.region.volume() <= 0) return estimate;
   const Grid grid = MakeGrid(estimate.region, std::max(samples_per_axis, 1));
-  const std::vector<bool> in_a = InsideCells(a, grid);
-  const std::vector<bool> in_b = InsideCells(b, grid);
+  WP_ASSIGN_OR_RETURN(const std::vector<bool> in_a, InsideCells(a, grid, limits));
+  WP_ASSIGN_OR_RETURN(const std::vector<bool> in_b, InsideCells(b, grid, limits));
   estimate.samples = in_a.size();
   for (std::size_t i = 0; i < in_a.size(); ++i) {
     if (in_a[i] && in_b[i]) ++estimate.inside_both;

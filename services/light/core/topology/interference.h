@@ -19,6 +19,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "libs/common/call_budget.h"
 #include "services/light/core/topology/mesh.h"
 #include "services/light/core/topology/pose.h"
 
@@ -44,8 +46,20 @@ struct OverlapEstimate {
   std::uint64_t inside_both = 0;
 };
 
-// Estimates the volume inside both `a` and `b`; `samples_per_axis` >= 1.
-OverlapEstimate EstimateOverlap(const PosedMesh& a, const PosedMesh& b, int samples_per_axis);
+// What one estimate may cost: its work grows with triangles x grid rows, its memory with the
+// ray crossings kept (16 bytes each).
+struct OverlapLimits {
+  // Polled while sampling; null for none.
+  const CallBudget* budget = nullptr;
+  // Most crossings kept per mesh (16M: 256 MiB).
+  std::uint64_t max_crossings = 1u << 24;
+};
+
+// Estimates the volume inside both `a` and `b`; `samples_per_axis` >= 1. RESOURCE_EXHAUSTED
+// over `limits.max_crossings`; the budget's CANCELLED / DEADLINE_EXCEEDED when it runs out.
+absl::StatusOr<OverlapEstimate> EstimateOverlap(const PosedMesh& a, const PosedMesh& b,
+                                                int samples_per_axis,
+                                                const OverlapLimits& limits = {});
 
 // The winding number of `mesh` at `p` (non-zero: inside), by the same rule.
 int WindingNumber(const PosedMesh& mesh, Vec3 p);

@@ -11,12 +11,23 @@
 #include "libs/common/path_confinement.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/str_cat.h"
+#include "libs/common/text_preview.h"
 
 namespace workerpair::light {
 namespace {
 
 constexpr std::size_t kStlHeaderBytes = 84;
 constexpr std::size_t kStlTriangleBytes = 50;
+// Most tokens read from one line (see LineReader): bounds the memory of a one-line 64 MiB face.
+constexpr std::size_t kMaxTokensPerLine = 1u << 16;
+// How often (in lines or triangles) parsing asks its budget whether to go on.
+constexpr std::uint64_t kBudgetStride = 4096;
+
+// The budget's status every kBudgetStride steps; OK without a budget.
+absl::Status CheckBudget(const CallBudget* budget, std::uint64_t step) {
+  if (budget == nullptr || step % kBudgetStride != 0) return absl::OkStatus();
+  return budget->Check();
+}
 
 bool EndsWithIgnoreCase(std::string_view text, std::string_view suffix) {
   if (text.size() < suffix.size()) return false;
@@ -164,13 +175,14 @@ float ReadF32(const char* p) { return std::bit_cast<float>(ReadU32(p)); }
 
 absl::StatusOr<TriangleMesh> ParseBinaryStl(std::string_view path, std::string_view content,
                                             std::uint64_t count, const MeshLoadOptions& options,
-                                            const MeshLimits& limits) {
+                                            const MeshLimits& limits, const CallBudget* budget) {
   if (count > limits.max_triangles) {
     return absl::ResourceExhaustedError(
         StrCat("'", path, "' declares ", count, " triangles; the limit is ", limits.max_triangles));
   }
   MeshBuilder builder(path, MeshFormat::kStlBinary, options, limits);
   for (std::uint64_t i = 0; i < count; ++i) {
+    WP_RETURN_IF_ERROR(CheckBudget(budget, i));
     const std::size_t offset = kStlHeaderBytes + i * kStlTriangleBytes;
     // Skip the 12-byte facet normal; the winding order defines orientation.
     std::uint32_t corners[3];
@@ -195,6 +207,7 @@ class LineReader {
   explicit LineReader(std::string_view text) : text_(text) {}
 
   // Reads the next line's tokens; false at the end. A '#' starts a comment when `comments`.
+  // At most kMaxTokensPerLine + 1 tokens are kept, so a caller can tell there were too many.
   bool Next(std::vector<std::string_view>* tokens, bool comments) {
     if (pos_ >= text_.size()) return false;
     std::size_t end = text_.find('\n', pos_);
@@ -205,7 +218,7 @@ class LineReader {
     if (comments) line = line.substr(0, line.find('#'));
     tokens->clear();
     std::size_t i = 0;
-    while (i < line.size()) {
+    while (i < line.size() && tokens->size() <= kMaxTokensPerLine) {
       while (i < line.size() && IsSpace(line[i])) ++i;
       const std::size_t start = i;
       while (i < line.size() && !IsSpace(line[i])) ++i;
@@ -247,10 +260,10 @@ absl::StatusOr<Vec3> ParsePoint(std::string_view path, std::size_t line,
   for (int k = 0; k < 3; ++k) {
     const std::string_view token = tokens[first + k];
     if (!ParseDouble(token, &v[k])) {
-      return LineError(path, line, StrCat("bad number '", token.substr(0, 40), "'"));
+      return LineError(path, line, StrCat("bad number '", TextPreview(token, 40), "'"));
     }
     if (finite && !std::isfinite(v[k])) {
-      return LineError(path, line, StrCat("non-finite coordinate '", token.substr(0, 40), "'"));
+      return LineError(path, line, StrCat("non-finite coordinate '", TextPreview(token, 40), "'"));
     }
   }
   return Vec3{v[0], v[1], v[2]};
@@ -258,7 +271,7 @@ absl::StatusOr<Vec3> ParsePoint(std::string_view path, std::size_t line,
 
 absl::StatusOr<TriangleMesh> ParseAsciiStl(std::string_view path, std::string_view content,
                                            const MeshLoadOptions& options,
-                                           const MeshLimits& limits) {
+                                           const MeshLimits& limits, const CallBudget* budget) {
   MeshBuilder builder(path, MeshFormat::kStlAscii, options, limits);
   enum class State { kOutside, kSolid, kFacet, kLoop, kEndLoop };
   State state = State::kOutside;
@@ -267,9 +280,10 @@ absl::StatusOr<TriangleMesh> ParseAsciiStl(std::string_view path, std::string_vi
   std::vector<std::string_view> t;
   auto expect = [&](std::string_view what) {
     return LineError(path, reader.line_number(),
-                     StrCat("expected ", what, ", found '", t[0].substr(0, 40), "'"));
+                     StrCat("expected ", what, ", found '", TextPreview(t[0], 40), "'"));
   };
   while (reader.Next(&t, /*comments=*/false)) {
+    WP_RETURN_IF_ERROR(CheckBudget(budget, reader.line_number()));
     if (t.empty()) continue;
     const std::string_view word = t[0];
     switch (state) {
@@ -332,7 +346,8 @@ absl::StatusOr<TriangleMesh> ParseAsciiStl(std::string_view path, std::string_vi
 }
 
 absl::StatusOr<TriangleMesh> ParseObj(std::string_view path, std::string_view content,
-                                      const MeshLoadOptions& options, const MeshLimits& limits) {
+                                      const MeshLoadOptions& options, const MeshLimits& limits,
+                                      const CallBudget* budget) {
   MeshBuilder builder(path, MeshFormat::kObj, options, limits);
   // OBJ vertex number (0-based) -> welded vertex index.
   std::vector<std::uint32_t> welded;
@@ -340,6 +355,7 @@ absl::StatusOr<TriangleMesh> ParseObj(std::string_view path, std::string_view co
   LineReader reader(content);
   std::vector<std::string_view> t;
   while (reader.Next(&t, /*comments=*/true)) {
+    WP_RETURN_IF_ERROR(CheckBudget(budget, reader.line_number()));
     if (t.empty()) continue;
     const std::size_t line = reader.line_number();
     if (t[0] == "v") {
@@ -348,7 +364,7 @@ absl::StatusOr<TriangleMesh> ParseObj(std::string_view path, std::string_view co
       for (std::size_t k = 4; k < t.size(); ++k) {
         double ignored;
         if (!ParseDouble(t[k], &ignored)) {
-          return LineError(path, line, StrCat("bad number '", t[k].substr(0, 40), "'"));
+          return LineError(path, line, StrCat("bad number '", TextPreview(t[k], 40), "'"));
         }
       }
       WP_ASSIGN_OR_RETURN(std::uint32_t index, builder.Weld(p));
@@ -357,13 +373,17 @@ absl::StatusOr<TriangleMesh> ParseObj(std::string_view path, std::string_view co
       if (t.size() < 4) {
         return LineError(path, line, StrCat("a face with ", t.size() - 1, " vertices (needs 3)"));
       }
+      if (t.size() > kMaxTokensPerLine) {
+        return LineError(path, line,
+                         StrCat("a face with more than ", kMaxTokensPerLine - 1, " vertices"));
+      }
       polygon.clear();
       for (std::size_t k = 1; k < t.size(); ++k) {
         const std::string_view number = t[k].substr(0, t[k].find('/'));
         long long n = 0;
         auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), n);
         if (number.empty() || ec != std::errc() || end != number.data() + number.size()) {
-          return LineError(path, line, StrCat("bad face index '", t[k].substr(0, 40), "'"));
+          return LineError(path, line, StrCat("bad face index '", TextPreview(t[k], 40), "'"));
         }
         const auto count = static_cast<long long>(welded.size());
         const long long index = n < 0 ? count + n : n - 1;
@@ -390,7 +410,8 @@ bool IsSupportedMeshPath(std::string_view path) {
 }
 
 absl::StatusOr<TriangleMesh> ParseMesh(std::string_view display_path, std::string_view content,
-                                       const MeshLoadOptions& options, const MeshLimits& limits) {
+                                       const MeshLoadOptions& options, const MeshLimits& limits,
+                                       const CallBudget* budget) {
   if (!std::isfinite(options.weld_epsilon) || options.weld_epsilon < 0) {
     return absl::InvalidArgumentError(
         StrCat("weld epsilon must be finite and >= 0, got ", options.weld_epsilon));
@@ -401,7 +422,7 @@ absl::StatusOr<TriangleMesh> ParseMesh(std::string_view display_path, std::strin
                                                limits.max_file_bytes));
   }
   if (EndsWithIgnoreCase(display_path, ".obj")) {
-    return ParseObj(display_path, content, options, limits);
+    return ParseObj(display_path, content, options, limits, budget);
   }
   if (!EndsWithIgnoreCase(display_path, ".stl")) {
     return absl::InvalidArgumentError(
@@ -411,13 +432,13 @@ absl::StatusOr<TriangleMesh> ParseMesh(std::string_view display_path, std::strin
   if (content.size() >= kStlHeaderBytes) {
     const std::uint64_t count = ReadU32(content.data() + 80);
     if (content.size() == kStlHeaderBytes + count * kStlTriangleBytes) {
-      return ParseBinaryStl(display_path, content, count, options, limits);
+      return ParseBinaryStl(display_path, content, count, options, limits, budget);
     }
   }
   std::size_t first = content.find_first_not_of(" \t\r\n");
   if (first != std::string_view::npos && content.size() - first >= 5 &&
       EqualsIgnoreCase(content.substr(first, 5), "solid")) {
-    return ParseAsciiStl(display_path, content, options, limits);
+    return ParseAsciiStl(display_path, content, options, limits, budget);
   }
   if (content.size() < kStlHeaderBytes) {
     return absl::InvalidArgumentError(
@@ -433,7 +454,7 @@ absl::StatusOr<TriangleMesh> ParseMesh(std::string_view display_path, std::strin
 
 absl::StatusOr<TriangleMesh> LoadMesh(const std::filesystem::path& root,
                                       std::string_view client_path, const MeshLoadOptions& options,
-                                      const MeshLimits& limits) {
+                                      const MeshLimits& limits, const CallBudget* budget) {
   WP_ASSIGN_OR_RETURN(std::filesystem::path file, ConfinePath(root, client_path));
   const std::string relative = RelativeToRoot(root, file);
   if (!IsSupportedMeshPath(relative)) {
@@ -441,7 +462,8 @@ absl::StatusOr<TriangleMesh> LoadMesh(const std::filesystem::path& root,
         StrCat("'", relative, "' is not a supported mesh (.stl or .obj)"));
   }
   WP_ASSIGN_OR_RETURN(std::string content, ReadFileCapped(file, relative, limits.max_file_bytes));
-  return ParseMesh(relative, content, options, limits);
+  WP_RETURN_IF_ERROR(budget != nullptr ? budget->Check() : absl::OkStatus());
+  return ParseMesh(relative, content, options, limits, budget);
 }
 
 }  // namespace workerpair::light

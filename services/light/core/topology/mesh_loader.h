@@ -21,6 +21,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "libs/common/call_budget.h"
 #include "services/light/core/topology/mesh.h"
 
 namespace workerpair::light {
@@ -43,18 +44,20 @@ bool IsSupportedMeshPath(std::string_view path);
 // Parses `content`, the bytes of the mesh file `display_path` (used for the format and in
 // messages). INVALID_ARGUMENT naming the file and the place (byte offset, triangle or line) for
 // an unsupported extension, a truncated binary STL, a syntax error, a bad or non-finite number,
-// an OBJ index naming no vertex, a face with under 3 vertices, a mesh with no triangles, or a
-// negative / non-finite epsilon; RESOURCE_EXHAUSTED when the content is larger than
-// `limits.max_file_bytes` or holds more than `limits.max_triangles` triangles.
+// an OBJ index naming no vertex, a face with under 3 or over 65535 vertices, a mesh with no
+// triangles, or a negative / non-finite epsilon; RESOURCE_EXHAUSTED when the content is larger
+// than `limits.max_file_bytes` or holds more than `limits.max_triangles` triangles; the
+// budget's CANCELLED / DEADLINE_EXCEEDED when `budget` (optional) runs out while parsing.
 absl::StatusOr<TriangleMesh> ParseMesh(std::string_view display_path, std::string_view content,
-                                       const MeshLoadOptions& options, const MeshLimits& limits);
+                                       const MeshLoadOptions& options, const MeshLimits& limits,
+                                       const CallBudget* budget = nullptr);
 
 // Reads `client_path` inside `root` (ConfinePath; ReadFileCapped at limits.max_file_bytes) and
 // parses it. Besides ParseMesh's errors: INVALID_ARGUMENT / PERMISSION_DENIED for a bad or
 // escaping path, NOT_FOUND when missing, FAILED_PRECONDITION when not a regular file.
 absl::StatusOr<TriangleMesh> LoadMesh(const std::filesystem::path& root,
                                       std::string_view client_path, const MeshLoadOptions& options,
-                                      const MeshLimits& limits);
+                                      const MeshLimits& limits, const CallBudget* budget = nullptr);
 
 }  // namespace workerpair::light
 

@@ -8,7 +8,9 @@
 //   {}));
 //
 // Paths are workspace-relative and confined (ConfinePath). Every call reads and parses the file
-// afresh; errors are those of LoadMesh (mesh_loader.h) plus the ones listed per call.
+// afresh; errors are those of LoadMesh (mesh_loader.h) plus the ones listed per call. Every call
+// takes an optional CallBudget, polled while parsing, between analysis steps and while
+// sampling overlaps: when it runs out the call returns its CANCELLED / DEADLINE_EXCEEDED.
 #ifndef WORKERPAIR_SERVICES_LIGHT_CORE_TOPOLOGY_WORKSPACE_TOPOLOGY_H_
 #define WORKERPAIR_SERVICES_LIGHT_CORE_TOPOLOGY_WORKSPACE_TOPOLOGY_H_
 
@@ -71,17 +73,20 @@ class TopologyAnalyzer {
 
   // Volume, area, box, centre, manifoldness, components, genus, degenerate/duplicate faces.
   absl::StatusOr<MeshAnalysis> Analyze(const std::filesystem::path& root, std::string_view path,
-                                       const MeshLoadOptions& load) const;
+                                       const MeshLoadOptions& load,
+                                       const CallBudget* budget = nullptr) const;
 
   // One face by index; OUT_OF_RANGE when there is no such face.
   absl::StatusOr<FaceInspection> InspectFace(const std::filesystem::path& root,
                                              std::string_view path, std::uint64_t index,
-                                             const MeshLoadOptions& load) const;
+                                             const MeshLoadOptions& load,
+                                             const CallBudget* budget = nullptr) const;
 
   // One edge by index (EdgeTable order); OUT_OF_RANGE when there is no such edge.
   absl::StatusOr<EdgeInspection> InspectEdge(const std::filesystem::path& root,
                                              std::string_view path, std::uint64_t index,
-                                             const MeshLoadOptions& load) const;
+                                             const MeshLoadOptions& load,
+                                             const CallBudget* budget = nullptr) const;
 
   // Loads every part's mesh (a file named by several parts is read once) and validates the
   // assembly. `assembly.samples_per_axis` <= 0 takes the default. INVALID_ARGUMENT for more than
@@ -90,7 +95,8 @@ class TopologyAnalyzer {
   absl::StatusOr<AssemblyReport> ValidateAssembly(const std::filesystem::path& root,
                                                   const std::vector<AssemblyPartSpec>& parts,
                                                   AssemblyOptions assembly,
-                                                  const MeshLoadOptions& load) const;
+                                                  const MeshLoadOptions& load,
+                                                  const CallBudget* budget = nullptr) const;
 
   const TopologyOptions& options() const { return options_; }
 
