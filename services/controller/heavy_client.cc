@@ -163,6 +163,7 @@ absl::StatusOr<FailoverOutcome<T>> HeavyClient::RunJob(
     absl::Status error = pool_.config_error();
     if (!error.ok()) return error;
   }
+  pool_.WarmUp(options_.liveness.connect_timeout);
   FailoverHooks hooks;
   hooks.on_capacity_wait = [&](const CapacityWait& wait) { ReportCapacityWait(wait, progress); };
   return RunWithFailover<T>(

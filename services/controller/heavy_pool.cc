@@ -92,6 +92,40 @@ void HeavyPool::ResolveSoon() {
   Resolve();
 }
 
+void HeavyPool::WarmUp(absl::Duration max_wait) {
+  std::call_once(warm_up_once_, [&] {
+    const std::vector<std::string> replicas = router_.replicas();
+    if (replicas.size() < 2) return;
+    std::vector<std::shared_ptr<grpc::Channel>> channels;
+    for (const std::string& replica : replicas) {
+      auto channel = Channel(replica);  // starts connecting
+      channels.push_back(channel.ok() ? *channel : nullptr);
+    }
+    auto ready = [&](std::size_t i) {
+      return channels[i] != nullptr &&
+             channels[i]->GetState(/*try_to_connect=*/true) == GRPC_CHANNEL_READY;
+    };
+    const absl::Time start = absl::Now();
+    const absl::Time give_up = start + max_wait;
+    absl::Time settle = absl::InfiniteFuture();  // set once the first replica is ready
+    for (;;) {
+      std::size_t ready_count = 0;
+      for (std::size_t i = 0; i < channels.size(); ++i) ready_count += ready(i) ? 1 : 0;
+      const absl::Time now = absl::Now();
+      if (ready_count == channels.size() || now >= give_up || now >= settle) break;
+      if (ready_count > 0 && settle == absl::InfiniteFuture()) {
+        // Others get a moment more than the first one took: they may only be a bit slower.
+        settle = std::min(give_up, now + absl::Milliseconds(100) + 2 * (now - start));
+      }
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    if (settle == absl::InfiniteFuture()) return;  // none ready: nothing learned
+    for (std::size_t i = 0; i < channels.size(); ++i) {
+      if (!ready(i)) router_.Hold(replicas[i], max_wait);
+    }
+  });
+}
+
 absl::StatusOr<std::shared_ptr<grpc::Channel>> HeavyPool::Channel(const std::string& replica) {
   std::lock_guard lock(mu_);
   auto& channel = channels_[replica];

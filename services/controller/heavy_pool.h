@@ -48,6 +48,11 @@ class HeavyPool {
 
   // Re-resolves a dns pool now unless that happened less than a second ago.
   void ResolveSoon();
+  // Once per pool, before its first job: connects to every replica at once and waits (at most
+  // `max_wait`) for the first to be ready, then a little for the others; those still not ready
+  // are held back for `max_wait` (Router::Hold), so a fresh client's first job does not wait
+  // out the connect timeout of a replica that froze before the call.
+  void WarmUp(absl::Duration max_wait);
   // The targets as given and the replicas they stand for now.
   const std::vector<std::string>& targets() const { return targets_; }
   std::vector<std::string> replicas() const { return router_.replicas(); }
@@ -69,6 +74,7 @@ class HeavyPool {
   absl::Status config_error_;                                       // guarded by mu_
   absl::Time last_resolved_ = absl::InfinitePast();                 // guarded by mu_
   std::mutex resolve_mu_;  // one resolution at a time
+  std::once_flag warm_up_once_;
   std::condition_variable wake_;
   bool stopping_ = false;  // guarded by mu_
   std::thread resolver_;   // dns pools only

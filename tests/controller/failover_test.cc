@@ -287,6 +287,24 @@ TEST_CASE("An ejected replica is skipped, probed once its ejection ends, and res
   CHECK_FALSE(router.Ejected("a"));
 }
 
+TEST_CASE("A held replica is tried after the others, alone only as a probe, with no failure "
+          "counted", "[router]") {
+  FakeTime time;
+  Router router({"a", "b"}, {}, time.Clock());
+  router.Hold("a", absl::Seconds(5));
+  for (int i = 0; i < 5; ++i) {
+    CHECK(*router.Pick({}) == "b");
+    router.AttemptEnded("b", AttemptOutcome::kSucceeded);
+  }
+  CHECK_FALSE(router.Pick({"b"}));  // "b" full: wait, do not try the held one
+  time.now += absl::Seconds(5);
+  CHECK_FALSE(router.Ejected("a"));
+  // Its first failure after the hold is a first failure: the base ejection.
+  router.AttemptEnded("a", AttemptOutcome::kLost);
+  time.now += absl::Seconds(5);
+  CHECK_FALSE(router.Ejected("a"));
+}
+
 TEST_CASE("A re-resolved pool keeps what it knew of replicas that stay", "[router]") {
   FakeTime time;
   Router router({"a", "b"}, {}, time.Clock());

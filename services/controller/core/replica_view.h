@@ -15,6 +15,7 @@
 #ifndef WORKERPAIR_SERVICES_CONTROLLER_CORE_REPLICA_VIEW_H_
 #define WORKERPAIR_SERVICES_CONTROLLER_CORE_REPLICA_VIEW_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -63,6 +64,9 @@ class ReplicaView {
   // An attempt this controller sends to the replica begins / ends.
   void AttemptStarted() { ++in_flight_; }
   void AttemptEnded(AttemptOutcome outcome, absl::Time now, const EjectionPolicy& policy);
+  // Skips the replica until `until` without counting a failure (e.g. it was still connecting
+  // while the others answered): it is tried after them, and alone only as a probe.
+  void HoldUntil(absl::Time until) { ejected_until_ = std::max(ejected_until_, until); }
 
   // True while the replica is skipped after a failure or because it drains.
   bool Ejected(absl::Time now) const { return now < ejected_until_; }

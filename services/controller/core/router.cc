@@ -86,6 +86,12 @@ void Router::AttemptEnded(const std::string& replica, AttemptOutcome outcome) {
   if (it != views_.end()) it->second.AttemptEnded(outcome, clock_(), policy_);
 }
 
+void Router::Hold(const std::string& replica, absl::Duration duration) {
+  std::lock_guard lock(mu_);
+  auto it = views_.find(replica);
+  if (it != views_.end()) it->second.HoldUntil(clock_() + duration);
+}
+
 bool Router::Ejected(const std::string& replica) const {
   std::lock_guard lock(mu_);
   auto it = views_.find(replica);

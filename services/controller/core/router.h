@@ -68,6 +68,8 @@ class Router {
 
   void RecordLoad(const std::string& replica, const LoadReport& load);
   void AttemptEnded(const std::string& replica, AttemptOutcome outcome);
+  // Skips `replica` for `duration` without counting a failure (ReplicaView::HoldUntil).
+  void Hold(const std::string& replica, absl::Duration duration);
 
   bool Ejected(const std::string& replica) const;
   PoolLoad Load() const;
