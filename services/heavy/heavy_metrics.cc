@@ -17,7 +17,38 @@ CounterFamily* Completed() {
   return family;
 }
 
+CounterFamily* RunnerRestarts() {
+  static CounterFamily* family = Registry().AddCounter(
+      "workerpair_heavy_runner_restarts_total",
+      "Runner processes replaced, by reason (crash, memory, wall_time, cpu_time, recycle, "
+      "cancel, lost, start_failed).",
+      {"reason"});
+  return family;
+}
+
 }  // namespace
+
+void RegisterRunnerMetrics(RunnerPool* runners) {
+  Registry().AddGaugeCallback("workerpair_heavy_runners_alive",
+                              "Runner processes up (idle or running a job).",
+                              [runners] { return runners->Stats().alive; });
+  Registry().AddGaugeCallback("workerpair_heavy_runners_busy", "Runner processes running a job.",
+                              [runners] { return runners->Stats().busy; });
+  Registry().AddGaugeCallback("workerpair_heavy_runner_landlock",
+                              "1 when the runners are confined by Landlock.",
+                              [runners] { return runners->Stats().landlock ? 1 : 0; });
+  Registry().AddGaugeCallback("workerpair_heavy_runner_seccomp",
+                              "1 when the runners are confined by a seccomp filter.",
+                              [runners] { return runners->Stats().seccomp ? 1 : 0; });
+  for (int reason = 0; reason < kRestartReasonCount; ++reason) {
+    RunnerRestarts()->Increment({std::string(RestartReasonName(static_cast<RestartReason>(reason)))},
+                                0);
+  }
+}
+
+void RecordRunnerRestart(RestartReason reason) {
+  RunnerRestarts()->Increment({std::string(RestartReasonName(reason))});
+}
 
 void RegisterSchedulerMetrics(const Scheduler* scheduler) {
   Registry().AddGaugeCallback("workerpair_heavy_jobs_running", "Slots in use now.",

@@ -11,11 +11,19 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "services/heavy/core/admission/scheduler.h"
+#include "services/heavy/runner/runner_pool.h"
 
 namespace workerpair::heavy {
 
 // Registers the scheduler-backed series; `scheduler` must outlive the metrics endpoint.
 void RegisterSchedulerMetrics(const Scheduler* scheduler);
+
+// Registers the runner series (alive, busy, sandbox mechanisms in force); `runners` must
+// outlive the metrics endpoint.
+void RegisterRunnerMetrics(RunnerPool* runners);
+
+// Counts a runner replaced for `reason` (RunnerPoolOptions::on_restart).
+void RecordRunnerRestart(RestartReason reason);
 
 // Records a job that ran: its latency, and "error" or "cancelled" as its outcome when it did not
 // end OK (OK jobs record their simulation outcome through RecordOutcome).

@@ -34,10 +34,12 @@ std::uint64_t ProcessRssBytes() {
 
 }  // namespace
 
-HeavyService::HeavyService(Scheduler* scheduler, ScratchSpace* scratch, const HeavyConfig* config)
+HeavyService::HeavyService(Scheduler* scheduler, ScratchSpace* scratch, RunnerPool* runners,
+                           const HeavyConfig* config)
     : scheduler_(scheduler),
+      runners_(runners),
       config_(config),
-      env_{config, scratch},
+      env_{config, runners},
       hub_(config->intake.uploads, config->heartbeat_interval, scratch) {}
 
 grpc::ServerBidiReactor<v1::SimulateRequest, v1::SimulateEvent>* HeavyService::Simulate(
@@ -49,8 +51,8 @@ grpc::ServerBidiReactor<v1::SimulateRequest, v1::SimulateEvent>* HeavyService::S
     return CheckSimulateOptions(header.header().options(), *limits);
   };
   const JobEnv env = env_;
-  spec.run = [env](JobContext& job, const v1::SimulateRequest& header, ReceivedPayload& payload,
-                   const EmitFn<v1::SimulateEvent>& emit) {
+  spec.run = [env](JobContext& job, const v1::SimulateRequest& header,
+                   ReceivedPayload& payload, const EmitFn<v1::SimulateEvent>& emit) {
     return RunSimulate(job, header, payload, env, emit);
   };
   return new PayloadStreamReactor<v1::SimulateRequest, v1::SimulateEvent>(context, CallEnv(),
@@ -66,8 +68,8 @@ grpc::ServerBidiReactor<v1::VerifyRequest, v1::VerifyEvent>* HeavyService::Verif
     return CheckVerifyHeader(header.header(), *config);
   };
   const JobEnv env = env_;
-  spec.run = [env](JobContext& job, const v1::VerifyRequest& header, ReceivedPayload& payload,
-                   const EmitFn<v1::VerifyEvent>& emit) {
+  spec.run = [env](JobContext& job, const v1::VerifyRequest& header,
+                   ReceivedPayload& payload, const EmitFn<v1::VerifyEvent>& emit) {
     return RunVerify(job, header, payload, env, emit);
   };
   return new PayloadStreamReactor<v1::VerifyRequest, v1::VerifyEvent>(context, CallEnv(),
@@ -117,8 +119,25 @@ grpc::ServerUnaryReactor* HeavyService::Info(grpc::CallbackServerContext* contex
   response->set_memory_total_bytes(MeminfoBytes("MemTotal"));
   response->set_memory_available_bytes(MeminfoBytes("MemAvailable"));
   response->set_process_rss_bytes(ProcessRssBytes());
-  response->set_gl_renderer(GlRendererInUse());
-  response->set_gl_platform(GlPlatformInUse());
+  const RunnerPoolStats runners = runners_->Stats();
+  response->set_gl_renderer(runners.gl_renderer);
+  response->set_gl_platform(runners.gl_platform);
+  response->set_runners_alive(static_cast<std::uint32_t>(runners.alive));
+  response->set_runners_busy(static_cast<std::uint32_t>(runners.busy));
+  for (int reason = 0; reason < kRestartReasonCount; ++reason) {
+    (*response->mutable_runner_restarts())[std::string(
+        RestartReasonName(static_cast<RestartReason>(reason)))] = runners.restarts[reason];
+  }
+  response->set_sandbox(runners.sandbox);
+  for (const std::string& warning : runners.sandbox_warnings) response->add_sandbox_warnings(warning);
+  for (const RunnerSnapshot& runner : runners.per_runner) {
+    v1::RunnerSummary* summary = response->add_runners();
+    summary->set_index(static_cast<std::uint32_t>(runner.index));
+    summary->set_state(runner.state);
+    summary->set_gl_renderer(runner.gl_renderer);
+    summary->set_jobs_run(runner.jobs_run);
+    summary->set_rss_bytes(runner.rss_bytes);
+  }
   response->set_jobs_accepted(stats.accepted);
   response->set_jobs_rejected(stats.rejected);
   response->set_jobs_succeeded(stats.succeeded);

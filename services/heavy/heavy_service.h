@@ -5,7 +5,7 @@
 // on the spot from counters, never waiting for a slot.
 //
 //   Scheduler scheduler({.slots = 4, .queue_capacity = 8});
-//   HeavyService heavy(&scheduler, scratch.get(), &config);
+//   HeavyService heavy(&scheduler, scratch.get(), runners.get(), &config);
 //   runner.AddService(&heavy, v1::Heavy::service_full_name());
 //   runner.RunUntilSignal([&](absl::Time deadline) { heavy.Drain(deadline); });
 #ifndef WORKERPAIR_SERVICES_HEAVY_HEAVY_SERVICE_H_
@@ -23,7 +23,9 @@ namespace workerpair::heavy {
 
 class HeavyService final : public v1::Heavy::CallbackService {
  public:
-  HeavyService(Scheduler* scheduler, ScratchSpace* scratch, const HeavyConfig* config);
+  // `runners` runs the jobs (one runner per slot); it must outlive the service.
+  HeavyService(Scheduler* scheduler, ScratchSpace* scratch, RunnerPool* runners,
+               const HeavyConfig* config);
 
   grpc::ServerBidiReactor<v1::SimulateRequest, v1::SimulateEvent>* Simulate(
       grpc::CallbackServerContext* context) override;
@@ -49,6 +51,7 @@ class HeavyService final : public v1::Heavy::CallbackService {
   PayloadCallEnv CallEnv() { return {scheduler_, &config_->intake, &calls_, &hub_}; }
 
   Scheduler* scheduler_;
+  RunnerPool* runners_;
   const HeavyConfig* config_;
   JobEnv env_;
   CallTracker calls_;

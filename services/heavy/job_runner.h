@@ -1,11 +1,14 @@
-// The jobs behind worker-heavy's calls, run on the scheduler's threads.
+// The jobs behind worker-heavy's calls, as the gRPC adapter runs them: on a scheduler thread,
+// each job borrows a runner process from the RunnerPool (runner/runner_pool.h), hands it the
+// payload and the call's header, and maps what the runner streams back to the call's events.
+// This process never unpacks a payload, parses a manifest or MJCF, or calls MuJoCo: the job
+// pipeline (core/job/) runs inside the runners, sandboxed and limited (runner/runner_call.h
+// says how a runner's death becomes a classified error).
 //
-// Each job: a scratch directory (removed when the job returns, however it returns), the payload
-// unpacked into it, manifest.json parsed and the per-call overrides applied, the scene compiled,
-// then the call's work: simulate (progress, artifacts, result), verify (N jittered runs in
-// parallel on borrowed slots), build scene (statistics), render views. Events go out through
-// `emit`; the returned status ends the call. These functions do the job side of the adapter:
-// they speak the API's messages and call the cores.
+// Verify fans out over runners: the job's own runner plus one per slot it can borrow
+// (JobContext::TryBorrowSlots, never ahead of queued jobs) that has an idle runner; run i goes
+// to runner i mod P, each runner computes its share one run after the other and reports each
+// run as it ends. If one share fails the others are stopped and the first error is returned.
 //
 //   absl::Status status = RunSimulate(job, request, payload, env, emit);
 #ifndef WORKERPAIR_SERVICES_HEAVY_JOB_RUNNER_H_
@@ -22,7 +25,8 @@
 #include "services/heavy/core/admission/scheduler.h"
 #include "services/heavy/core/intake/payload_intake.h"
 #include "services/heavy/core/intake/received_payload.h"
-#include "services/heavy/core/intake/scratch.h"
+#include "services/heavy/runner/runner_call.h"
+#include "services/heavy/runner/runner_pool.h"
 #include "workerpair/v1/heavy.pb.h"
 
 namespace workerpair::heavy {
@@ -37,23 +41,27 @@ struct HeavyConfig {
   std::size_t artifact_chunk_bytes = 256 << 10;
   // Wall time between progress events (a call's progress_interval_s overrides it).
   absl::Duration progress_interval = absl::Milliseconds(500);
-  // Longest silence on a job's event stream before a heartbeat goes out; 0 turns them off.
+  // Per job, enforced on the runner (wall clock by this process, the rest by the kernel).
+  RunnerCallLimits job_limits;
+  // Longest silence on a job's event stream before a Heartbeat (0: none).
   absl::Duration heartbeat_interval = absl::Seconds(2);
+  // How long a job waits for a runner of its slot to (re)start.
+  absl::Duration runner_wait = absl::Seconds(60);
 };
 
 // What jobs share.
 struct JobEnv {
   const HeavyConfig* config = nullptr;
-  ScratchSpace* scratch = nullptr;
+  RunnerPool* runners = nullptr;
 };
 
 template <typename Event>
 using EmitFn = std::function<bool(Event)>;
 
 // Checks a Simulate header's options: INVALID_ARGUMENT for values no cap can fix (timestep out
-// of range, non-positive duration, odd or zero size).
+// of range, non-positive or non-finite duration, odd or zero size).
 absl::Status CheckSimulateOptions(const v1::SimulateOptions& options, const SceneLimits& limits);
-// Checks a Verify header: runs between 1 and max_verify_runs, jitter >= 0.
+// Checks a Verify header: runs between 1 and max_verify_runs, finite jitter >= 0.
 absl::Status CheckVerifyHeader(const v1::VerifyHeader& header, const HeavyConfig& config);
 // Checks a RenderViews header.
 absl::Status CheckRenderViewsHeader(const v1::RenderViewsHeader& header,
@@ -81,11 +89,6 @@ absl::StatusOr<v1::BuildSceneResponse> RunBuildScene(JobContext& job,
                                                      const v1::BuildSceneRequest& request,
                                                      ReceivedPayload& payload,
                                                      const JobEnv& env);
-
-// The GL renderer string and EGL platform of this process's render thread ("" when none has
-// started).
-std::string GlRendererInUse();
-std::string GlPlatformInUse();
 
 }  // namespace workerpair::heavy
 

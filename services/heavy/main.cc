@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
+#include <system_error>
 
 #include "absl/flags/flag.h"
 #include "libs/common/process_flags.h"
@@ -12,7 +14,7 @@
 #include "services/heavy/core/intake/scratch.h"
 #include "services/heavy/heavy_service.h"
 #include "services/heavy/payload_metrics.h"
-#include "services/heavy/render_bridge.h"
+#include "services/heavy/runner/runner_pool.h"
 
 ABSL_FLAG(int, slots, 0,
           "Jobs run at once; 0 means one per CPU (env WORKERPAIR_SLOTS).");
@@ -40,6 +42,31 @@ ABSL_FLAG(int, max_width, 1920, "Cap on video/image width (env WORKERPAIR_MAX_WI
 ABSL_FLAG(int, max_height, 1080, "Cap on video/image height (env WORKERPAIR_MAX_HEIGHT).");
 ABSL_FLAG(int, max_fps, 60, "Cap on video frame rate (env WORKERPAIR_MAX_FPS).");
 ABSL_FLAG(int, max_verify_runs, 64, "Most runs one Verify may ask for (env WORKERPAIR_MAX_VERIFY_RUNS).");
+ABSL_FLAG(std::string, runner_path, "",
+          "The worker-heavy-runner executable; empty: the one beside this binary "
+          "(env WORKERPAIR_RUNNER_PATH).");
+ABSL_FLAG(int, job_memory_mb, 3072,
+          "Memory one job (its runner process) may use, MiB (RLIMIT_DATA); a job past it ends "
+          "RESOURCE_EXHAUSTED JOB_MEMORY_LIMIT (env WORKERPAIR_JOB_MEMORY_MB).");
+ABSL_FLAG(int, max_job_wall_s, 300,
+          "Wall-clock seconds one job may run before its runner is killed (DEADLINE_EXCEEDED "
+          "JOB_TIME_LIMIT); keep it within --shutdown_grace (env WORKERPAIR_MAX_JOB_WALL_S).");
+ABSL_FLAG(int, max_job_cpu_s, 600,
+          "CPU seconds one job may use (RLIMIT_CPU, rendering threads included) "
+          "(env WORKERPAIR_MAX_JOB_CPU_S).");
+ABSL_FLAG(int, job_max_file_mb, 2048,
+          "Largest file a job may write, MiB (RLIMIT_FSIZE) (env WORKERPAIR_JOB_MAX_FILE_MB).");
+ABSL_FLAG(int, runner_nice, 10,
+          "Nice increment of the runner processes, so the service's own threads (health, Info) "
+          "and a co-located worker-light stay responsive (env WORKERPAIR_RUNNER_NICE).");
+ABSL_FLAG(int, runner_max_jobs, 200,
+          "Replace a runner process after this many jobs; 0: never (env WORKERPAIR_RUNNER_MAX_JOBS).");
+ABSL_FLAG(int, runner_start_timeout_s, 60,
+          "How long a runner may take to start (sandbox, GL context) "
+          "(env WORKERPAIR_RUNNER_START_TIMEOUT_S).");
+ABSL_FLAG(bool, runner_gl, true,
+          "Give every runner a warm GL context; false: runners never render "
+          "(env WORKERPAIR_RUNNER_GL).");
 ABSL_FLAG(int, heartbeat_interval_ms, 2000,
           "Longest silence on a job's event stream: a Heartbeat goes out when no other event did "
           "for this long, queued or running; 0 turns heartbeats off "
@@ -77,6 +104,12 @@ workerpair::heavy::HeavyConfig ConfigFromFlags() {
   scene.max_height = absl::GetFlag(FLAGS_max_height);
   scene.max_fps = absl::GetFlag(FLAGS_max_fps);
   config.max_verify_runs = absl::GetFlag(FLAGS_max_verify_runs);
+  config.job_limits.max_wall = absl::Seconds(std::max(1, absl::GetFlag(FLAGS_max_job_wall_s)));
+  config.job_limits.memory_bytes =
+      static_cast<std::uint64_t>(std::max(0, absl::GetFlag(FLAGS_job_memory_mb))) << 20;
+  config.job_limits.cpu_seconds =
+      static_cast<std::uint64_t>(std::max(0, absl::GetFlag(FLAGS_max_job_cpu_s)));
+  config.runner_wait = absl::Seconds(std::max(1, absl::GetFlag(FLAGS_runner_start_timeout_s)));
   config.heartbeat_interval =
       absl::Milliseconds(std::max(0, absl::GetFlag(FLAGS_heartbeat_interval_ms)));
   workerpair::heavy::UploadLimits& uploads = config.intake.uploads;
@@ -88,6 +121,72 @@ workerpair::heavy::HeavyConfig ConfigFromFlags() {
       static_cast<std::uint64_t>(std::max(0, absl::GetFlag(FLAGS_upload_spill_mb))) << 20;
   uploads.idle_timeout = absl::Seconds(std::max(0, absl::GetFlag(FLAGS_upload_idle_timeout_s)));
   return config;
+}
+
+// The runner pool's options from the flags: one runner per slot, in the scratch instance.
+workerpair::heavy::RunnerPoolOptions RunnerPoolOptionsFromFlags(
+    const workerpair::heavy::HeavyConfig& config, int slots,
+    const workerpair::heavy::ScratchSpace& scratch) {
+  namespace fs = std::filesystem;
+  workerpair::heavy::RunnerPoolOptions options;
+  options.runners = slots;
+  options.base_dir = scratch.instance_dir();
+  std::string path = absl::GetFlag(FLAGS_runner_path);
+  if (path.empty()) {
+    std::error_code ec;
+    path = (fs::read_symlink("/proc/self/exe", ec).parent_path() / "worker-heavy-runner").string();
+  }
+  options.launch.executable = path;
+  options.launch.nice = absl::GetFlag(FLAGS_runner_nice);
+  options.launch.memory_mb = static_cast<std::uint64_t>(std::max(0, absl::GetFlag(FLAGS_job_memory_mb)));
+  options.launch.file_size_mb =
+      static_cast<std::uint64_t>(std::max(0, absl::GetFlag(FLAGS_job_max_file_mb)));
+  workerpair::internal::RunnerSettings& settings = options.launch.settings;
+  const workerpair::UnpackLimits& unpack = config.intake.unpack;
+  settings.set_max_compressed_bytes(unpack.max_compressed_bytes);
+  settings.set_max_unpacked_bytes(unpack.max_unpacked_bytes);
+  settings.set_max_entries(unpack.max_entries);
+  settings.set_max_file_bytes(unpack.max_file_bytes);
+  settings.set_max_compression_ratio(unpack.max_compression_ratio);
+  const workerpair::SceneLimits& scene = config.scene;
+  settings.set_max_njmax(scene.max_njmax);
+  settings.set_max_nconmax(scene.max_nconmax);
+  settings.set_max_bodies(scene.max_bodies);
+  settings.set_max_duration_s(scene.max_duration_s);
+  settings.set_min_timestep_s(scene.min_timestep_s);
+  settings.set_max_timestep_s(scene.max_timestep_s);
+  settings.set_max_width(scene.max_width);
+  settings.set_max_height(scene.max_height);
+  settings.set_max_fps(scene.max_fps);
+  settings.set_artifact_chunk_bytes(config.artifact_chunk_bytes);
+  settings.set_progress_interval_s(absl::ToDoubleSeconds(config.progress_interval));
+  settings.set_job_cpu_seconds(config.job_limits.cpu_seconds);
+  settings.set_no_gl(!absl::GetFlag(FLAGS_runner_gl));
+  options.max_jobs_per_runner = std::max(0, absl::GetFlag(FLAGS_runner_max_jobs));
+  options.start_timeout = absl::Seconds(std::max(1, absl::GetFlag(FLAGS_runner_start_timeout_s)));
+  options.on_restart = workerpair::heavy::RecordRunnerRestart;
+  return options;
+}
+
+// Waits for every runner to be warm and says what they run with, loudly where the sandbox or
+// the renderer is missing.
+void ReportRunners(workerpair::heavy::RunnerPool& runners, absl::Time deadline) {
+  if (!runners.WaitAllReady(deadline)) {
+    spdlog::error("not every runner process started in time; jobs wait for the rest");
+  }
+  const workerpair::heavy::RunnerPoolStats stats = runners.Stats();
+  spdlog::info("{} of {} runner(s) ready; sandbox: {}", stats.alive, stats.runners, stats.sandbox);
+  if (!stats.landlock || !stats.seccomp) {
+    spdlog::critical("RUNNERS ARE NOT FULLY SANDBOXED ({}): a payload may reach files or the "
+                     "network outside its job",
+                     stats.sandbox);
+  }
+  for (const std::string& warning : stats.sandbox_warnings) spdlog::warn("sandbox: {}", warning);
+  if (!stats.gl_renderer.empty()) {
+    spdlog::info("runners render with {} ({})", stats.gl_renderer, stats.gl_platform);
+  } else if (!stats.gl_error.empty()) {
+    spdlog::warn("runners have no renderer: {}; jobs that render will fail", stats.gl_error);
+  }
 }
 
 }  // namespace
@@ -112,19 +211,23 @@ int main(int argc, char** argv) {
     spdlog::warn("removed scratch left by {} crashed process(es)", swept.instances_removed);
   }
 
-  // One render thread with its GL context, made once and reused by every job.
-  if (absl::Status status = heavy::InitRendering(); status.ok()) {
-    spdlog::info("rendering with {} ({})", heavy::RenderingRenderer(),
-                 heavy::RenderingPlatform());
-  } else {
-    spdlog::warn("no renderer: {}; jobs that render will fail", status.ToString());
+  // One runner process per slot, all warm (sandboxed, GL context made) before serving.
+  const int slots = absl::GetFlag(FLAGS_slots) > 0 ? absl::GetFlag(FLAGS_slots)
+                                                    : heavy::DefaultSlots();
+  absl::StatusOr<std::unique_ptr<heavy::RunnerPool>> runners =
+      heavy::RunnerPool::Start(RunnerPoolOptionsFromFlags(config, slots, **scratch));
+  if (!runners.ok()) {
+    spdlog::critical("cannot start the runner processes: {}", runners.status().ToString());
+    return EXIT_FAILURE;
   }
+  ReportRunners(**runners, absl::Now() + absl::Seconds(absl::GetFlag(FLAGS_runner_start_timeout_s)));
 
-  heavy::Scheduler scheduler({.slots = absl::GetFlag(FLAGS_slots),
+  heavy::Scheduler scheduler({.slots = slots,
                               .queue_capacity = absl::GetFlag(FLAGS_queue),
                               .on_job_end = heavy::RecordJobEnd});
   heavy::RegisterSchedulerMetrics(&scheduler);
-  heavy::HeavyService service(&scheduler, scratch->get(), &config);
+  heavy::RegisterRunnerMetrics(runners->get());
+  heavy::HeavyService service(&scheduler, scratch->get(), runners->get(), &config);
   heavy::RegisterUploadMetrics(&service.uploads());
 
   ServerRunner runner(ServerOptionsFromFlags("worker-heavy"));

@@ -80,11 +80,20 @@ fs::path InstanceDir(const fs::path& base) {
   return {};
 }
 
+// Job directories alive now: <instance>/runner-<i>/job-* (each runner owns one directory and
+// a job's files live in it while the job runs), plus anything else in the instance directory
+// that is not a runner directory.
 int JobDirs(const fs::path& base) {
   const fs::path instance = InstanceDir(base);
   if (instance.empty()) return -1;
   int n = 0;
-  for ([[maybe_unused]] const auto& entry : fs::directory_iterator(instance)) ++n;
+  for (const auto& entry : fs::directory_iterator(instance)) {
+    if (entry.path().filename().string().rfind("runner-", 0) != 0) {
+      ++n;
+      continue;
+    }
+    for ([[maybe_unused]] const auto& job : fs::directory_iterator(entry.path())) ++n;
+  }
   return n;
 }
 

@@ -330,7 +330,14 @@ absl::StatusOr<Manifest> ParseManifest(std::string_view json_text, const SceneLi
   // Duplicate keys: nlohmann keeps the last silently, so track each object's keys while parsing.
   std::vector<std::set<std::string>> open_objects;
   std::string duplicate;
-  json::parser_callback_t track = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
+  // Deeper nesting than any manifest needs is refused, and never built in memory.
+  constexpr int kMaxDepth = 32;
+  bool too_deep = false;
+  json::parser_callback_t track = [&](int depth, json::parse_event_t event, json& parsed) {
+    if (depth > kMaxDepth) {
+      too_deep = true;
+      return false;
+    }
     if (event == json::parse_event_t::object_start) {
       open_objects.emplace_back();
     } else if (event == json::parse_event_t::object_end && !open_objects.empty()) {
@@ -347,6 +354,12 @@ absl::StatusOr<Manifest> ParseManifest(std::string_view json_text, const SceneLi
     doc = json::parse(json_text.begin(), json_text.end(), track);
   } catch (const json::parse_error& error) {
     return Invalid(StrCat("manifest.json is not valid JSON: ", error.what()));
+  } catch (const json::exception& error) {
+    // e.g. out_of_range 406 for a number such as 1e999 that no double holds.
+    return Invalid(StrCat("manifest.json has a value out of range: ", error.what()));
+  }
+  if (too_deep) {
+    return Invalid(StrCat("manifest.json nests deeper than ", kMaxDepth, " levels"));
   }
   if (!duplicate.empty()) {
     return Invalid(StrCat("key '", duplicate, "' appears twice in one object of manifest.json"));

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "libs/common/error_reason.h"
 #include "libs/common/file_io.h"
 #include "libs/common/path_confinement.h"
 #include "libs/common/status_macros.h"
@@ -292,7 +293,12 @@ absl::StatusOr<LoadedScene> LoadScene(const fs::path& scratch_dir, const Manifes
     const absl::Status checked =
         CheckMjcfReferences(scratch_dir, scene.scene_file, 0, limits, &bodies);
     if (checked.code() == absl::StatusCode::kResourceExhausted) return checked;
-    if (!checked.ok()) return absl::InvalidArgumentError(checked.message());
+    // The scan's own refusals (PAYLOAD_INVALID attached): textual, they tell nothing about the
+    // host, so a caller may see the path it wrote.
+    if (!checked.ok()) {
+      return WithReason(absl::InvalidArgumentError(checked.message()),
+                        ErrorReason::kPayloadInvalid);
+    }
   }
 
   // Compile. mj_loadXML reports parse and compile errors in `error`; anything that reaches

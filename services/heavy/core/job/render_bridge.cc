@@ -1,7 +1,5 @@
 // The only translation unit of the adapter that includes heavy_render_core's headers.
-#include "services/heavy/render_bridge.h"
-
-#include <mutex>
+#include "services/heavy/core/job/render_bridge.h"
 
 #include "libs/common/scene_limits.h"
 #include "libs/common/status_macros.h"
@@ -11,32 +9,16 @@
 #include "services/heavy/core/render/video_recorder.h"
 
 namespace workerpair::heavy {
-namespace {
-
-std::mutex g_mu;
-std::unique_ptr<RenderThread> g_thread;  // guarded by g_mu; lives until exit
-
-absl::StatusOr<RenderThread*> SharedRenderThread() {
-  std::lock_guard<std::mutex> lock(g_mu);
-  if (!g_thread) {
-    WP_ASSIGN_OR_RETURN(g_thread, RenderThread::Start(GlContextOptions{}));
-  }
-  return g_thread.get();
+absl::StatusOr<std::unique_ptr<Renderer>> Renderer::Start() {
+  WP_ASSIGN_OR_RETURN(std::unique_ptr<RenderThread> thread,
+                      RenderThread::Start(GlContextOptions{}));
+  return std::unique_ptr<Renderer>(new Renderer(std::move(thread)));
 }
 
-}  // namespace
-
-absl::Status InitRendering() { return SharedRenderThread().status(); }
-
-std::string RenderingRenderer() {
-  std::lock_guard<std::mutex> lock(g_mu);
-  return g_thread ? g_thread->RendererName() : std::string();
-}
-
-std::string RenderingPlatform() {
-  std::lock_guard<std::mutex> lock(g_mu);
-  return g_thread ? g_thread->Platform() : std::string();
-}
+Renderer::Renderer(std::unique_ptr<RenderThread> thread) : thread_(std::move(thread)) {}
+Renderer::~Renderer() = default;
+std::string Renderer::name() const { return thread_->RendererName(); }
+std::string Renderer::platform() const { return thread_->Platform(); }
 
 struct VideoSession::Impl {
   std::unique_ptr<VideoRecorder> recorder;
@@ -46,9 +28,10 @@ struct VideoSession::Impl {
 VideoSession::VideoSession(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 VideoSession::~VideoSession() = default;
 
-absl::StatusOr<std::unique_ptr<VideoSession>> VideoSession::Start(const mjModel* model,
+absl::StatusOr<std::unique_ptr<VideoSession>> VideoSession::Start(Renderer& renderer,
+                                                                  const mjModel* model,
                                                                   const VideoRequest& request) {
-  WP_ASSIGN_OR_RETURN(RenderThread * thread, SharedRenderThread());
+  RenderThread* thread = &renderer.thread();
   VideoRecorderOptions options;
   options.path = request.path;
   options.format = {request.width, request.height, request.fps};
@@ -100,9 +83,10 @@ absl::StatusOr<std::string> GridHeatmapPng(const GridPlot& plot) {
   return EncodePng(image);
 }
 
-absl::StatusOr<std::vector<StillImage>> RenderStillImages(const mjModel* model, mjData* data,
+absl::StatusOr<std::vector<StillImage>> RenderStillImages(Renderer& renderer,
+                                                          const mjModel* model, mjData* data,
                                                           const StillsRequest& request) {
-  WP_ASSIGN_OR_RETURN(RenderThread * thread, SharedRenderThread());
+  RenderThread* thread = &renderer.thread();
   std::vector<StillView> views;
   if (!request.camera.empty()) {
     views.push_back(CameraView(request.camera));
@@ -122,6 +106,8 @@ absl::StatusOr<std::vector<StillImage>> RenderStillImages(const mjModel* model, 
     image.camera = views[i].camera.name;
     image.azimuth_deg = views[i].camera.azimuth_deg.value_or(0);
     image.elevation_deg = views[i].camera.elevation_deg.value_or(0);
+    image.width = request.width;
+    image.height = request.height;
     image.png = std::move(stills[i].png);
     images.push_back(std::move(image));
   }

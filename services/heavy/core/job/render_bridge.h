@@ -1,17 +1,18 @@
-// RenderBridge: the renderer as the job runner sees it, through plain types.
+// RenderBridge: the renderer as the job pipeline sees it, through plain types.
 //
 // heavy_render_core's frame_renderer.h and heavy_scene_core's manifest.h both declare
 // workerpair::heavy::RenderSettings, so no translation unit may include both; this header
 // includes neither, and render_bridge.cc (the only file that includes the render headers)
-// translates. One process-wide RenderThread owns the GL context, created once and reused by
-// every job.
+// translates. A Renderer owns one render thread and its GL context; a runner process makes one
+// at start-up and hands it to every job it runs, so the context stays warm across jobs. There
+// is no process-wide renderer.
 //
-//   WP_RETURN_IF_ERROR(InitRendering());                       // at start-up (main)
-//   WP_ASSIGN_OR_RETURN(auto video, VideoSession::Start(model, {.path = out / "video.mp4"}));
+//   WP_ASSIGN_OR_RETURN(std::unique_ptr<Renderer> renderer, Renderer::Start());  // once
+//   WP_ASSIGN_OR_RETURN(auto video, VideoSession::Start(*renderer, model, {.path = ...}));
 //   ... video->OnStep(model, data, data->time) after each step ...
 //   WP_ASSIGN_OR_RETURN(std::int64_t frames, video->Finish());
-#ifndef WORKERPAIR_SERVICES_HEAVY_RENDER_BRIDGE_H_
-#define WORKERPAIR_SERVICES_HEAVY_RENDER_BRIDGE_H_
+#ifndef WORKERPAIR_SERVICES_HEAVY_CORE_JOB_RENDER_BRIDGE_H_
+#define WORKERPAIR_SERVICES_HEAVY_CORE_JOB_RENDER_BRIDGE_H_
 
 #include <mujoco/mujoco.h>
 
@@ -27,11 +28,25 @@
 
 namespace workerpair::heavy {
 
-// Starts the shared render thread (idempotent). UNAVAILABLE when no EGL context can be made.
-absl::Status InitRendering();
-// GL_RENDERER / GL_VENDOR-like platform text of the shared render thread; "" before InitRendering.
-std::string RenderingRenderer();
-std::string RenderingPlatform();
+class RenderThread;
+
+// One render thread with its GL context, made current once and reused by every job.
+class Renderer {
+ public:
+  // UNAVAILABLE when no EGL context can be made.
+  static absl::StatusOr<std::unique_ptr<Renderer>> Start();
+  ~Renderer();
+  Renderer(const Renderer&) = delete;
+  Renderer& operator=(const Renderer&) = delete;
+  // GL_RENDERER, and the EGL platform in words.
+  std::string name() const;
+  std::string platform() const;
+  RenderThread& thread() { return *thread_; }
+
+ private:
+  explicit Renderer(std::unique_ptr<RenderThread> thread);
+  std::unique_ptr<RenderThread> thread_;
+};
 
 struct VideoRequest {
   std::filesystem::path path;
@@ -49,7 +64,8 @@ class VideoSession {
  public:
   // INVALID_ARGUMENT for a bad format, NOT_FOUND for an unknown camera, UNAVAILABLE without
   // a renderer or H.264 encoder.
-  static absl::StatusOr<std::unique_ptr<VideoSession>> Start(const mjModel* model,
+  static absl::StatusOr<std::unique_ptr<VideoSession>> Start(Renderer& renderer,
+                                                             const mjModel* model,
                                                              const VideoRequest& request);
   ~VideoSession();
   absl::Status OnStep(const mjModel* model, mjData* data, double sim_time);
@@ -91,11 +107,14 @@ struct StillImage {
   std::string camera;
   double azimuth_deg = 0;
   double elevation_deg = 0;
+  int width = 0;
+  int height = 0;
   std::string png;
 };
-absl::StatusOr<std::vector<StillImage>> RenderStillImages(const mjModel* model, mjData* data,
+absl::StatusOr<std::vector<StillImage>> RenderStillImages(Renderer& renderer,
+                                                          const mjModel* model, mjData* data,
                                                           const StillsRequest& request);
 
 }  // namespace workerpair::heavy
 
-#endif  // WORKERPAIR_SERVICES_HEAVY_RENDER_BRIDGE_H_
+#endif  // WORKERPAIR_SERVICES_HEAVY_CORE_JOB_RENDER_BRIDGE_H_

@@ -1,0 +1,316 @@
+#include "services/heavy/core/job/job_pipeline.h"
+
+#include <algorithm>
+#include <memory>
+#include <utility>
+
+#include "libs/common/error_reason.h"
+#include "libs/common/file_io.h"
+#include "libs/common/sha256.h"
+#include "libs/common/status_macros.h"
+#include "libs/common/str_cat.h"
+#include "services/heavy/core/job/outside_reference.h"
+#include "services/heavy/core/job/result_json.h"
+#include "services/heavy/core/scene/manifest.h"
+#include "services/heavy/core/scene/mujoco_guard.h"
+
+namespace workerpair::heavy {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr std::uint64_t kMaxManifestBytes = 1 << 20;
+constexpr std::uint64_t kMaxVideoBytes = 1ull << 31;
+
+// The payload's fault, said so: limits are PAYLOAD_LIMIT, everything else PAYLOAD_INVALID.
+absl::Status PayloadError(absl::Status status) {
+  if (status.ok() || ReasonOf(status) != ErrorReason::kUnspecified) return status;
+  switch (status.code()) {
+    case absl::StatusCode::kResourceExhausted:
+      return WithReason(std::move(status), ErrorReason::kPayloadLimit);
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kDataLoss:
+    case absl::StatusCode::kOutOfRange:
+      return WithReason(std::move(status), ErrorReason::kPayloadInvalid);
+    default:
+      return status;
+  }
+}
+
+void SetPhase(const JobEnv& env, std::string_view phase) {
+  if (env.set_phase) env.set_phase(phase);
+}
+
+bool Cancelled(const JobEnv& env) { return env.cancel != nullptr && env.cancel->load(); }
+
+absl::Status CancelledStatus() { return absl::CancelledError("the job was cancelled"); }
+
+// A job's unpacked payload and parsed manifest.
+struct Prepared {
+  fs::path root;     // canonical payload directory
+  fs::path out_dir;  // artifacts
+  Manifest manifest;
+};
+
+absl::StatusOr<Prepared> Prepare(const fs::path& job_dir, const JobEnv& env) {
+  SetPhase(env, "unpacking");
+  Prepared prepared;
+  WP_ASSIGN_OR_RETURN(std::string archive,
+                      ReadFileCapped(job_dir / kPayloadArchiveName, "payload",
+                                     env.limits->intake.unpack.max_compressed_bytes + 1));
+  std::error_code ec;
+  fs::create_directories(job_dir / "payload", ec);
+  fs::create_directories(job_dir / "out", ec);
+  if (ec) return absl::InternalError("cannot create the job's directories");
+  WP_RETURN_IF_ERROR(
+      PayloadError(UnpackArchive(archive, job_dir / "payload", env.limits->intake.unpack).status()));
+  archive.clear();
+  archive.shrink_to_fit();
+  prepared.root = fs::canonical(job_dir / "payload", ec);
+  if (ec) return absl::InternalError("cannot resolve the job's directory");
+  prepared.out_dir = job_dir / "out";
+  absl::StatusOr<std::string> text =
+      ReadFileCapped(prepared.root / kManifestFileName, kManifestFileName, kMaxManifestBytes);
+  if (absl::IsNotFound(text.status())) {
+    return WithReason(absl::InvalidArgumentError(
+                          StrCat("the payload has no ", kManifestFileName, " at its root")),
+                      ErrorReason::kPayloadInvalid);
+  }
+  if (!text.ok()) {
+    return PayloadError(absl::InvalidArgumentError(
+        StrCat(kManifestFileName, ": ",
+               std::string_view(text.status().message().data(), text.status().message().size()))));
+  }
+  absl::StatusOr<Manifest> manifest = ParseManifest(*text, env.limits->scene);
+  if (!manifest.ok()) return PayloadError(manifest.status());
+  prepared.manifest = std::move(*manifest);
+  return prepared;
+}
+
+absl::StatusOr<LoadedScene> Compile(const Prepared& prepared, const JobEnv& env) {
+  SetPhase(env, "compiling");
+  absl::StatusOr<LoadedScene> scene =
+      LoadScene(prepared.root, prepared.manifest, env.limits->scene);
+  if (!scene.ok()) {
+    absl::Status status = scene.status();
+    // MuJoCo's own messages (no reason yet): one that names a file outside the payload says
+    // nothing more than that (outside_reference.h). The reference scan's refusals keep theirs.
+    if (ReasonOf(status) == ErrorReason::kUnspecified) {
+      status = MaskOutsideReferences(std::move(status), prepared.root);
+    }
+    return PayloadError(std::move(status));
+  }
+  return scene;
+}
+
+// Applies the per-call overrides, capping what the limits cap.
+void ApplyOverrides(const SimulateOverrides& options, const SceneLimits& limits,
+                    Manifest* manifest) {
+  if (options.render) manifest->render.enabled = *options.render;
+  if (options.duration_s) {
+    manifest->simulation.duration_s = std::min(*options.duration_s, limits.max_duration_s);
+    if (*options.duration_s > limits.max_duration_s) {
+      manifest->adjustments.push_back(StrCat("duration_s ", *options.duration_s,
+                                             " clamped to the cap max_duration_s=",
+                                             limits.max_duration_s));
+    }
+  }
+  if (options.timestep_s) manifest->simulation.timestep_s = *options.timestep_s;
+  if (options.seed) manifest->simulation.seed = *options.seed;
+  if (options.width) manifest->render.width = std::min(*options.width, limits.max_width);
+  if (options.height) manifest->render.height = std::min(*options.height, limits.max_height);
+  if (options.fps) manifest->render.fps = std::min(*options.fps, limits.max_fps);
+  if (!options.camera.empty()) manifest->render.camera = options.camera;
+}
+
+// Forwards progress at most once per `interval` of wall time and feeds the video.
+class ProgressForwarder : public SimObserver {
+ public:
+  ProgressForwarder(SimulateSink* sink, absl::Duration interval)
+      : sink_(sink), interval_(interval) {}
+
+  void OnStep(const mjModel* model, const mjData* data, double sim_time) override {
+    if (video == nullptr || !video_error.ok()) return;
+    // mjv_updateScene takes a non-const mjData but only reads it.
+    video_error = video->OnStep(model, const_cast<mjData*>(data), sim_time);
+  }
+
+  void OnProgress(const SimProgress& progress) override {
+    if (video != nullptr) frames_rendered = video->frames_written();
+    const absl::Time now = absl::Now();
+    const bool last = progress.sim_time_s >= progress.duration_s;
+    if (!last && now - last_sent_ < interval_) return;
+    last_sent_ = now;
+    sink_->OnProgress(progress, frames_rendered);
+  }
+
+  std::int64_t frames_rendered = 0;
+  VideoSession* video = nullptr;
+  absl::Status video_error;
+
+ private:
+  SimulateSink* sink_;
+  absl::Duration interval_;
+  absl::Time last_sent_ = absl::InfinitePast();
+};
+
+absl::Status NoRenderer() {
+  return absl::UnavailableError("this replica has no GL context; rendering is unavailable");
+}
+
+}  // namespace
+
+absl::StatusOr<SimulateOutput> RunSimulateJob(const fs::path& job_dir,
+                                              const SimulateOverrides& overrides,
+                                              const JobEnv& env, SimulateSink* sink) {
+  WP_ASSIGN_OR_RETURN(Prepared prepared, Prepare(job_dir, env));
+  ApplyOverrides(overrides, env.limits->scene, &prepared.manifest);
+  if (Cancelled(env)) return CancelledStatus();
+  WP_ASSIGN_OR_RETURN(LoadedScene scene, Compile(prepared, env));
+  WP_ASSIGN_OR_RETURN(MjDataPtr data, MakeData(scene.model.get()));
+
+  SimOptions sim_options = SimOptionsFromManifest(prepared.manifest);
+  const absl::Duration interval = overrides.progress_interval_s > 0
+                                      ? absl::Seconds(overrides.progress_interval_s)
+                                      : env.limits->progress_interval;
+  ProgressForwarder observer(sink, interval);
+  SimulateOutput output;
+  output.warnings = scene.warnings;
+  for (const std::string& note : prepared.manifest.adjustments) output.warnings.push_back(note);
+  const RenderSettings& render = prepared.manifest.render;
+  const SceneLimits& limits = env.limits->scene;
+  std::unique_ptr<VideoSession> video;
+  if (render.enabled) {
+    if (env.renderer == nullptr) return NoRenderer();
+    VideoRequest video_request{prepared.out_dir / "video.mp4", render.width, render.height,
+                               render.fps, render.camera, limits.max_width, limits.max_height,
+                               limits.max_fps};
+    WP_ASSIGN_OR_RETURN(video, VideoSession::Start(*env.renderer, scene.model.get(),
+                                                   video_request));
+    observer.video = video.get();
+  }
+
+  SetPhase(env, "simulating");
+  WP_ASSIGN_OR_RETURN(SimResult result, Simulate(scene.model.get(), data.get(), sim_options,
+                                                 &observer, env.cancel));
+  if (result.outcome == SimOutcome::kCancelled || Cancelled(env)) return CancelledStatus();
+
+  std::vector<Artifact> artifacts;
+  if (video) {
+    WP_RETURN_IF_ERROR(observer.video_error);
+    SetPhase(env, "encoding");
+    std::vector<std::pair<std::string, double>> peaks;
+    for (const BodyContactStress& part : result.stress) {
+      if (part.body_id != 0) peaks.emplace_back(part.body, part.peak_force_n);
+    }
+    // Drawn with the video's renderer before it is freed: no second render context.
+    WP_ASSIGN_OR_RETURN(std::string parts_png, video->PartHeatmapPng(data.get(), peaks));
+    WP_ASSIGN_OR_RETURN(observer.frames_rendered, video->Finish());
+    video.reset();
+    WP_ASSIGN_OR_RETURN(std::string mp4, ReadFileCapped(prepared.out_dir / "video.mp4",
+                                                        "video.mp4", kMaxVideoBytes));
+    artifacts.push_back({"video.mp4", "video/mp4", std::move(mp4)});
+    artifacts.push_back({"heatmap_parts.png", "image/png", std::move(parts_png)});
+    const ContactGrid& grid = result.contact_grid;
+    if (grid.width > 0 && grid.height > 0) {
+      GridPlot plot{grid.width, grid.height, grid.x_min, grid.x_max, grid.y_min, grid.y_max,
+                    grid.values, "N*s"};
+      WP_ASSIGN_OR_RETURN(std::string topdown_png, GridHeatmapPng(plot));
+      artifacts.push_back({"heatmap_topdown.png", "image/png", std::move(topdown_png)});
+    }
+  }
+  std::string json = ResultJson(result, prepared.manifest);
+  WP_RETURN_IF_ERROR(
+      WriteFileAtomically(prepared.out_dir / "result.json", json, {}, "result.json"));
+  artifacts.push_back({"result.json", "application/json", std::move(json)});
+  for (const Artifact& artifact : artifacts) {
+    if (!sink->OnArtifact(artifact)) return absl::CancelledError("the call went away");
+    output.artifacts.push_back(artifact.name);
+  }
+  output.frames_rendered = observer.frames_rendered;
+  for (const std::string& warning : result.warnings) output.warnings.push_back(warning);
+  output.result = std::move(result);
+  return output;
+}
+
+absl::Status RunVerifyRuns(const fs::path& job_dir, const VerifyParams& params,
+                           const std::vector<int>& run_indices, const JobEnv& env,
+                           const std::function<void(int index, const SimResult&)>& on_run) {
+  WP_ASSIGN_OR_RETURN(Prepared prepared, Prepare(job_dir, env));
+  if (params.duration_s) {
+    prepared.manifest.simulation.duration_s =
+        std::min(*params.duration_s, env.limits->scene.max_duration_s);
+  }
+  prepared.manifest.render.enabled = false;
+  WP_ASSIGN_OR_RETURN(LoadedScene scene, Compile(prepared, env));
+  const mjModel* model = scene.model.get();
+  const double jitter = params.jitter_m.value_or(prepared.manifest.verify.jitter_m);
+  const std::uint64_t base_seed = params.base_seed.value_or(prepared.manifest.simulation.seed);
+  const SimOptions base_options = SimOptionsFromManifest(prepared.manifest);
+  SetPhase(env, "simulating");
+  for (int index : run_indices) {
+    if (Cancelled(env)) return CancelledStatus();
+    WP_ASSIGN_OR_RETURN(MjDataPtr data, MakeData(model));
+    const std::uint64_t seed = RunSeed(base_seed, index);
+    ApplyJitter(model, data.get(), seed, jitter);
+    SimOptions options = base_options;
+    options.seed = seed;
+    WP_ASSIGN_OR_RETURN(SimResult result,
+                        Simulate(model, data.get(), options, nullptr, env.cancel));
+    if (result.outcome == SimOutcome::kCancelled) return CancelledStatus();
+    on_run(index, result);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<StillImage>> RunRenderViewsJob(const fs::path& job_dir,
+                                                          RenderViewsParams params,
+                                                          const JobEnv& env) {
+  WP_ASSIGN_OR_RETURN(Prepared prepared, Prepare(job_dir, env));
+  if (params.stills.width > 0) prepared.manifest.render.width = params.stills.width;
+  if (params.stills.height > 0) prepared.manifest.render.height = params.stills.height;
+  WP_ASSIGN_OR_RETURN(LoadedScene scene, Compile(prepared, env));
+  if (env.renderer == nullptr) return NoRenderer();
+  const mjModel* model = scene.model.get();
+  WP_ASSIGN_OR_RETURN(MjDataPtr data, MakeData(model));
+  // Optionally advance the scene first.
+  SetPhase(env, "simulating");
+  while (data->time < params.at_time_s) {
+    if (Cancelled(env)) return CancelledStatus();
+    WP_RETURN_IF_ERROR(GuardMujoco("mj_step", [&] { mj_step(model, data.get()); },
+                                   absl::StatusCode::kInvalidArgument));
+  }
+  if (params.distance_m > 0 && model->stat.extent > 0) {
+    params.stills.distance_factor = params.distance_m / model->stat.extent;
+  }
+  params.stills.width = prepared.manifest.render.width;
+  params.stills.height = prepared.manifest.render.height;
+  SetPhase(env, "rendering");
+  return RenderStillImages(*env.renderer, model, data.get(), params.stills);
+}
+
+absl::StatusOr<BuildSceneOutput> RunBuildSceneJob(const fs::path& job_dir, bool return_mjcf,
+                                                  const JobEnv& env) {
+  WP_ASSIGN_OR_RETURN(Prepared prepared, Prepare(job_dir, env));
+  const absl::Time start = absl::Now();
+  WP_ASSIGN_OR_RETURN(LoadedScene scene, Compile(prepared, env));
+  BuildSceneOutput output;
+  output.compile_ms = absl::ToDoubleMilliseconds(absl::Now() - start);
+  const mjModel* model = scene.model.get();
+  output.stats = BuildSceneStats(model);
+  for (int i = 0; i < model->nbody; ++i) output.total_mass_kg += model->body_mass[i];
+  const std::string& named = prepared.manifest.simulation.target_body;
+  output.target_body = !named.empty()                    ? named
+                       : output.stats.free_bodies.empty() ? std::string()
+                                                          : output.stats.free_bodies.front();
+  output.warnings = scene.warnings;
+  for (const std::string& note : prepared.manifest.adjustments) output.warnings.push_back(note);
+  if (return_mjcf && prepared.manifest.assembly) {
+    WP_ASSIGN_OR_RETURN(output.mjcf, ReadFileCapped(prepared.root / kGeneratedSceneFileName,
+                                                    kGeneratedSceneFileName, 16 << 20));
+  }
+  return output;
+}
+
+}  // namespace workerpair::heavy

@@ -1,0 +1,137 @@
+// The job pipeline of worker-heavy, without gRPC or protobuf: what a runner process does with
+// one payload. Every entry point takes the job's directory (the payload archive is
+// `<job_dir>/payload.tar.gz`), unpacks it into `<job_dir>/payload/`, parses manifest.json,
+// applies the call's overrides (capped by SceneLimits), compiles the scene and does the call's
+// work; artifacts are written under `<job_dir>/out/`. Nothing here is process-global: the
+// renderer (and its warm GL context) comes in through JobEnv, the phase is reported through it.
+//
+//   JobEnv env{&limits, renderer.get(), [&](std::string_view phase) { ... }, &cancel};
+//   WP_ASSIGN_OR_RETURN(SimulateOutput out, RunSimulateJob(job_dir, overrides, env, &sink));
+//
+// Errors carry an ErrorReason (libs/common/error_reason.h): PAYLOAD_INVALID for a bad archive,
+// manifest or scene, PAYLOAD_LIMIT for a limit the payload passed (entries, sizes, njmax, bodies).
+// Outcomes of a simulation (success, a failure reason) are results, not errors.
+#ifndef WORKERPAIR_SERVICES_HEAVY_CORE_JOB_JOB_PIPELINE_H_
+#define WORKERPAIR_SERVICES_HEAVY_CORE_JOB_JOB_PIPELINE_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "libs/common/scene_limits.h"
+#include "services/heavy/core/intake/payload_intake.h"
+#include "services/heavy/core/job/render_bridge.h"
+#include "services/heavy/core/scene/scene_loader.h"
+#include "services/heavy/core/sim/simulate.h"
+
+namespace workerpair::heavy {
+
+// File name of the payload archive inside a job directory.
+inline constexpr char kPayloadArchiveName[] = "payload.tar.gz";
+
+struct JobLimits {
+  IntakeLimits intake;
+  SceneLimits scene;
+  // Wall time between progress reports (a call's own interval overrides it).
+  absl::Duration progress_interval = absl::Milliseconds(500);
+};
+
+// What a job gets from the process that runs it.
+struct JobEnv {
+  const JobLimits* limits = nullptr;
+  // Null when this process has no GL context: jobs that render fail with UNAVAILABLE.
+  Renderer* renderer = nullptr;
+  // Told "unpacking", "compiling", "simulating", "rendering", "encoding" as the job goes.
+  std::function<void(std::string_view phase)> set_phase;
+  // Optional; the job returns CANCELLED soon after it turns true.
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+// A finished artifact.
+struct Artifact {
+  std::string name;
+  std::string media_type;
+  std::string bytes;
+};
+
+// Per-call overrides of the manifest (unset: the manifest's value).
+struct SimulateOverrides {
+  std::optional<bool> render;
+  std::optional<double> duration_s;
+  std::optional<double> timestep_s;
+  std::optional<std::uint64_t> seed;
+  std::optional<int> width;
+  std::optional<int> height;
+  std::optional<int> fps;
+  std::string camera;
+  // 0: JobLimits::progress_interval.
+  double progress_interval_s = 0;
+};
+
+// Where a simulation's progress and artifacts go as they are produced.
+class SimulateSink {
+ public:
+  virtual ~SimulateSink() = default;
+  virtual void OnProgress(const SimProgress& progress, std::int64_t frames_rendered) = 0;
+  // False stops the job (the call went away).
+  virtual bool OnArtifact(const Artifact& artifact) = 0;
+};
+
+struct SimulateOutput {
+  SimResult result;
+  std::int64_t frames_rendered = 0;
+  // Names of the artifacts sent, in order (result.json last).
+  std::vector<std::string> artifacts;
+  // Compiler warnings, manifest adjustments and the run's own warnings.
+  std::vector<std::string> warnings;
+};
+
+// Simulate: progress throttled to the interval, the video and heatmaps when rendering, and
+// result.json (always), then the result.
+absl::StatusOr<SimulateOutput> RunSimulateJob(const std::filesystem::path& job_dir,
+                                              const SimulateOverrides& overrides,
+                                              const JobEnv& env, SimulateSink* sink);
+
+// Verify: the runs `run_indices` of a batch, one after the other, each reported as it ends.
+struct VerifyParams {
+  std::optional<double> jitter_m;
+  std::optional<std::uint64_t> base_seed;
+  std::optional<double> duration_s;
+};
+absl::Status RunVerifyRuns(const std::filesystem::path& job_dir, const VerifyParams& params,
+                           const std::vector<int>& run_indices, const JobEnv& env,
+                           const std::function<void(int index, const SimResult&)>& on_run);
+
+// RenderViews: stills from a camera or a ring of views, after `at_time_s` simulated.
+struct RenderViewsParams {
+  StillsRequest stills;  // width/height 0: the manifest's size
+  double distance_m = 0;
+  double at_time_s = 0;
+};
+absl::StatusOr<std::vector<StillImage>> RunRenderViewsJob(const std::filesystem::path& job_dir,
+                                                          RenderViewsParams params,
+                                                          const JobEnv& env);
+
+// BuildScene: compile only.
+struct BuildSceneOutput {
+  SceneStats stats;
+  double compile_ms = 0;
+  double total_mass_kg = 0;
+  std::string target_body;
+  std::vector<std::string> warnings;
+  std::string mjcf;  // the generated MJCF, when asked for and the manifest is an assembly
+};
+absl::StatusOr<BuildSceneOutput> RunBuildSceneJob(const std::filesystem::path& job_dir,
+                                                  bool return_mjcf, const JobEnv& env);
+
+}  // namespace workerpair::heavy
+
+#endif  // WORKERPAIR_SERVICES_HEAVY_CORE_JOB_JOB_PIPELINE_H_

@@ -1,0 +1,302 @@
+#include "services/heavy/runner/runner_jobs.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "libs/common/error_reason.h"
+#include "libs/common/sha256.h"
+#include "libs/common/str_cat.h"
+#include "services/heavy/runner/frame_io.h"
+
+namespace workerpair::heavy {
+namespace fs = std::filesystem;
+namespace {
+
+using internal::RunnerMessage;
+
+void Send(const RunnerJobContext& context, const RunnerMessage& message) {
+  // A parent that is gone kills this runner (PR_SET_PDEATHSIG); nothing to do about it here.
+  (void)WriteFrame(context.fd, message);
+}
+
+v1::Outcome ToOutcome(SimOutcome outcome) {
+  return outcome == SimOutcome::kSuccess ? v1::OUTCOME_SUCCESS : v1::OUTCOME_FAILURE;
+}
+
+v1::FailReason ToFailReason(SimOutcome outcome) {
+  switch (outcome) {
+    case SimOutcome::kTimeout: return v1::FAIL_REASON_TIMEOUT;
+    case SimOutcome::kOutOfBounds: return v1::FAIL_REASON_OUT_OF_BOUNDS;
+    case SimOutcome::kForbidZoneHit: return v1::FAIL_REASON_FORBID_ZONE_HIT;
+    case SimOutcome::kPhysicsInstability: return v1::FAIL_REASON_PHYSICS_INSTABILITY;
+    case SimOutcome::kMotorOverload: return v1::FAIL_REASON_MOTOR_OVERLOAD;
+    case SimOutcome::kSuccess:
+    case SimOutcome::kCancelled: break;
+  }
+  return v1::FAIL_REASON_UNSPECIFIED;
+}
+
+void ToProto(const SimMetrics& metrics, std::int64_t frames, v1::SimulationMetrics* out) {
+  out->set_sim_time_s(metrics.sim_time_s);
+  out->set_steps(static_cast<std::uint64_t>(metrics.steps));
+  out->set_total_energy_j(metrics.energy_final_j);
+  out->set_max_velocity_mps(metrics.max_linear_speed);
+  out->set_max_contact_force_n(metrics.max_contact_force_n);
+  out->set_wall_time_s(metrics.wall_time_s);
+  out->set_frames_rendered(static_cast<std::uint64_t>(frames));
+}
+
+JobEnv MakeEnv(const RunnerJobContext& context) {
+  JobEnv env;
+  env.limits = &context.limits;
+  env.renderer = context.renderer;
+  env.set_phase = [&context](std::string_view phase) {
+    RunnerMessage message;
+    message.set_phase(std::string(phase));
+    Send(context, message);
+  };
+  return env;
+}
+
+// Progress and artifact chunks as SimulateEvents.
+class EventSink : public SimulateSink {
+ public:
+  explicit EventSink(const RunnerJobContext* context) : context_(context) {}
+
+  void OnProgress(const SimProgress& progress, std::int64_t frames_rendered) override {
+    RunnerMessage message;
+    v1::SimulateProgress* out = message.mutable_simulate()->mutable_progress();
+    out->set_sim_time_s(progress.sim_time_s);
+    out->set_duration_s(progress.duration_s);
+    out->set_steps(static_cast<std::uint64_t>(progress.steps));
+    out->set_frames_rendered(static_cast<std::uint64_t>(frames_rendered));
+    Send(*context_, message);
+  }
+
+  bool OnArtifact(const Artifact& artifact) override {
+    if (!sending_) {
+      sending_ = true;
+      RunnerMessage phase;
+      phase.set_phase("sending");
+      Send(*context_, phase);
+    }
+    const std::string digest = Sha256Hex(artifact.bytes);
+    const std::size_t chunk_bytes = std::max<std::size_t>(context_->artifact_chunk_bytes, 1);
+    std::size_t offset = 0;
+    do {
+      const std::size_t n = std::min(chunk_bytes, artifact.bytes.size() - offset);
+      RunnerMessage message;
+      v1::ArtifactChunk* chunk = message.mutable_simulate()->mutable_artifact();
+      chunk->set_name(artifact.name);
+      chunk->set_media_type(artifact.media_type);
+      chunk->set_offset(offset);
+      chunk->set_data(artifact.bytes.substr(offset, n));
+      chunk->set_total_bytes(artifact.bytes.size());
+      offset += n;
+      chunk->set_last(offset == artifact.bytes.size());
+      if (chunk->last()) chunk->set_sha256(digest);
+      if (!WriteFrame(context_->fd, message).ok()) return false;
+    } while (offset < artifact.bytes.size());
+    return true;
+  }
+
+ private:
+  const RunnerJobContext* context_;
+  bool sending_ = false;
+};
+
+absl::Status RunSimulate(const v1::SimulateHeader& header, const fs::path& job_dir,
+                         const RunnerJobContext& context) {
+  const v1::SimulateOptions& options = header.options();
+  SimulateOverrides overrides;
+  if (options.has_render()) overrides.render = options.render();
+  if (options.has_duration_s()) overrides.duration_s = options.duration_s();
+  if (options.has_timestep_s()) overrides.timestep_s = options.timestep_s();
+  if (options.has_seed()) overrides.seed = options.seed();
+  if (options.has_width()) overrides.width = static_cast<int>(std::min<std::uint32_t>(options.width(), 1 << 20));
+  if (options.has_height()) overrides.height = static_cast<int>(std::min<std::uint32_t>(options.height(), 1 << 20));
+  if (options.has_fps()) overrides.fps = static_cast<int>(std::min<std::uint32_t>(options.fps(), 1 << 20));
+  overrides.camera = options.camera();
+  overrides.progress_interval_s = options.progress_interval_s();
+  EventSink sink(&context);
+  absl::StatusOr<SimulateOutput> output = RunSimulateJob(job_dir, overrides, MakeEnv(context), &sink);
+  if (!output.ok()) return output.status();
+  const SimResult& result = output->result;
+  RunnerMessage message;
+  v1::SimulateResult* out = message.mutable_simulate()->mutable_result();
+  for (const std::string& name : output->artifacts) out->add_artifacts(name);
+  out->set_outcome(ToOutcome(result.outcome));
+  out->set_fail_reason(ToFailReason(result.outcome));
+  out->set_detail(result.detail);
+  ToProto(result.metrics, output->frames_rendered, out->mutable_metrics());
+  for (const BodyContactStress& part : result.stress) {
+    if (part.body_id == 0) continue;  // the world is not a part
+    v1::PartStressEstimate* stress = out->add_stress();
+    stress->set_part(part.body);
+    stress->set_peak_force_n(part.peak_force_n);
+    stress->set_mean_force_n(part.mean_force_n);
+    for (double coordinate : part.peak_pos) stress->add_peak_location(coordinate);
+    stress->set_safety_factor(part.safety_factor);
+    stress->set_peak_time_s(part.peak_time_s);
+  }
+  out->set_stress_label(SimResult::kStressLabel);
+  for (const SimEvent& event : result.events) {
+    v1::SimulationEvent* e = out->add_events();
+    e->set_time_s(event.time_s);
+    e->set_kind(event.kind);
+    e->set_detail(event.text);
+  }
+  out->set_seed(result.seed);
+  for (const std::string& warning : output->warnings) out->add_warnings(warning);
+  Send(context, message);
+  return absl::OkStatus();
+}
+
+absl::Status RunVerify(const internal::VerifyShare& share, const fs::path& job_dir,
+                       const RunnerJobContext& context) {
+  const v1::VerifyHeader& header = share.header();
+  VerifyParams params;
+  if (header.has_jitter_m()) params.jitter_m = header.jitter_m();
+  if (header.has_base_seed()) params.base_seed = header.base_seed();
+  if (header.has_duration_s()) params.duration_s = header.duration_s();
+  std::vector<int> indices;
+  for (std::uint32_t index : share.run_indices()) {
+    indices.push_back(static_cast<int>(std::min<std::uint32_t>(index, 1 << 20)));
+  }
+  return RunVerifyRuns(job_dir, params, indices, MakeEnv(context),
+                       [&context](int index, const SimResult& result) {
+                         RunnerMessage message;
+                         v1::VerifyRun* run = message.mutable_verify_run();
+                         run->set_index(static_cast<std::uint32_t>(index));
+                         run->set_seed(result.seed);
+                         run->set_outcome(ToOutcome(result.outcome));
+                         run->set_fail_reason(ToFailReason(result.outcome));
+                         run->set_detail(result.detail);
+                         ToProto(result.metrics, 0, run->mutable_metrics());
+                         Send(context, message);
+                       });
+}
+
+absl::Status RunRenderViews(const v1::RenderViewsHeader& header, const fs::path& job_dir,
+                            const RunnerJobContext& context) {
+  const v1::RenderViewsOptions& options = header.options();
+  RenderViewsParams params;
+  params.stills.camera = options.camera();
+  if (options.azimuth_count() > 0) {
+    params.stills.azimuth_count = static_cast<int>(std::min<std::uint32_t>(options.azimuth_count(), 360));
+  }
+  if (options.elevations_deg_size() > 0) {
+    params.stills.elevations_deg.assign(options.elevations_deg().begin(),
+                                        options.elevations_deg().end());
+  }
+  params.stills.width = static_cast<int>(std::min<std::uint32_t>(options.width(), 1 << 20));
+  params.stills.height = static_cast<int>(std::min<std::uint32_t>(options.height(), 1 << 20));
+  params.distance_m = options.distance_m();
+  params.at_time_s = options.at_time_s();
+  absl::StatusOr<std::vector<StillImage>> images =
+      RunRenderViewsJob(job_dir, params, MakeEnv(context));
+  if (!images.ok()) return images.status();
+  RunnerMessage sending;
+  sending.set_phase("sending");
+  Send(context, sending);
+  for (StillImage& image : *images) {
+    RunnerMessage message;
+    v1::RenderedView* view = message.mutable_render_views()->mutable_view();
+    view->set_name(image.name);
+    view->set_camera(image.camera);
+    view->set_azimuth_deg(image.azimuth_deg);
+    view->set_elevation_deg(image.elevation_deg);
+    view->set_width(static_cast<std::uint32_t>(image.width));
+    view->set_height(static_cast<std::uint32_t>(image.height));
+    view->set_png(std::move(image.png));
+    Send(context, message);
+  }
+  RunnerMessage summary;
+  summary.mutable_render_views()->mutable_result()->set_view_count(
+      static_cast<std::uint32_t>(images->size()));
+  summary.mutable_render_views()->mutable_result()->set_gl_renderer(
+      context.renderer != nullptr ? context.renderer->name() : std::string());
+  Send(context, summary);
+  return absl::OkStatus();
+}
+
+absl::Status RunBuildScene(const v1::BuildSceneHeader& header, const fs::path& job_dir,
+                           const RunnerJobContext& context) {
+  absl::StatusOr<BuildSceneOutput> output =
+      RunBuildSceneJob(job_dir, header.return_mjcf(), MakeEnv(context));
+  if (!output.ok()) return output.status();
+  RunnerMessage message;
+  v1::BuildSceneResponse* response = message.mutable_build_scene();
+  response->set_compile_ms(output->compile_ms);
+  const SceneStats& stats = output->stats;
+  v1::ModelStats* out = response->mutable_stats();
+  out->set_bodies(static_cast<std::uint32_t>(stats.nbody));
+  out->set_joints(static_cast<std::uint32_t>(stats.njnt));
+  out->set_geoms(static_cast<std::uint32_t>(stats.ngeom));
+  out->set_meshes(static_cast<std::uint32_t>(stats.nmesh));
+  out->set_sites(static_cast<std::uint32_t>(stats.nsite));
+  out->set_actuators(static_cast<std::uint32_t>(stats.nu));
+  out->set_cameras(static_cast<std::uint32_t>(stats.ncam));
+  out->set_nq(static_cast<std::uint32_t>(stats.nq));
+  out->set_nv(static_cast<std::uint32_t>(stats.nv));
+  out->set_timestep_s(stats.timestep_s);
+  out->set_total_mass_kg(output->total_mass_kg);
+  for (const std::string& zone : stats.goal_zones) out->add_goal_zones(zone);
+  for (const std::string& zone : stats.forbid_zones) out->add_forbid_zones(zone);
+  out->set_target_body(output->target_body);
+  for (const std::string& warning : output->warnings) response->add_warnings(warning);
+  response->set_mjcf(std::move(output->mjcf));
+  Send(context, message);
+  return absl::OkStatus();
+}
+
+bool ValidJobDirName(const std::string& name) {
+  if (name.empty() || name.size() > 128) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_';
+  });
+}
+
+}  // namespace
+
+absl::Status RunRunnerJob(const internal::JobRequest& request, const RunnerJobContext& context) {
+  if (!ValidJobDirName(request.job_dir())) {
+    return absl::InvalidArgumentError("bad job directory name");
+  }
+  const fs::path job_dir = context.runner_dir / request.job_dir();
+  absl::Status status;
+  try {
+    switch (request.kind_case()) {
+      case internal::JobRequest::kSimulate:
+        status = RunSimulate(request.simulate(), job_dir, context);
+        break;
+      case internal::JobRequest::kVerify:
+        status = RunVerify(request.verify(), job_dir, context);
+        break;
+      case internal::JobRequest::kRenderViews:
+        status = RunRenderViews(request.render_views(), job_dir, context);
+        break;
+      case internal::JobRequest::kBuildScene:
+        status = RunBuildScene(request.build_scene(), job_dir, context);
+        break;
+      default:
+        status = absl::InvalidArgumentError("unknown job kind");
+    }
+  } catch (const std::bad_alloc&) {
+    status = absl::ResourceExhaustedError("out of memory");
+  } catch (const std::exception& e) {
+    status = absl::InternalError(StrCat("the job failed: ", e.what()));
+  }
+  if (status.ok()) return status;
+  if (context.memory_exhausted != nullptr && context.memory_exhausted->load()) {
+    return WithReason(absl::ResourceExhaustedError(StrCat(
+                          "the job passed its memory limit (", std::string(status.message()), ")")),
+                      ErrorReason::kJobMemoryLimit);
+  }
+  return status;
+}
+
+}  // namespace workerpair::heavy

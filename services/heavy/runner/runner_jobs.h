@@ -1,0 +1,36 @@
+// The runner side of one job: a JobRequest (runner.proto) through the job pipeline
+// (services/heavy/core/job/), its events and its end sent back as RunnerMessages. This is the
+// runner's protocol adapter: it maps workerpair.v1 options to the core's plain types and the
+// core's results back to workerpair.v1 events, so what the caller receives is what the runner
+// produced, field for field.
+#ifndef WORKERPAIR_SERVICES_HEAVY_RUNNER_RUNNER_JOBS_H_
+#define WORKERPAIR_SERVICES_HEAVY_RUNNER_RUNNER_JOBS_H_
+
+#include <atomic>
+#include <cstddef>
+#include <filesystem>
+
+#include "absl/status/status.h"
+#include "services/heavy/core/job/job_pipeline.h"
+#include "workerpair/internal/runner.pb.h"
+
+namespace workerpair::heavy {
+
+// What the runner process gives every job.
+struct RunnerJobContext {
+  int fd = -1;                       // the socket to the parent
+  std::filesystem::path runner_dir;  // the runner's private directory
+  JobLimits limits;
+  std::size_t artifact_chunk_bytes = 256 << 10;
+  Renderer* renderer = nullptr;      // null without GL
+  // Set by the allocation hooks when an allocation failed during the job.
+  const std::atomic<bool>* memory_exhausted = nullptr;
+};
+
+// Runs `request`, sending its events; returns how it ended (sent by the caller as JobDone).
+// A failure after an allocation failed is JOB_MEMORY_LIMIT.
+absl::Status RunRunnerJob(const internal::JobRequest& request, const RunnerJobContext& context);
+
+}  // namespace workerpair::heavy
+
+#endif  // WORKERPAIR_SERVICES_HEAVY_RUNNER_RUNNER_JOBS_H_
