@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
@@ -12,6 +13,7 @@
 #include <string>
 
 #include "services/light/core/lint/external_linters.h"
+#include "libs/common/call_budget.h"
 #include "services/light/core/lint/workspace_lint.h"
 #include "tests/light/lint/lint_test_util.h"
 #include "tests/sandbox/no_landlock.h"
@@ -277,6 +279,21 @@ TEST_CASE("Without Landlock a linter is not run and the diagnostic says why",
   ::waitpid(pid, &status, 0);
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
+}
+
+TEST_CASE("LintWorkspace stops a running linter when the call's budget runs out",
+          "[lint][external][sandbox]") {
+  TempWorkspace ws;
+  ws.Write("slow.txt", "x");
+  LintOptions options;
+  options.linters.commands["*.txt"] = {"sh", "-c", "while :; do :; done", "{files}"};
+  options.linters.timeout = std::chrono::milliseconds(60000);
+  Linter linter(options);
+  CallBudget budget(absl::Now() + absl::Milliseconds(300), {}, "the test's deadline");
+  WorkspaceLintOptions run;
+  run.budget = &budget;
+  auto report = linter.LintWorkspace(ws.workspace, run);
+  CHECK(absl::IsDeadlineExceeded(report.status()));
 }
 
 TEST_CASE("LintWorkspace with hostile linter configs hands back nothing from the host",

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <map>
 
 #include "libs/common/file_io.h"
@@ -32,6 +33,12 @@ std::string_view FileName(std::string_view path) {
 
 absl::Status CheckBudget(const CallBudget* budget) {
   return budget != nullptr ? budget->Check() : absl::OkStatus();
+}
+
+// Asked while an external linter runs: it is killed once the budget runs out.
+std::function<bool()> StopWhenExhausted(const CallBudget* budget) {
+  if (budget == nullptr) return {};
+  return [budget] { return budget->Exhausted(); };
 }
 
 }  // namespace
@@ -95,7 +102,9 @@ absl::StatusOr<LintReport> Linter::LintFile(const Workspace& workspace, std::str
   if (run.external) {
     for (const auto* command : linters) {
       WP_RETURN_IF_ERROR(CheckBudget(run.budget));
-      report.AddAll(RunExternalLinter(workspace.root, *command, {relative}, options_.linters));
+      report.AddAll(RunExternalLinter(workspace.root, *command, {relative}, options_.linters,
+                                      StopWhenExhausted(run.budget)));
+      WP_RETURN_IF_ERROR(CheckBudget(run.budget));
     }
   }
   if (!HasBuiltinCheck(relative) && (linters.empty() || !run.external)) {
@@ -159,7 +168,9 @@ absl::StatusOr<LintReport> Linter::LintWorkspace(const Workspace& workspace,
   }
   for (const auto& [command, batch] : batches) {
     WP_RETURN_IF_ERROR(CheckBudget(options.budget));
-    report.AddAll(RunExternalLinter(workspace.root, *command, batch, options_.linters));
+    report.AddAll(RunExternalLinter(workspace.root, *command, batch, options_.linters,
+                                    StopWhenExhausted(options.budget)));
+    WP_RETURN_IF_ERROR(CheckBudget(options.budget));
   }
   report.Sort();
   return report;
