@@ -18,7 +18,7 @@ int RunBundleCommand(CliContext& context, const Args& args) {
   request.set_workspace((*parsed)[0]);
   for (std::size_t i = 2; i < parsed->size(); ++i) request.add_paths((*parsed)[i]);
   context.progress().Status(StrCat("bundling ", (*parsed)[0]));
-  auto bundle = context.light().BundleWorkspace(request);
+  auto bundle = context.light(request.workspace()).BundleWorkspace(request);
   context.progress().Finish();
   if (!bundle.ok()) return context.Fail(bundle.status());
   // Atomic, so an interrupted run never leaves a truncated archive that looks complete.

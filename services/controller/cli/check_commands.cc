@@ -128,7 +128,8 @@ int LintFile(CliContext& context, const CommandArgs& parsed) {
   request.set_path(parsed[2]);
   request.set_skip_external(parsed.Bool("skip_external"));
   auto linted =
-      context.light().Call(context.light().lint(), &v1::LightLint::Stub::LintFile, request);
+      context.light(request.workspace())
+          .Call(context.light(request.workspace()).lint(), &v1::LightLint::Stub::LintFile, request);
   if (!linted.ok()) return context.Fail(linted.status());
   return PrintLint(context, *linted);
 }
@@ -141,7 +142,8 @@ int LintWorkspace(CliContext& context, const CommandArgs& parsed) {
   request.set_glob(parsed.String("glob"));
   request.set_skip_external(parsed.Bool("skip_external"));
   auto linted =
-      context.light().Call(context.light().lint(), &v1::LightLint::Stub::LintWorkspace, request);
+      context.light(request.workspace())
+          .Call(context.light(request.workspace()).lint(), &v1::LightLint::Stub::LintWorkspace, request);
   if (!linted.ok()) return context.Fail(linted.status());
   return PrintLint(context, *linted);
 }
@@ -152,8 +154,8 @@ int Analyze(CliContext& context, const CommandArgs& parsed, double weld) {
   request.set_workspace(parsed[1]);
   request.set_path(parsed[2]);
   request.set_weld_epsilon(weld);
-  auto mesh = context.light().Call(context.light().topology(),
-                                   &v1::LightTopology::Stub::AnalyzeMesh, request);
+  auto mesh = context.light(request.workspace())
+          .Call(context.light(request.workspace()).topology(), &v1::LightTopology::Stub::AnalyzeMesh, request);
   if (!mesh.ok()) return context.Fail(mesh.status());
   if (context.json()) {
     PrintJson(ProtoToJsonValue(*mesh));
@@ -190,8 +192,8 @@ int InspectFace(CliContext& context, const CommandArgs& parsed, double weld) {
   request.set_path(parsed[2]);
   request.set_face_index(*index);
   request.set_weld_epsilon(weld);
-  auto face = context.light().Call(context.light().topology(),
-                                   &v1::LightTopology::Stub::InspectFace, request);
+  auto face = context.light(request.workspace())
+          .Call(context.light(request.workspace()).topology(), &v1::LightTopology::Stub::InspectFace, request);
   if (!face.ok()) return context.Fail(face.status());
   if (context.json()) {
     PrintJson(ProtoToJsonValue(*face));
@@ -215,8 +217,8 @@ int InspectEdge(CliContext& context, const CommandArgs& parsed, double weld) {
   request.set_path(parsed[2]);
   request.set_edge_index(*index);
   request.set_weld_epsilon(weld);
-  auto edge = context.light().Call(context.light().topology(),
-                                   &v1::LightTopology::Stub::InspectEdge, request);
+  auto edge = context.light(request.workspace())
+          .Call(context.light(request.workspace()).topology(), &v1::LightTopology::Stub::InspectEdge, request);
   if (!edge.ok()) return context.Fail(edge.status());
   if (context.json()) {
     PrintJson(ProtoToJsonValue(*edge));
@@ -263,8 +265,8 @@ int Assembly(CliContext& context, const CommandArgs& parsed, double weld) {
     SetVec(request.mutable_build_zone()->mutable_min(), {(*zone)[0], (*zone)[1], (*zone)[2]});
     SetVec(request.mutable_build_zone()->mutable_max(), {(*zone)[3], (*zone)[4], (*zone)[5]});
   }
-  auto checked = context.light().Call(context.light().topology(),
-                                      &v1::LightTopology::Stub::ValidateAssembly, request);
+  auto checked = context.light(request.workspace())
+          .Call(context.light(request.workspace()).topology(), &v1::LightTopology::Stub::ValidateAssembly, request);
   if (!checked.ok()) return context.Fail(checked.status());
   if (context.json()) {
     PrintJson(ProtoToJsonValue(*checked));

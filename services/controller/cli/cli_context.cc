@@ -11,24 +11,28 @@
 namespace workerpair::controller::cli {
 
 absl::StatusOr<std::unique_ptr<CliContext>> CliContext::Create(GlobalOptions options) {
-  auto channel = MakeClientChannel(options.light, options.security);
-  if (!channel.ok()) return channel.status();
-  return std::unique_ptr<CliContext>(new CliContext(std::move(options), *std::move(channel)));
+  const absl::Duration deadline =
+      options.deadline > absl::ZeroDuration() ? options.deadline : absl::Seconds(30);
+  const ClientSecurityOptions security = options.security;
+  auto pool = LightPool::Create(
+      options.light_targets,
+      [&security](const std::string& address) { return MakeClientChannel(address, security); },
+      deadline);
+  if (!pool.ok()) return pool.status();
+  return std::unique_ptr<CliContext>(new CliContext(std::move(options), *std::move(pool)));
 }
 
-CliContext::CliContext(GlobalOptions options, std::shared_ptr<grpc::Channel> light_channel)
+CliContext::CliContext(GlobalOptions options, std::unique_ptr<LightPool> light_pool)
     : options_(std::move(options)),
-      light_channel_(std::move(light_channel)),
+      light_pool_(std::move(light_pool)),
       progress_(std::make_unique<ProgressPrinter>(ProgressPrinter::StyleForStderr(options_.quiet))) {}
 
-LightClient& CliContext::light() {
-  if (!light_) {
-    const absl::Duration deadline =
-        options_.deadline > absl::ZeroDuration() ? options_.deadline : absl::Seconds(30);
-    light_ = std::make_unique<LightClient>(light_channel_, deadline);
-  }
-  return *light_;
+LightClient& CliContext::light(std::string_view workspace) {
+  light_workspace_ = std::string(workspace);
+  return light_pool_->For(workspace);
 }
+
+LightPool& CliContext::light_pool() { return *light_pool_; }
 
 HeavyClient& CliContext::heavy() {
   if (!heavy_) {
@@ -48,8 +52,10 @@ HeavyClient& CliContext::heavy() {
   return *heavy_;
 }
 
-int CliContext::Fail(const absl::Status& status) {
+int CliContext::Fail(const absl::Status& given) {
   progress_->Finish();
+  // A workspace missing on the pod placement picked may live on another (a resized pool).
+  const absl::Status status = light_pool_->Explain(given, light_workspace_);
   const int code = ExitCodeFor(status);
   if (json()) {
     PrintJson(ErrorJson(status, code));

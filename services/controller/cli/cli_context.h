@@ -4,7 +4,7 @@
 //
 //   int RunPing(CliContext& context, const std::vector<std::string>& args) {
 //     if (args.size() != 1) return context.Usage("ping takes no arguments");
-//     absl::Status status = context.light().Ping();
+//     absl::Status status = context.light(ws).Ping();
 //     if (!status.ok()) return context.Fail(status);   // prints, returns 3, 6, ...
 //     if (context.json()) PrintJson({{"ok", true}}); else std::cout << "answers\n";
 //     return kExitOk;
@@ -25,6 +25,7 @@
 #include "services/controller/cli/progress_printer.h"
 #include "services/controller/heavy_client.h"
 #include "services/controller/light_client.h"
+#include "services/controller/light_pool.h"
 
 namespace workerpair::controller::cli {
 
@@ -39,7 +40,11 @@ class CliContext {
   bool json() const { return options_.json; }
 
   // Built on first use with --deadline_s (default 30 s per call).
-  LightClient& light();
+  // The client of the worker-light pod that holds `workspace` (placement over --light's pods);
+  // remembered, so that Fail() can explain a NOT_FOUND for a workspace on another pod.
+  LightClient& light(std::string_view workspace);
+  // Every worker-light pod (for ping, ws list, ws move).
+  LightPool& light_pool();
   // Built on first use over --heavy with --attempts, --deadline_s (default 10 min per job
   // attempt), --wait_s (default 30 min per job, waits and retries included),
   // --resolve_interval_s and the same security as worker-light.
@@ -60,11 +65,11 @@ class CliContext {
   int Usage(const absl::Status& problem) { return Usage(std::string(problem.message())); }
 
  private:
-  CliContext(GlobalOptions options, std::shared_ptr<grpc::Channel> light_channel);
+  CliContext(GlobalOptions options, std::unique_ptr<LightPool> light_pool);
 
   GlobalOptions options_;
-  std::shared_ptr<grpc::Channel> light_channel_;
-  std::unique_ptr<LightClient> light_;
+  std::unique_ptr<LightPool> light_pool_;
+  std::string light_workspace_;
   std::unique_ptr<HeavyClient> heavy_;
   std::unique_ptr<ProgressPrinter> progress_;
   std::string command_;

@@ -1,4 +1,5 @@
-// The worker-light file commands: ping, ws, ls, stat, cat, write, upload, edit, mv, rm, grep.
+// The worker-light file commands: ls, stat, cat, write, upload, edit, mv, rm, grep (ping and
+// ws are in workspace_commands.cc).
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -57,63 +58,6 @@ absl::StatusOr<std::string> ReadLocalOrStdin(const std::string& path) {
 
 }  // namespace
 
-int RunPingCommand(CliContext& context, const Args& args) {
-  if (!args.empty()) return context.Usage("ping takes no arguments");
-  absl::Status status = context.light().Ping();
-  if (!status.ok()) return context.Fail(status);
-  if (context.json()) {
-    PrintJson({{"ok", true}, {"light", context.options().light}});
-  } else {
-    std::cout << "worker-light at " << context.options().light << " answers\n";
-  }
-  return kExitOk;
-}
-
-int RunWorkspaceCommand(CliContext& context, const Args& args) {
-  auto parsed = CommandArgs::Parse(args, {});
-  if (!parsed.ok()) return context.Usage(parsed.status());
-  const std::string action = parsed->size() > 0 ? (*parsed)[0] : "";
-  if (action == "list" && parsed->size() == 1) {
-    auto names = context.light().ListWorkspaces();
-    if (!names.ok()) return context.Fail(names.status());
-    for (const std::string& name : *names) {
-      if (context.json()) {
-        PrintJson({{"workspace", name}});
-      } else {
-        std::cout << name << "\n";
-      }
-    }
-    return kExitOk;
-  }
-  if (action == "create" && parsed->size() == 2) {
-    auto created = context.light().CreateWorkspace((*parsed)[1], /*exist_ok=*/true);
-    if (!created.ok()) return context.Fail(created.status());
-    if (context.json()) {
-      PrintJson({{"workspace", (*parsed)[1]}, {"created", *created}});
-    } else {
-      std::cout << (*created ? "created " : "exists ") << (*parsed)[1] << "\n";
-    }
-    return kExitOk;
-  }
-  if (action == "delete" && parsed->size() == 2) {
-    v1::DeleteWorkspaceRequest request;
-    request.set_workspace((*parsed)[1]);
-    auto deleted = context.light().Call(context.light().files(),
-                                        &v1::LightFiles::Stub::DeleteWorkspace, request);
-    if (!deleted.ok()) return context.Fail(deleted.status());
-    if (context.json()) {
-      PrintJson({{"workspace", (*parsed)[1]},
-                 {"deleted", true},
-                 {"removed_entries", deleted->removed_entries()}});
-    } else {
-      std::cout << "deleted " << (*parsed)[1] << " (" << deleted->removed_entries()
-                << " entries)\n";
-    }
-    return kExitOk;
-  }
-  return context.Usage("ws takes: create NAME | list | delete NAME");
-}
-
 int RunListCommand(CliContext& context, const Args& args) {
   auto parsed = CommandArgs::Parse(
       args, {{"recursive"}, {"glob", kTakesValue}, {"max", kTakesValue}});
@@ -128,7 +72,8 @@ int RunListCommand(CliContext& context, const Args& args) {
   request.set_glob(parsed->String("glob"));
   request.set_max_entries(static_cast<std::uint32_t>(*max));
   auto listed =
-      context.light().Call(context.light().files(), &v1::LightFiles::Stub::ListFiles, request);
+      context.light(request.workspace())
+          .Call(context.light(request.workspace()).files(), &v1::LightFiles::Stub::ListFiles, request);
   if (!listed.ok()) return context.Fail(listed.status());
   for (const v1::FileInfo& entry : listed->entries()) {
     const bool dir = entry.type() == v1::FILE_TYPE_DIRECTORY;
@@ -156,7 +101,8 @@ int RunStatCommand(CliContext& context, const Args& args) {
   request.set_workspace((*parsed)[0]);
   request.set_path((*parsed)[1]);
   auto stat =
-      context.light().Call(context.light().files(), &v1::LightFiles::Stub::StatFile, request);
+      context.light(request.workspace())
+          .Call(context.light(request.workspace()).files(), &v1::LightFiles::Stub::StatFile, request);
   if (!stat.ok()) return context.Fail(stat.status());
   if (context.json()) {
     PrintJson(ProtoToJsonValue(*stat));
@@ -196,7 +142,7 @@ int RunCatCommand(CliContext& context, const Args& args) {
     request.mutable_bytes()->set_offset(first);
     request.mutable_bytes()->set_length(second);
   }
-  auto read = context.light().ReadFile(request);
+  auto read = context.light(request.workspace()).ReadFile(request);
   if (!read.ok()) return context.Fail(read.status());
   if (context.json()) {
     nlohmann::json out = ProtoToJsonValue(*read);  // content is base64, as bytes map to JSON
@@ -222,7 +168,8 @@ int RunWriteCommand(CliContext& context, const Args& args) {
   request.set_overwrite(parsed->Bool("overwrite") || parsed->Has("expect_sha256"));
   request.set_expected_sha256(parsed->String("expect_sha256"));
   auto written =
-      context.light().Call(context.light().files(), &v1::LightFiles::Stub::WriteFile, request);
+      context.light(request.workspace())
+          .Call(context.light(request.workspace()).files(), &v1::LightFiles::Stub::WriteFile, request);
   if (!written.ok()) return context.Fail(written.status());
   if (context.json()) {
     nlohmann::json out = ProtoToJsonValue(*written);
@@ -264,7 +211,7 @@ int RunUploadCommand(CliContext& context, const Args& args) {
     return context.Fail(absl::InvalidArgumentError(
         StrCat("'", local.string(), "' holds no regular file to upload")));
   }
-  auto uploaded = context.light().UploadFiles((*parsed)[0], files, parsed->Bool("overwrite"));
+  auto uploaded = context.light((*parsed)[0]).UploadFiles((*parsed)[0], files, parsed->Bool("overwrite"));
   if (!uploaded.ok()) return context.Fail(uploaded.status());
   if (context.json()) {
     PrintJson(ProtoToJsonValue(*uploaded));
@@ -288,7 +235,7 @@ int RunEditCommand(CliContext& context, const Args& args) {
   edit->set_old_text((*parsed)[2]);
   edit->set_new_text((*parsed)[3]);
   edit->set_replace_all(parsed->Bool("replace_all"));
-  auto edited = context.light().EditFile(request);
+  auto edited = context.light(request.workspace()).EditFile(request);
   if (!edited.ok()) return context.Fail(edited.status());
   const std::uint32_t replacements = edited->replacements_size() > 0 ? edited->replacements(0) : 0;
   if (context.json()) {
@@ -311,7 +258,8 @@ int RunMoveCommand(CliContext& context, const Args& args) {
   request.set_to_path((*parsed)[2]);
   request.set_overwrite(parsed->Bool("overwrite"));
   auto moved =
-      context.light().Call(context.light().files(), &v1::LightFiles::Stub::MoveFile, request);
+      context.light(request.workspace())
+          .Call(context.light(request.workspace()).files(), &v1::LightFiles::Stub::MoveFile, request);
   if (!moved.ok()) return context.Fail(moved.status());
   if (context.json()) {
     PrintJson({{"from", (*parsed)[1]}, {"to", (*parsed)[2]}, {"moved", true}});
@@ -330,7 +278,8 @@ int RunRemoveCommand(CliContext& context, const Args& args) {
   request.set_path((*parsed)[1]);
   request.set_recursive(parsed->Bool("recursive"));
   auto deleted =
-      context.light().Call(context.light().files(), &v1::LightFiles::Stub::DeleteFile, request);
+      context.light(request.workspace())
+          .Call(context.light(request.workspace()).files(), &v1::LightFiles::Stub::DeleteFile, request);
   if (!deleted.ok()) return context.Fail(deleted.status());
   if (context.json()) {
     PrintJson({{"path", (*parsed)[1]},
@@ -358,7 +307,7 @@ int RunGrepCommand(CliContext& context, const Args& args) {
   request.set_glob(parsed->String("glob"));
   request.set_case_insensitive(parsed->Bool("ignore_case"));
   request.set_max_results(static_cast<std::uint32_t>(*max));
-  auto found = context.light().Grep(request);
+  auto found = context.light(request.workspace()).Grep(request);
   if (!found.ok()) return context.Fail(found.status());
   for (const v1::GrepMatch& match : found->matches()) {
     if (context.json()) {

@@ -200,7 +200,8 @@ int RunFlowCommand(CliContext& context, const std::vector<std::string>& args) {
     request.files = std::move(*files);
   }
   FlowReport report =
-      RunFlow(context.light(), context.heavy(), request, ProgressFor(context, request));
+      RunFlow(context.light(request.workspace), context.heavy(), request,
+              ProgressFor(context, request));
   return Finish(context, report, request.workspace, {});
 }
 
@@ -248,7 +249,7 @@ int RunDemoCommand(CliContext& context, const std::vector<std::string>& args) {
                                    pair->heavy_addresses().front(),
                                    *replicas > 1 ? " and more" : ""));
   }
-  LightClient& light_client = own_servers ? *light : context.light();
+  LightClient& light_client = own_servers ? *light : context.light(request.workspace);
   HeavyClient& heavy_client = own_servers ? *heavy : context.heavy();
   context.progress().Line(StrCat("example scene: a ball rolls down an STL ramp into a goal zone; ",
                                  "workspace ", request.workspace));

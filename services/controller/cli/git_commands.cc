@@ -53,7 +53,8 @@ int GitInit(CliContext& context, const CommandArgs& parsed) {
   v1::GitInitRequest request;
   request.set_workspace(parsed[1]);
   request.set_initial_branch(parsed.String("branch"));
-  auto done = context.light().Call(context.light().git(), &v1::LightGit::Stub::GitInit, request);
+  auto done = context.light(request.workspace())
+          .Call(context.light(request.workspace()).git(), &v1::LightGit::Stub::GitInit, request);
   if (!done.ok()) return context.Fail(done.status());
   if (context.json()) {
     PrintJson(ProtoToJsonValue(*done));
@@ -69,7 +70,8 @@ int GitStatus(CliContext& context, const CommandArgs& parsed) {
   v1::GitStatusRequest request;
   request.set_workspace(parsed[1]);
   auto status =
-      context.light().Call(context.light().git(), &v1::LightGit::Stub::GitStatus, request);
+      context.light(request.workspace())
+          .Call(context.light(request.workspace()).git(), &v1::LightGit::Stub::GitStatus, request);
   if (!status.ok()) return context.Fail(status.status());
   if (context.json()) {
     PrintJson(ProtoToJsonValue(*status));
@@ -105,7 +107,8 @@ int GitDiff(CliContext& context, const CommandArgs& parsed) {
   request.set_to(parsed.String("to"));
   for (std::size_t i = 2; i < parsed.size(); ++i) request.add_paths(parsed[i]);
   if (*context_lines) request.set_context_lines(static_cast<std::uint32_t>(**context_lines));
-  auto diff = context.light().Call(context.light().git(), &v1::LightGit::Stub::GitDiff, request);
+  auto diff = context.light(request.workspace())
+          .Call(context.light(request.workspace()).git(), &v1::LightGit::Stub::GitDiff, request);
   if (!diff.ok()) return context.Fail(diff.status());
   if (context.json()) {
     PrintJson(ProtoToJsonValue(*diff));
@@ -139,7 +142,8 @@ int GitCommit(CliContext& context, const CommandArgs& parsed) {
   request.set_message(parsed.String("message"));
   for (std::size_t i = 2; i < parsed.size(); ++i) request.add_paths(parsed[i]);
   auto commit =
-      context.light().Call(context.light().git(), &v1::LightGit::Stub::GitCommit, request);
+      context.light(request.workspace())
+          .Call(context.light(request.workspace()).git(), &v1::LightGit::Stub::GitCommit, request);
   if (!commit.ok()) return context.Fail(commit.status());
   if (context.json()) {
     PrintJson(ProtoToJsonValue(*commit));
@@ -157,7 +161,8 @@ int GitLog(CliContext& context, const CommandArgs& parsed) {
   request.set_workspace(parsed[1]);
   request.set_from(parsed.String("from"));
   request.set_limit(static_cast<std::uint32_t>(*limit));
-  auto log = context.light().Call(context.light().git(), &v1::LightGit::Stub::GitLog, request);
+  auto log = context.light(request.workspace())
+          .Call(context.light(request.workspace()).git(), &v1::LightGit::Stub::GitLog, request);
   if (!log.ok()) return context.Fail(log.status());
   for (const v1::GitLogEntry& entry : log->entries()) {
     if (context.json()) {
@@ -180,7 +185,8 @@ int GitBranch(CliContext& context, const CommandArgs& parsed) {
   request.set_branch(parsed[2]);
   request.set_start(parsed.String("start"));
   auto made =
-      context.light().Call(context.light().git(), &v1::LightGit::Stub::GitCreateBranch, request);
+      context.light(request.workspace())
+          .Call(context.light(request.workspace()).git(), &v1::LightGit::Stub::GitCreateBranch, request);
   if (!made.ok()) return context.Fail(made.status());
   if (context.json()) {
     nlohmann::json out = ProtoToJsonValue(*made);
@@ -198,7 +204,8 @@ int GitCheckout(CliContext& context, const CommandArgs& parsed) {
   request.set_workspace(parsed[1]);
   request.set_branch(parsed[2]);
   auto done =
-      context.light().Call(context.light().git(), &v1::LightGit::Stub::GitCheckout, request);
+      context.light(request.workspace())
+          .Call(context.light(request.workspace()).git(), &v1::LightGit::Stub::GitCheckout, request);
   if (!done.ok()) return context.Fail(done.status());
   if (context.json()) {
     nlohmann::json out = ProtoToJsonValue(*done);
@@ -221,7 +228,8 @@ int GitMerge(CliContext& context, const CommandArgs& parsed) {
   request.set_message(parsed.String("message"));
   request.set_no_fast_forward(parsed.Bool("no_ff"));
   auto merged =
-      context.light().Call(context.light().git(), &v1::LightGit::Stub::GitMerge, request);
+      context.light(request.workspace())
+          .Call(context.light(request.workspace()).git(), &v1::LightGit::Stub::GitMerge, request);
   if (!merged.ok()) return context.Fail(merged.status());
   const bool conflicted = merged->outcome() == v1::GIT_MERGE_OUTCOME_CONFLICTED;
   if (context.json()) {
@@ -260,8 +268,8 @@ int GitResolve(CliContext& context, const CommandArgs& parsed) {
   }
   request.set_workspace(parsed[1]);
   request.set_path(parsed[2]);
-  auto resolved = context.light().Call(context.light().git(),
-                                       &v1::LightGit::Stub::GitResolveConflict, request);
+  auto resolved = context.light(request.workspace())
+          .Call(context.light(request.workspace()).git(), &v1::LightGit::Stub::GitResolveConflict, request);
   if (!resolved.ok()) return context.Fail(resolved.status());
   if (context.json()) {
     PrintJson(ProtoToJsonValue(*resolved));
@@ -280,7 +288,8 @@ int GitAbortMerge(CliContext& context, const CommandArgs& parsed) {
   v1::GitAbortMergeRequest request;
   request.set_workspace(parsed[1]);
   auto aborted =
-      context.light().Call(context.light().git(), &v1::LightGit::Stub::GitAbortMerge, request);
+      context.light(request.workspace())
+          .Call(context.light(request.workspace()).git(), &v1::LightGit::Stub::GitAbortMerge, request);
   if (!aborted.ok()) return context.Fail(aborted.status());
   if (context.json()) {
     PrintJson(ProtoToJsonValue(*aborted));
@@ -297,8 +306,8 @@ int GitCompleteMerge(CliContext& context, const CommandArgs& parsed) {
   request.set_workspace(parsed[1]);
   *request.mutable_author() = *author;
   request.set_message(parsed.String("message"));
-  auto done = context.light().Call(context.light().git(),
-                                   &v1::LightGit::Stub::GitCompleteMerge, request);
+  auto done = context.light(request.workspace())
+          .Call(context.light(request.workspace()).git(), &v1::LightGit::Stub::GitCompleteMerge, request);
   if (!done.ok()) return context.Fail(done.status());
   if (context.json()) {
     PrintJson(ProtoToJsonValue(*done));
@@ -316,7 +325,8 @@ int GitPush(CliContext& context, const CommandArgs& parsed) {
   request.set_url(parsed[3]);
   request.set_branch(parsed.String("branch"));
   request.set_force(parsed.Bool("force"));
-  auto pushed = context.light().Call(context.light().git(), &v1::LightGit::Stub::GitPush, request);
+  auto pushed = context.light(request.workspace())
+          .Call(context.light(request.workspace()).git(), &v1::LightGit::Stub::GitPush, request);
   if (!pushed.ok()) return context.Fail(pushed.status());
   if (context.json()) {
     PrintJson(ProtoToJsonValue(*pushed));

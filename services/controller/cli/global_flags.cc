@@ -12,6 +12,7 @@ namespace {
 // Raw values as given (environment, then command line); converted once all are in, so the
 // last --flag wins and a bad environment value overridden on the command line is no error.
 struct RawFlags {
+  std::optional<std::string> light_statefulset, light_replicas, light_service;
   std::optional<std::string> json, quiet, light, heavy, tls_ca, tls_cert, tls_key,
       tls_server_name, auth_token_file, deadline_s, attempts, wait_s, resolve_interval_s;
 };
@@ -27,6 +28,9 @@ constexpr FlagDef kFlags[] = {
     {"json", nullptr, true, &RawFlags::json},
     {"quiet", nullptr, true, &RawFlags::quiet},
     {"light", "WORKERPAIR_LIGHT", false, &RawFlags::light},
+    {"light_statefulset", "WORKERPAIR_LIGHT_STATEFULSET", false, &RawFlags::light_statefulset},
+    {"light_replicas", "WORKERPAIR_LIGHT_REPLICAS", false, &RawFlags::light_replicas},
+    {"light_service", "WORKERPAIR_LIGHT_SERVICE", false, &RawFlags::light_service},
     {"heavy", "WORKERPAIR_HEAVY", false, &RawFlags::heavy},
     {"tls_ca", "WORKERPAIR_TLS_CA", false, &RawFlags::tls_ca},
     {"tls_cert", "WORKERPAIR_TLS_CERT", false, &RawFlags::tls_cert},
@@ -63,9 +67,30 @@ absl::Status Convert(const RawFlags& raw, GlobalOptions& options) {
     if (!value.ok()) return value.status();
     options.quiet = *value;
   }
+  if (raw.light && raw.light_statefulset) {
+    return absl::InvalidArgumentError(
+        "give the worker-light pods as --light=A[,B...] or as --light_statefulset, not both");
+  }
   if (raw.light) {
     if (raw.light->empty()) return absl::InvalidArgumentError("--light is empty");
-    options.light = *raw.light;
+    auto targets = ParseLightTargets(*raw.light);
+    if (!targets.ok()) return targets.status();
+    options.light_targets = *std::move(targets);
+    options.light = options.light_targets.front().address;
+    options.light_set = true;
+  }
+  if (raw.light_statefulset) {
+    std::optional<std::uint64_t> replicas =
+        raw.light_replicas ? ParseUint(*raw.light_replicas) : std::nullopt;
+    if (!replicas || *replicas > 1000) {
+      return absl::InvalidArgumentError(
+          "--light_statefulset needs --light_replicas=N (the StatefulSet's replicas, 1-1000)");
+    }
+    auto targets = StatefulSetTargets(*raw.light_statefulset, static_cast<int>(*replicas),
+                                      raw.light_service.value_or(""));
+    if (!targets.ok()) return targets.status();
+    options.light_targets = *std::move(targets);
+    options.light = options.light_targets.front().address;
     options.light_set = true;
   }
   if (raw.heavy) {

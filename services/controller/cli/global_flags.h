@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "libs/common/security.h"
+#include "services/controller/core/placement.h"
 
 namespace workerpair::controller::cli {
 
@@ -28,8 +29,12 @@ struct GlobalOptions {
   bool json = false;
   // No progress on stderr.
   bool quiet = false;
-  // worker-light address, host:port.
+  // worker-light address, host:port: the first of light_targets, for messages.
   std::string light = "127.0.0.1:50051";
+  // Every worker-light pod; each workspace lives on the one placement picks
+  // (services/controller/core/placement.h). From --light=A[,B...], or from
+  // --light_statefulset=NAME --light_replicas=N --light_service=SVC:PORT.
+  std::vector<LightTarget> light_targets = {{"127.0.0.1:50051", "127.0.0.1:50051"}};
   // worker-heavy replicas: addresses, or one dns:///name:port target.
   std::vector<std::string> heavy_targets = {"127.0.0.1:50052"};
   // True when --light / --heavy (or WORKERPAIR_LIGHT / WORKERPAIR_HEAVY) was given, rather

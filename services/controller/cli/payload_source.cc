@@ -33,7 +33,7 @@ absl::StatusOr<LoadedPayload> LoadPayload(CliContext& context,
     request.set_workspace(from_workspace);
     for (const std::string& path : sources) request.add_paths(path);
     context.progress().Status(StrCat("bundling workspace ", from_workspace));
-    auto bundle = context.light().BundleWorkspace(request, kMaxPayloadBytes);
+    auto bundle = context.light(request.workspace()).BundleWorkspace(request, kMaxPayloadBytes);
     if (!bundle.ok()) return bundle.status();
     loaded.payload = {std::move(bundle->bytes), bundle->summary.sha256()};
     loaded.description = StrCat("workspace ", from_workspace, " (", bundle->summary.file_count(),

@@ -13,7 +13,10 @@ constexpr char kUsage[] =
   controller [GLOBAL FLAGS] COMMAND ARGS... [OPTIONS]
 
 Global flags (anywhere on the line; environment variables fill in first):
-  --light=HOST:PORT        worker-light address (env WORKERPAIR_LIGHT; default 127.0.0.1:50051)
+  --light=HOST:PORT[,HOST:PORT...]   worker-light pods (env WORKERPAIR_LIGHT; default
+                           127.0.0.1:50051); each workspace lives on the one its name hashes to
+  --light_statefulset=NAME --light_replicas=N --light_service=SVC:PORT   the pods of a
+                           StatefulSet instead: NAME-0.SVC:PORT ... (env WORKERPAIR_LIGHT_*)
   --heavy=ADDR[,ADDR...]   worker-heavy replicas, or one dns:///NAME:PORT target
                            (env WORKERPAIR_HEAVY; default 127.0.0.1:50052)
   --tls_ca=PEM             CA to trust; enables TLS (env WORKERPAIR_TLS_CA)
@@ -37,6 +40,10 @@ Global flags (anywhere on the line; environment variables fill in first):
 Files (worker-light):
   ping                                  check worker-light answers
   ws create NAME | ws list | ws delete NAME
+  ws move NAME | ws rebalance  [--draining=ADDR[,ADDR...]]
+      after the pods changed: move a workspace (or every misplaced one) with its history to
+      the pod placement picks among --light's; verified before the old copy is deleted.
+      --draining: pods leaving the pool (shrinking), searched but never placed on
   ls WS [DIR] [--recursive] [--glob=G] [--max=N]
   stat WS PATH                          type, size, time; exit 3 when it does not exist
   cat WS PATH [--lines=START:COUNT | --bytes=OFFSET:LENGTH]
