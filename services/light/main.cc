@@ -46,8 +46,28 @@ ABSL_FLAG(int, max_expensive_calls_per_workspace, 4,
 ABSL_FLAG(int, max_expensive_calls, 48,
           "Expensive calls the service runs at once in all, below --max_rpc_threads so cheap "
           "calls always find a thread; 0: no cap (env WORKERPAIR_MAX_EXPENSIVE_CALLS).");
+ABSL_FLAG(int, linter_timeout_s, 30,
+          "Wall-clock limit of one sandboxed external linter run, in seconds "
+          "(env WORKERPAIR_LINTER_TIMEOUT_S).");
+ABSL_FLAG(int, linter_memory_mb, 512,
+          "Private memory (RLIMIT_DATA) of one external linter run, in MiB "
+          "(env WORKERPAIR_LINTER_MEMORY_MB).");
+ABSL_FLAG(int, linter_cpu_s, 30,
+          "CPU time (RLIMIT_CPU) of one external linter run, in seconds "
+          "(env WORKERPAIR_LINTER_CPU_S).");
 
 namespace {
+
+// The lint core's options; the external linters' limits from the flags (at least 1 each).
+workerpair::light::LintOptions LintOptionsFromFlags() {
+  workerpair::light::LintOptions options;
+  workerpair::light::LinterConfig& linters = options.linters;
+  linters.timeout = std::chrono::seconds(std::max(1, absl::GetFlag(FLAGS_linter_timeout_s)));
+  linters.memory_bytes = static_cast<std::uint64_t>(std::max(1, absl::GetFlag(FLAGS_linter_memory_mb)))
+                         << 20;
+  linters.cpu_seconds = static_cast<std::uint64_t>(std::max(1, absl::GetFlag(FLAGS_linter_cpu_s)));
+  return options;
+}
 
 workerpair::light::FileLimits FileLimitsFromFlags() {
   workerpair::light::FileLimits limits;
@@ -86,7 +106,7 @@ int main(int argc, char** argv) {
   light::WorkspaceFiles files(FileLimitsFromFlags());
   light::LightCallPolicy call_policy(CallLimitsFromFlags());
   light::LightFilesService files_service(store->get(), &files, &call_policy);
-  light::Linter linter(light::LintOptions{});
+  light::Linter linter(LintOptionsFromFlags());
   // External linters run only sandboxed (services/light/core/lint/external_linters.h): say at
   // start whether this kernel lets them run at all.
   const sandbox::SandboxReport linter_sandbox = sandbox::ProbeSandbox();
