@@ -1,6 +1,7 @@
 // Confining untrusted work with what an unprivileged Linux process may use: Landlock (which
 // files), a seccomp filter (no network, no ptrace/mount/namespaces/io_uring, optionally no
-// exec) and setrlimit (memory, CPU, file size, no core dumps). No gRPC, no global state.
+// exec and no fork) and setrlimit (memory, CPU, file size, no core dumps). No gRPC, no global
+// state.
 //
 //   // A program, confined in a child process (worker-light's linters):
 //   SandboxedCommand command;
@@ -100,7 +101,9 @@ struct SandboxPolicy {
   // connect are refused by Landlock too.
   bool deny_network = true;
   bool allow_unix_sockets = false;
-  // seccomp: execve/execveat fail with EPERM (for RunSandboxed: after the one exec of argv[0]).
+  // seccomp: execve/execveat fail with EPERM. For RunSandboxed, after its one exec of argv[0]:
+  // the filter lets through exactly that call's pointer values, held in a page mapped at a
+  // random address (~34 bits) that the new program would have to guess and map to exec again.
   bool deny_exec = false;
   // seccomp: no new processes: fork, vfork and clone without CLONE_THREAD fail with EPERM
   // (threads still start). Stops fork bombs, which RLIMIT_NPROC (per uid) cannot bound well.
@@ -133,7 +136,7 @@ absl::StatusOr<SandboxReport> EnterSandbox(const SandboxPolicy& policy);
 
 // Read-only paths a dynamically linked program (and Mesa / NVIDIA EGL, Python) needs: /usr,
 // /lib*, /bin, /sbin, /etc/ld.so.*, /etc/alternatives, /etc/python3*, /etc/glvnd, /etc/localtime,
-// /usr/share/glvnd, /sys/devices/system/cpu, /proc/cpuinfo, /proc/meminfo, ... Never /etc as a
+// /sys/devices, /sys/dev, /proc/cpuinfo, /proc/meminfo, /proc/driver/nvidia, ... Never /etc as a
 // whole, /home, /root, /tmp, /var, /run or /proc/<pid>. Only those that exist are returned.
 std::vector<std::filesystem::path> SystemReadOnlyPaths();
 
@@ -161,7 +164,7 @@ struct SandboxedResult {
   bool timed_out = false;
   bool cancelled = false;
   // The child could not be set up or exec'ed: which step and errno (exit_code is then 127).
-  std::string setup_error;  // e.g. "exec: Permission denied"; empty when exec succeeded
+  std::string setup_error;  // e.g. "exec: Permission denied (errno 13)"; empty when exec'ed
   std::string stdout_data, stderr_data;
   bool output_truncated = false;  // either stream passed max_output_bytes
   absl::Duration cpu_time;        // user + system CPU of the child (wait4 rusage)
