@@ -10,6 +10,7 @@
 
 #include "libs/common/file_io.h"
 #include "libs/common/str_cat.h"
+#include "libs/common/workspace_name.h"
 #include "services/light/core/files/staging_area.h"
 #include "services/light/core/files/workspace_locks.h"
 
@@ -17,7 +18,6 @@ namespace workerpair::light {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr std::size_t kMaxWorkspaceName = 64;
 // Deleted workspaces are renamed to this prefix first; valid names cannot start with '.'.
 constexpr std::string_view kDeletingPrefix = ".deleting-";
 
@@ -60,26 +60,8 @@ void SweepWorkspace(const fs::path& dir) {
 }  // namespace
 
 absl::Status ValidateWorkspaceName(std::string_view name) {
-  if (name.empty()) return absl::InvalidArgumentError("workspace name is empty");
-  if (name.size() > kMaxWorkspaceName) {
-    return absl::InvalidArgumentError(StrCat("workspace name is ", name.size(),
-                                                   " characters, over the limit of ",
-                                                   kMaxWorkspaceName));
-  }
-  if (name.front() == '.') {
-    return absl::InvalidArgumentError(
-        StrCat("workspace name '", name, "' must not start with '.'"));
-  }
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == '-';
-    if (!ok) {
-      return absl::InvalidArgumentError(StrCat(
-          "workspace name '", name.substr(0, kMaxWorkspaceName),
-          "' has a character outside [A-Za-z0-9._-]"));
-    }
-  }
-  return absl::OkStatus();
+  // One rule everywhere: libs/common/workspace_name.h (no leading '-' or '.').
+  return CheckWorkspaceName(name);
 }
 
 absl::StatusOr<std::unique_ptr<WorkspaceStore>> WorkspaceStore::Open(const fs::path& root) {

@@ -29,8 +29,8 @@ struct Workspace {
   WorkspaceLocks* locks = nullptr;
 };
 
-// OK when `name` is 1-64 characters from [A-Za-z0-9._-] and does not start with '.';
-// INVALID_ARGUMENT naming the problem otherwise.
+// OK when `name` matches ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$ (CheckWorkspaceName,
+// libs/common/workspace_name.h); INVALID_ARGUMENT naming the problem otherwise.
 absl::Status ValidateWorkspaceName(std::string_view name);
 
 class WorkspaceStore {

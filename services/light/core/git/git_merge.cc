@@ -9,6 +9,7 @@
 #include "services/light/core/files/staging_area.h"
 #include "services/light/core/git/git_commit.h"
 #include "services/light/core/git/git_repo.h"
+#include "services/light/core/git/git_input.h"
 #include "services/light/core/git/git_util.h"
 
 namespace workerpair::light {
@@ -56,6 +57,12 @@ absl::Status FastForward(git_repository* repo, const git_commit* target, const s
 }  // namespace
 
 absl::StatusOr<MergeResult> GitCore::Merge(const Workspace& ws, const MergeRequest& request) {
+  // Caller input first (an author is needed only for a merge commit, so only checked if given).
+  WP_RETURN_IF_ERROR(ValidateBranchName(request.branch));
+  if (!request.author.name.empty() || !request.author.email.empty()) {
+    WP_RETURN_IF_ERROR(ValidateAuthor(request.author));
+  }
+  WP_RETURN_IF_ERROR(ValidateCommitMessage(request.message));
   WorkspaceLocks::Guard guard = LockTree(ws);
   WP_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(ws));
 
@@ -267,6 +274,8 @@ absl::StatusOr<std::string> GitCore::AbortMerge(const Workspace& ws) {
 
 absl::StatusOr<CommitResult> GitCore::CompleteMerge(const Workspace& ws, const GitAuthor& author,
                                                     std::string_view message) {
+  WP_RETURN_IF_ERROR(ValidateAuthor(author));
+  WP_RETURN_IF_ERROR(ValidateCommitMessage(message));
   WorkspaceLocks::Guard guard = LockTree(ws);
   WP_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(ws));
   CommitRequest request;

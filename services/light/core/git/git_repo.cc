@@ -9,6 +9,7 @@
 #include "libs/common/status_macros.h"
 #include "libs/common/str_cat.h"
 #include "services/light/core/git/git_commit.h"
+#include "services/light/core/git/git_input.h"
 #include "services/light/core/git/git_util.h"
 
 namespace workerpair::light {
@@ -33,15 +34,6 @@ ChangeKind WorktreeChange(unsigned flags) {
   if (flags & GIT_STATUS_WT_RENAMED) return ChangeKind::kRenamed;
   if (flags & GIT_STATUS_WT_TYPECHANGE) return ChangeKind::kTypeChanged;
   return ChangeKind::kNone;
-}
-
-absl::Status ValidateBranchName(std::string_view name) {
-  int valid = 0;
-  if (name.empty() || name.find('\0') != std::string_view::npos ||
-      git_branch_name_is_valid(&valid, std::string(name).c_str()) < 0 || !valid) {
-    return absl::InvalidArgumentError(StrCat("'", name, "' is not a valid branch name"));
-  }
-  return absl::OkStatus();
 }
 
 // The local branch `name`, NOT_FOUND when missing.
@@ -140,6 +132,9 @@ absl::StatusOr<GitStatus> GitCore::Status(const Workspace& ws) {
 }
 
 absl::StatusOr<CommitResult> GitCore::Commit(const Workspace& ws, const CommitRequest& request) {
+  // Before the repository is opened: a refused author or message writes nothing.
+  WP_RETURN_IF_ERROR(ValidateAuthor(request.author));
+  WP_RETURN_IF_ERROR(ValidateCommitMessage(request.message));
   WorkspaceLocks::Guard guard = LockTree(ws);
   WP_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(ws));
   absl::StatusOr<CommitResult> result =
@@ -266,21 +261,11 @@ absl::StatusOr<std::string> GitCore::Checkout(const Workspace& ws, std::string_v
 }
 
 absl::StatusOr<PushResult> GitCore::Push(const Workspace& ws, const PushRequest& request) {
-  int valid = 0;
-  if (request.remote.empty() || request.remote.find('\0') != std::string::npos ||
-      git_remote_name_is_valid(&valid, request.remote.c_str()) < 0 || !valid) {
-    return absl::InvalidArgumentError(StrCat("'", request.remote, "' is not a valid remote name"));
-  }
-  if (request.url.empty() || request.url.find('\0') != std::string::npos) {
-    return absl::InvalidArgumentError("a remote URL is required");
-  }
-  if (!options_.allowed_remote_prefixes.empty() &&
-      std::none_of(options_.allowed_remote_prefixes.begin(),
-                   options_.allowed_remote_prefixes.end(),
-                   [&](const std::string& prefix) { return request.url.starts_with(prefix); })) {
-    return absl::PermissionDeniedError(
-        StrCat("remote URL '", request.url, "' is not under an allowed prefix"));
-  }
+  WP_RETURN_IF_ERROR(ValidateRemoteName(request.remote));
+  if (!request.branch.empty()) WP_RETURN_IF_ERROR(ValidateBranchName(request.branch));
+  // Normalised, symlinks resolved, then checked: libgit2 gets the URL the check approved.
+  WP_ASSIGN_OR_RETURN(const std::string url,
+                      CheckPushTarget(request.url, options_.allowed_remote_prefixes));
   WorkspaceLocks::Guard guard = LockTree(ws);
   WP_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(ws));
 
@@ -299,13 +284,14 @@ absl::StatusOr<PushResult> GitCore::Push(const Workspace& ws, const PushRequest&
   int rc = git_remote_lookup(&remote_raw, repo.get(), request.remote.c_str());
   RemotePtr remote(remote_raw);
   if (rc == GIT_ENOTFOUND) {
-    rc = git_remote_create(&remote_raw, repo.get(), request.remote.c_str(), request.url.c_str());
+    rc = git_remote_create(&remote_raw, repo.get(), request.remote.c_str(), url.c_str());
     if (rc < 0) return GitError(rc, StrCat("add remote '", request.remote, "'"), ws);
     remote.reset(remote_raw);
   } else if (rc < 0) {
     return GitError(rc, StrCat("look up remote '", request.remote, "'"), ws);
-  } else if (const char* url = git_remote_url(remote.get()); url == nullptr || request.url != url) {
-    if (rc = git_remote_set_url(repo.get(), request.remote.c_str(), request.url.c_str()); rc < 0) {
+  } else if (const char* current_url = git_remote_url(remote.get());
+             current_url == nullptr || url != current_url) {
+    if (rc = git_remote_set_url(repo.get(), request.remote.c_str(), url.c_str()); rc < 0) {
       return GitError(rc, StrCat("set the URL of remote '", request.remote, "'"), ws);
     }
     if (rc = git_remote_lookup(&remote_raw, repo.get(), request.remote.c_str()); rc < 0) {

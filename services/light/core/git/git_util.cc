@@ -12,6 +12,7 @@
 #include "libs/common/path_confinement.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/str_cat.h"
+#include "services/light/core/git/git_input.h"
 
 namespace workerpair::light::git_internal {
 namespace fs = std::filesystem;
@@ -291,9 +292,8 @@ std::string NameList(const std::vector<std::string>& names) {
 }
 
 absl::StatusOr<SignaturePtr> MakeSignature(const GitAuthor& author, const Workspace& ws) {
-  if (author.name.empty() || author.email.empty()) {
-    return absl::InvalidArgumentError("author name and email are required");
-  }
+  // Every signature passes the input rules (git_input.h), whichever call builds it.
+  WP_RETURN_IF_ERROR(ValidateAuthor(author));
   git_signature* raw = nullptr;
   if (int rc = git_signature_now(&raw, author.name.c_str(), author.email.c_str()); rc < 0) {
     absl::Status status = GitError(rc, "invalid author", ws);
