@@ -117,7 +117,15 @@ void HeavyPool::WarmUp(absl::Duration max_wait) {
         // Others get a moment more than the first one took: they may only be a bit slower.
         settle = std::min(give_up, now + absl::Milliseconds(100) + 2 * (now - start));
       }
-      absl::SleepFor(absl::Milliseconds(5));
+      // Waiting on a state change drives the connection attempts (polling GetState alone
+      // leaves them to gRPC's 5 s backup poller).
+      for (std::size_t i = 0; i < channels.size(); ++i) {
+        if (channels[i] == nullptr) continue;
+        const grpc_connectivity_state state = channels[i]->GetState(/*try_to_connect=*/true);
+        if (state == GRPC_CHANNEL_READY) continue;
+        channels[i]->WaitForStateChange(
+            state, absl::ToChronoTime(absl::Now() + absl::Milliseconds(5)));
+      }
     }
     if (settle == absl::InfiniteFuture()) return;  // none ready: nothing learned
     for (std::size_t i = 0; i < channels.size(); ++i) {

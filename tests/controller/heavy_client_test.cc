@@ -66,14 +66,16 @@ v1::SimulateOptions NoRender() {
 
 }  // namespace
 
-TEST_CASE("A job sent to a dead replica completes on a live one", "[heavy_client]") {
+TEST_CASE("A job sent to a pool with a dead replica completes on the live one", "[heavy_client]") {
   TempDir dir;
   auto live = StartHeavy(dir, "live", {"--slots=1"});
   HeavyClient heavy({"127.0.0.1:1", live->address()}, FastRetries());
   auto run = heavy.Simulate(RampGoal(), NoRender());
   REQUIRE(run.ok());
   CHECK(run->replica == live->address());
-  CHECK(run->attempts == 2);
+  // The dead replica refuses connections: the warm-up holds it back, or the job fails over.
+  CHECK(run->attempts <= 2);
+  CHECK(heavy.pool().router().Ejected("127.0.0.1:1"));
   CHECK(run->value.result.outcome() == v1::OUTCOME_SUCCESS);
 }
 
@@ -98,7 +100,9 @@ TEST_CASE("A replica at capacity sends the job to the other replica", "[heavy_cl
   auto run = heavy.Simulate(RampGoal(), NoRender());
   REQUIRE(run.ok());
   CHECK(run->replica == idle->address());
-  CHECK(run->attempts == 2);
+  // Routing knows nothing of the load yet: the job went to the idle replica at once, or the
+  // busy one refused it (REPLICA_FULL) and it went on.
+  CHECK(run->attempts <= 2);
   busy->Signal(SIGKILL);  // ends the hog's stream; its retries have nowhere to go
   hog.join();
 }
