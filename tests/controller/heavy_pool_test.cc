@@ -263,6 +263,22 @@ TEST_CASE("A poison payload with two replicas: one attempt, the error, both repl
     CHECK_FALSE(log.Any("attempt "));
     CHECK_FALSE(log.Any("pool full"));
   }
+  SECTION("a scene that crashes the simulator: SCENE_CRASHED after one attempt") {
+    // Face indices far past the vertices: MuJoCo 2.2.2 reads out of bounds while compiling.
+    const fs::path crash = scenes.path() / "crash";
+    BoxScene(crash, 1);
+    std::ofstream(crash / "bad.obj") << "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\nf 1 2 99999999\n";
+    std::ofstream(crash / "scene.xml")
+        << R"(<mujoco><asset><mesh name="m" file="bad.obj"/></asset><worldbody>
+        <geom type="plane" size="5 5 0.1"/><body name="box" pos="0 0 1"><freejoint/>
+        <geom type="mesh" mesh="m"/></body></worldbody></mujoco>)";
+    ProgressLog log;
+    auto run = heavy.Simulate(Pack(crash), NoRender(), log.Callback());
+    REQUIRE_FALSE(run.ok());
+    INFO(run.status().ToString());
+    CHECK(workerpair::ReasonOf(run.status()) == workerpair::ErrorReason::kSceneCrashed);
+    CHECK_FALSE(log.Any("attempt "));
+  }
   SECTION("a scene MuJoCo refuses: INVALID_ARGUMENT after one attempt") {
     const fs::path bad = scenes.path() / "bad";
     BoxScene(bad, 1);
