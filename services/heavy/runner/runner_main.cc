@@ -4,8 +4,10 @@
 //
 // Start-up order matters: resource limits, then the sandbox (Landlock is per thread, so it
 // comes before any thread exists: EGL/llvmpipe and the render thread start afterwards and
-// inherit it), then the settings from the parent, then the GL context (made once, kept warm
-// for every job), then "ready". Per job: RLIMIT_CPU is set to the CPU time used so far plus
+// inherit it; read-only access to the system's libraries and device nodes), then the settings
+// from the parent, then the GL context (made once, kept warm for every job), then a warm-up job
+// (runner_warmup.h), then a second, narrower Landlock layer (the runner's own directory and
+// device nodes only: no system file is readable by a job, not even under /usr), then "ready". Per job: RLIMIT_CPU is set to the CPU time used so far plus
 // the job's allowance, the job runs (runner_jobs.h), "done" goes back, and the parent empties
 // the job's directory.
 //
@@ -36,6 +38,7 @@
 #include "services/heavy/core/scene/mujoco_guard.h"
 #include "services/heavy/runner/frame_io.h"
 #include "services/heavy/runner/runner_jobs.h"
+#include "services/heavy/runner/runner_warmup.h"
 #include "workerpair/internal/runner.pb.h"
 
 ABSL_FLAG(int, fd, 3, "The socket to worker-heavy.");
@@ -185,6 +188,29 @@ int main(int argc, char** argv) {
   mju_user_malloc = RunnerMalloc;
   mju_user_free = std::free;
   std::set_new_handler(RunnerNewHandler);
+
+  // Warm up (loads every library a job needs), then drop read access to the system's files:
+  // from here on this process (its main thread, where MuJoCo opens what a scene names, and
+  // every thread it starts for a job) reads and writes only its own directory and device
+  // nodes. Landlock layers stack; this one only narrows the first.
+  // The warm-up scene is built in: the default limits, not the replica's, apply to it.
+  if (absl::Status warm = WarmUpRunner(dir, JobLimits{}, renderer.get()); !warm.ok()) {
+    std::fprintf(stderr, "worker-heavy-runner: warm-up failed: %s\n", warm.ToString().c_str());
+    if (renderer) {
+      ready.mutable_ready()->set_gl_error(StrCat("warm-up failed: ", warm.ToString()));
+    }
+  }
+  sandbox::SandboxPolicy job_policy;
+  job_policy.read_write = {dir};
+  job_policy.devices = sandbox::SystemDevicePaths();
+  job_policy.deny_network = true;
+  job_policy.deny_exec = true;
+  absl::StatusOr<sandbox::SandboxReport> narrowed = sandbox::EnterSandbox(job_policy);
+  if (!narrowed.ok()) Die(StrCat("cannot narrow the sandbox: ", narrowed.status().ToString()));
+  if (narrowed->landlock) {
+    ready.mutable_ready()->set_sandbox(
+        StrCat(report->Describe(), "; jobs read only their own directory"));
+  }
 
   RunnerJobContext context;
   context.fd = g_fd;
