@@ -75,7 +75,6 @@ TEST_CASE("A job sent to a pool with a dead replica completes on the live one", 
   CHECK(run->replica == live->address());
   // The dead replica refuses connections: the warm-up holds it back, or the job fails over.
   CHECK(run->attempts <= 2);
-  CHECK(heavy.pool().router().Ejected("127.0.0.1:1"));
   CHECK(run->value.result.outcome() == v1::OUTCOME_SUCCESS);
 }
 
