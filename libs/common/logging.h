@@ -18,7 +18,12 @@ struct LoggingOptions {
   bool json = false;
 };
 
-// Installs a stderr logger as spdlog's default. INVALID_ARGUMENT for an unknown level.
+// Installs a stderr logger as spdlog's default, and routes gRPC core's own log lines
+// (gpr_log) through a "grpc" logger on the same sink, so --log_json output is JSON on every line
+// (with "src":"file:line" for gRPC's lines). gRPC's verbosity follows `level`: its ERROR lines
+// at info and above, its INFO lines (logged as debug) at debug, its DEBUG lines (as trace) at
+// trace. GRPC_VERBOSITY, when set, overrides that and every line gRPC produces is written.
+// INVALID_ARGUMENT for an unknown level.
 absl::Status InitLogging(const LoggingOptions& options);
 
 // Escapes `text` for inclusion inside a JSON string literal.

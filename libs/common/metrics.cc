@@ -1,7 +1,7 @@
 #include "libs/common/metrics.h"
 
+#include <charconv>
 #include <cmath>
-#include <cstdio>
 
 #include "libs/common/str_cat.h"
 
@@ -19,12 +19,16 @@ std::string EscapeLabelValue(const std::string& value) {
   return out;
 }
 
+// The shortest text that reads back as exactly `value`, in %g's style: 0.05, not
+// 0.050000000000000003, and 0.0001 rather than 1e-04, so `le` labels match what people write in
+// queries.
 std::string FormatNumber(double value) {
   if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
   if (std::isnan(value)) return "NaN";
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%.17g", value);
-  return buffer;
+  char buffer[64];
+  const auto result =
+      std::to_chars(buffer, buffer + sizeof(buffer), value, std::chars_format::general);
+  return std::string(buffer, result.ptr);
 }
 
 // `{a="x",b="y"}` with an optional extra label (for histogram `le`); empty when no labels.

@@ -1,7 +1,11 @@
 #include "libs/common/rpc_metrics_interceptor.h"
 
+#include <google/protobuf/descriptor.h>
+
 #include <chrono>
 #include <string>
+
+#include "libs/common/str_cat.h"
 
 namespace workerpair {
 namespace {
@@ -17,15 +21,16 @@ const char* CodeName(grpc::StatusCode code) {
   return index >= 0 && index <= 16 ? kNames[index] : "UNKNOWN";
 }
 
+const RpcMetricsInterceptorFactory::MethodLabels& UnknownLabels() {
+  static const auto* labels = new RpcMetricsInterceptorFactory::MethodLabels("unknown", "unknown");
+  return *labels;
+}
+
 class RpcMetricsInterceptor final : public grpc::experimental::Interceptor {
  public:
-  RpcMetricsInterceptor(HistogramFamily* latency, const char* method) : latency_(latency) {
-    // "/pkg.Service/Method" -> service, method
-    std::string full = method != nullptr ? method : "";
-    const std::size_t slash = full.rfind('/');
-    service_ = slash != std::string::npos && slash > 0 ? full.substr(1, slash - 1) : full;
-    method_ = slash != std::string::npos ? full.substr(slash + 1) : full;
-  }
+  RpcMetricsInterceptor(HistogramFamily* latency,
+                        const RpcMetricsInterceptorFactory::MethodLabels& labels)
+      : latency_(latency), labels_(labels) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     using grpc::experimental::InterceptionHookPoints;
@@ -33,29 +38,52 @@ class RpcMetricsInterceptor final : public grpc::experimental::Interceptor {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-      latency_->Observe({service_, method_, CodeName(methods->GetSendStatus().error_code())},
-                        seconds);
+      latency_->Observe(
+          {labels_.first, labels_.second, CodeName(methods->GetSendStatus().error_code())},
+          seconds);
     }
     methods->Proceed();
   }
 
  private:
   HistogramFamily* latency_;
-  std::string service_, method_;
+  const RpcMetricsInterceptorFactory::MethodLabels& labels_;  // owned by the factory
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace
 
 RpcMetricsInterceptorFactory::RpcMetricsInterceptorFactory(MetricsRegistry* registry)
-    : latency_(registry->AddHistogram("workerpair_rpc_seconds",
-                                      "gRPC call latency by service, method and status code.",
-                                      {"service", "method", "code"},
-                                      MetricsRegistry::LatencyBuckets())) {}
+    : latency_(registry->AddHistogram(
+          "workerpair_rpc_seconds",
+          "gRPC call latency by service, method and status code; calls to paths this server "
+          "does not serve count as service and method \"unknown\".",
+          {"service", "method", "code"}, MetricsRegistry::LatencyBuckets())) {}
+
+bool RpcMetricsInterceptorFactory::AddKnownService(std::string_view service_full_name) {
+  const google::protobuf::ServiceDescriptor* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+          std::string(service_full_name));
+  if (service == nullptr) return false;
+  for (int i = 0; i < service->method_count(); ++i) {
+    const std::string& method = service->method(i)->name();
+    known_.emplace(StrCat("/", service->full_name(), "/", method),
+                   MethodLabels(service->full_name(), method));
+  }
+  return true;
+}
+
+const RpcMetricsInterceptorFactory::MethodLabels& RpcMetricsInterceptorFactory::LabelsFor(
+    std::string_view path) const {
+  const auto it = known_.find(path);
+  return it == known_.end() ? UnknownLabels() : it->second;
+}
 
 grpc::experimental::Interceptor* RpcMetricsInterceptorFactory::CreateServerInterceptor(
     grpc::experimental::ServerRpcInfo* info) {
-  return new RpcMetricsInterceptor(latency_, info->method());
+  const char* method = info->method();
+  return new RpcMetricsInterceptor(latency_,
+                                   LabelsFor(method != nullptr ? method : std::string_view()));
 }
 
 }  // namespace workerpair

@@ -16,7 +16,8 @@
 #include <fstream>
 
 #include "libs/common/str_cat.h"
-#include "grpc/health/v1/health.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "libs/common/process_metrics.h"
 #include "libs/common/rpc_metrics_interceptor.h"
 
 namespace workerpair {
@@ -86,8 +87,14 @@ ServerRunner::ServerRunner(ServerOptions options) : options_(std::move(options))
   quota.SetMaxThreads(options_.max_rpc_threads);
   builder_.SetResourceQuota(quota);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
-  creators.push_back(std::make_unique<RpcMetricsInterceptorFactory>(&MetricsRegistry::Default()));
+  auto rpc_metrics = std::make_unique<RpcMetricsInterceptorFactory>(&MetricsRegistry::Default());
+  rpc_metrics_ = rpc_metrics.get();
+  // Health and reflection are served on every server (above); AddService adds the rest.
+  rpc_metrics_->AddKnownService(grpc::health::v1::Health::service_full_name());
+  rpc_metrics_->AddKnownService("grpc.reflection.v1alpha.ServerReflection");
+  creators.push_back(std::move(rpc_metrics));
   builder_.experimental().SetInterceptorCreators(std::move(creators));
+  RegisterProcessMetrics(&MetricsRegistry::Default());
 }
 
 ServerRunner::~ServerRunner() {
@@ -96,6 +103,10 @@ ServerRunner::~ServerRunner() {
 
 void ServerRunner::AddService(grpc::Service* service, std::string health_name) {
   builder_.RegisterService(service);
+  if (!rpc_metrics_->AddKnownService(health_name)) {
+    spdlog::warn("{}: no descriptor for service '{}'; its calls count as method=\"unknown\"",
+                 options_.service_name, health_name);
+  }
   health_names_.push_back(std::move(health_name));
 }
 

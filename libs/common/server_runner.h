@@ -31,6 +31,8 @@
 
 namespace workerpair {
 
+class RpcMetricsInterceptorFactory;
+
 // Sets the keepalive and connection-age channel arguments of `options` on `builder`: server
 // pings after keepalive_time (closing a connection whose ack takes keepalive_timeout), client
 // pings accepted every min_client_ping_interval with or without calls in flight, and GOAWAY at
@@ -92,6 +94,8 @@ class ServerRunner {
   grpc::ServerBuilder builder_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<MetricsHttpServer> metrics_;
+  // Owned by builder_, then server_; told which services are registered so its labels stay a known set.
+  RpcMetricsInterceptorFactory* rpc_metrics_ = nullptr;
   // Plaintext, health-only twin of server_ (--health_listen); mirrors its health statuses.
   std::unique_ptr<grpc::Server> health_server_;
   int health_port_ = 0;

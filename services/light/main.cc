@@ -21,6 +21,7 @@
 #include "services/light/light_lint_service.h"
 #include "services/light/core/topology/workspace_topology.h"
 #include "services/light/light_topology_service.h"
+#include "services/light/workspace_metrics.h"
 
 ABSL_FLAG(std::string, root, "/var/lib/workerpair/workspaces",
           "Directory holding the workspaces, created if missing (env WORKERPAIR_ROOT).");
@@ -132,6 +133,7 @@ int main(int argc, char** argv) {
   runner.AddService(&git_service, v1::LightGit::service_full_name());
   runner.AddService(&bundle_service, v1::LightBundle::service_full_name());
   runner.AddService(&topology_service, v1::LightTopology::service_full_name());
+  light::RegisterWorkspaceMetrics(store->get(), &MetricsRegistry::Default());
   if (absl::Status status = runner.Start(); !status.ok()) {
     spdlog::critical("{}", status.ToString());
     return EXIT_FAILURE;
