@@ -41,10 +41,12 @@ RUN apt-get update -q \
 COPY deploy/docker/10_nvidia.json /usr/share/glvnd/egl_vendor.d/10_nvidia.json
 COPY --from=build /build/services/heavy/worker-heavy /usr/local/bin/worker-heavy
 
-# NVIDIA container runtime: expose every GPU the pod is given (Kubernetes' device plugin narrows
-# it to the allocated one) and mount compute, nvidia-smi and the EGL/GL driver libraries.
-ENV NVIDIA_VISIBLE_DEVICES=all \
-    NVIDIA_DRIVER_CAPABILITIES=compute,utility,graphics \
+# NVIDIA container runtime: mount compute, nvidia-smi and the EGL/GL driver libraries into
+# whatever GPU the pod is given. Which GPU is the device plugin's to say (a pod requesting
+# nvidia.com/gpu gets NVIDIA_VISIBLE_DEVICES set to its allocation): the image sets no
+# NVIDIA_VISIBLE_DEVICES, because "all" here would hand every GPU of the node to a pod that
+# requested none wherever nvidia is the default runtime. `docker run --gpus` sets it too.
+ENV NVIDIA_DRIVER_CAPABILITIES=compute,utility,graphics \
     WORKERPAIR_LISTEN=0.0.0.0:50052 \
     WORKERPAIR_METRICS_LISTEN=0.0.0.0:9092 \
     WORKERPAIR_LOG_JSON=true \

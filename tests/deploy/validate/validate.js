@@ -7,14 +7,21 @@
 // For each kustomization (default: deploy/k8s/base and every deploy/k8s/overlays/*):
 //   1. renders it with `kubectl kustomize DIR`;
 //   2. parses every document (npm `yaml`) and validates it against the Kubernetes API schema
-//      (npm `kubernetes-models`) or KEDA's (`@kubernetes-models/keda`), dispatching on
+//      (npm `kubernetes-models`), KEDA's (`@kubernetes-models/keda`) or the Prometheus
+//      Operator's (`@kubernetes-models/prometheus-operator`), dispatching on
 //      apiVersion/kind; an unknown apiVersion/kind is an error, and so is a field the schema does
 //      not define (a misspelt key would otherwise be dropped silently by the API server);
 //   3. checks cross-references: probe and Service/NetworkPolicy ports exist on the containers;
 //      Service/PDB/NetworkPolicy selectors and ScaledObject/HPA targets match workloads; the
 //      autoscaler's query reads worker-heavy metrics of docs/PORTS_AND_METRICS.md; every
 //      ConfigMap/Secret referenced exists; gRPC ports and listen flags agree with the contract;
-//      terminationGracePeriodSeconds covers preStop + WORKERPAIR_SHUTDOWN_GRACE.
+//      terminationGracePeriodSeconds covers preStop + WORKERPAIR_SHUTDOWN_GRACE; a non-root pod
+//      can read the Secret files it mounts (mode and fsGroup); GPUs are only reached through an
+//      nvidia.com/gpu request (no NVIDIA_VISIBLE_DEVICES in pods or deploy/docker images);
+//      PodMonitors select workloads and name their ports, and every scraped workload has one
+//      where the Prometheus Operator is used; PrometheusRule expressions and dashboard queries
+//      read metrics docs/PORTS_AND_METRICS.md lists, alerts carry a severity and a summary;
+//      KEDA triggers cannot read "no data" as 0 (ignoreNullValues) and have a fallback.
 // Exit 0 when everything holds. With --expect-error (negative tests) exit 0 only if validation
 // failed AND every REGEX matched at least one error message.
 'use strict';
@@ -88,7 +95,21 @@ function readContract(root) {
     throw new Error('could not read ports, heavy metrics or the autoscaler load from docs/PORTS_AND_METRICS.md');
   }
   const health = new Set(['', ...(text.match(/workerpair\.v1\.[A-Za-z]+/g) || [])]);
-  return { ports, heavyMetrics: heavy, loadSeries: [...new Set(load)], health };
+  // Every metric the document lists, under any heading (what alerts and dashboards may read).
+  const all = new Set();
+  for (const m of text.matchAll(/`((?:workerpair|process)_[a-z0-9_]+)/g)) all.add(m[1]);
+  return { ports, heavyMetrics: heavy, allMetrics: all, loadSeries: [...new Set(load)], health };
+}
+
+function isListedMetric(contract, name) {
+  if (contract.allMetrics.has(name)) return true;
+  return contract.allMetrics.has(name.replace(/_(bucket|sum|count)$/, ''));
+}
+
+// Our series a PromQL expression reads: workerpair_* and process_* names (other exporters'
+// series, e.g. kube-state-metrics', are not ours to check).
+function ourSeries(expr) {
+  return [...new Set(String(expr).match(/\b(?:workerpair|process)_[a-z0-9_]+\b/g) || [])];
 }
 
 function isHeavyMetric(contract, name) {
@@ -102,6 +123,7 @@ function isHeavyMetric(contract, name) {
 
 const MODEL_PACKAGES = [
   { test: (g) => g === 'keda.sh', pkg: '@kubernetes-models/keda' },
+  { test: (g) => g === 'monitoring.coreos.com', pkg: '@kubernetes-models/prometheus-operator' },
   { test: () => true, pkg: 'kubernetes-models' },
 ];
 
@@ -240,6 +262,117 @@ function listenPort(address) {
   return m ? Number(m[1]) : null;
 }
 
+// Secret volume files belong to root; a non-root process reads them through the world bits, or
+// the group bits when fsGroup makes the files its group's (kubelet applies fsGroup to them).
+function checkSecretsReadable(spec, where, errors) {
+  const pod = spec.securityContext || {};
+  const containers = [...(spec.initContainers || []), ...(spec.containers || [])];
+  for (const v of spec.volumes || []) {
+    const modes = [];
+    if (v.secret) {
+      modes.push(v.secret.defaultMode ?? 0o644, ...(v.secret.items || []).map((i) => i.mode));
+    }
+    for (const source of v.projected?.sources || []) {
+      if (source.secret) {
+        modes.push(v.projected.defaultMode ?? 0o644, ...(source.secret.items || []).map((i) => i.mode));
+      }
+    }
+    if (modes.length === 0) continue;
+    for (const c of containers) {
+      if (!(c.volumeMounts || []).some((m) => m.name === v.name)) continue;
+      const uid = c.securityContext?.runAsUser ?? pod.runAsUser;
+      const nonRoot = (uid !== undefined && uid !== 0) ||
+        (uid === undefined && (c.securityContext?.runAsNonRoot ?? pod.runAsNonRoot) === true);
+      if (!nonRoot) continue;
+      for (const mode of modes.filter((m) => m !== undefined)) {
+        const readable = (mode & 0o004) !== 0 || (pod.fsGroup !== undefined && (mode & 0o040) !== 0);
+        if (!readable) {
+          errors.push(`${where}: container ${c.name} runs as uid ${uid ?? '(non-root, from the image)'} and cannot read Secret volume ${v.name} (mode 0${mode.toString(8)}${pod.fsGroup === undefined ? ', no fsGroup' : ''}): set securityContext.fsGroup or a readable mode`);
+        }
+      }
+    }
+  }
+}
+
+// GPUs reach a pod only through the device plugin's nvidia.com/gpu request (which sets the
+// visible devices); NVIDIA_VISIBLE_DEVICES set by hand exposes GPUs the pod did not request.
+function checkGpuVisibility(spec, where, errors) {
+  for (const c of [...(spec.initContainers || []), ...(spec.containers || [])]) {
+    for (const e of c.env || []) {
+      if (e.name === 'NVIDIA_VISIBLE_DEVICES') {
+        errors.push(`${where}: container ${c.name} sets NVIDIA_VISIBLE_DEVICES; request nvidia.com/gpu instead (the device plugin sets it)`);
+      }
+    }
+    const requested = c.resources?.requests?.['nvidia.com/gpu'];
+    const limited = c.resources?.limits?.['nvidia.com/gpu'];
+    if (requested !== undefined && String(requested) !== String(limited)) {
+      errors.push(`${where}: container ${c.name} requests nvidia.com/gpu ${requested} but limits ${limited} (extended resources need equal limits)`);
+    }
+  }
+}
+
+// The images must not set NVIDIA_VISIBLE_DEVICES either (an ENV in a Dockerfile).
+function checkDockerfiles(root, errors) {
+  const dir = path.join(root, 'deploy', 'docker');
+  if (!fs.existsSync(dir)) return;
+  for (const name of fs.readdirSync(dir).filter((n) => /Dockerfile$/.test(n)).sort()) {
+    const text = fs.readFileSync(path.join(dir, name), 'utf8').replace(/#[^\n]*/g, '');
+    if (/\bNVIDIA_VISIBLE_DEVICES\s*=/.test(text)) {
+      errors.push(`deploy/docker/${name}: sets NVIDIA_VISIBLE_DEVICES; leave GPU visibility to the device plugin's nvidia.com/gpu request`);
+    }
+  }
+}
+
+// Duration of a Prometheus `for:` (e.g. 5m, 1h30m).
+function isPromDuration(text) {
+  return /^(\d+(ms|s|m|h|d|w|y))+$/.test(String(text));
+}
+
+function checkPrometheusRule(d, where, contract, errors) {
+  for (const group of d.spec?.groups || []) {
+    for (const rule of group.rules || []) {
+      const name = rule.alert || rule.record;
+      const rw = `${where}: group ${group.name} rule ${name}`;
+      const expr = typeof rule.expr === 'string' ? rule.expr : String(rule.expr ?? '');
+      if (!expr.trim()) errors.push(`${rw}: no expr`);
+      for (const series of ourSeries(expr)) {
+        if (!isListedMetric(contract, series)) {
+          errors.push(`${rw}: expr reads ${series}, which docs/PORTS_AND_METRICS.md does not list`);
+        }
+      }
+      if (rule.for !== undefined && !isPromDuration(rule.for)) errors.push(`${rw}: for "${rule.for}" is not a duration`);
+      if (rule.alert) {
+        if (!rule.labels?.severity) errors.push(`${rw}: alert has no severity label`);
+        if (!rule.annotations?.summary) errors.push(`${rw}: alert has no summary annotation`);
+      }
+    }
+  }
+}
+
+function checkDashboard(d, where, contract, errors) {
+  for (const [file, text] of Object.entries(d.data || {})) {
+    if (!file.endsWith('.json')) continue;
+    let dashboard;
+    try {
+      dashboard = JSON.parse(text);
+    } catch (e) {
+      errors.push(`${where}: ${file} is not JSON: ${e.message}`);
+      continue;
+    }
+    const panels = dashboard.panels || [];
+    if (panels.length === 0) errors.push(`${where}: ${file} has no panels`);
+    for (const panel of panels) {
+      for (const target of panel.targets || []) {
+        for (const series of ourSeries(target.expr)) {
+          if (!isListedMetric(contract, series)) {
+            errors.push(`${where}: ${file} panel "${panel.title}" reads ${series}, which docs/PORTS_AND_METRICS.md does not list`);
+          }
+        }
+      }
+    }
+  }
+}
+
 function crossCheck(docs, label, contract, root, errors) {
   const ns = (d) => d.metadata?.namespace || 'default';
   const key = (kind, d) => `${kind}/${ns(d)}/${d.metadata?.name}`;
@@ -269,6 +402,8 @@ function crossCheck(docs, label, contract, root, errors) {
         if (s.secret) need('Secret', s.secret.name, s.secret.optional, `volume ${v.name}`);
       }
     }
+    checkSecretsReadable(spec, where, errors);
+    checkGpuVisibility(spec, where, errors);
     const claimNames = new Set((w.spec?.volumeClaimTemplates || []).map((c) => c.metadata?.name));
     const volumeNames = new Set([...(spec.volumes || []).map((v) => v.name), ...claimNames]);
     const annotations = w.spec?.template?.metadata?.annotations || {};
@@ -413,6 +548,31 @@ function crossCheck(docs, label, contract, root, errors) {
         errors.push(`${where}: scaleTargetRef ${kind}/${ref.name} is not in the rendered manifests`);
       }
     }
+    if (d.kind === 'PodMonitor') {
+      const selected = workloadsMatching(d, (l) => labelSelectorMatches(d.spec?.selector, l));
+      if (selected.length === 0) errors.push(`${where}: selector matches no workload's pod labels`);
+      for (const e of d.spec?.podMetricsEndpoints || []) {
+        for (const w of selected) {
+          if (e.port === undefined || !portExists(portsOf(w), e.port)) {
+            errors.push(`${where}: podMetricsEndpoints port ${JSON.stringify(e.port)} is not a container port of ${w.kind}/${w.metadata.name}`);
+          }
+        }
+      }
+    }
+    if (d.kind === 'PrometheusRule') checkPrometheusRule(d, where, contract, errors);
+    if (d.kind === 'ConfigMap' && d.metadata?.labels?.grafana_dashboard) {
+      checkDashboard(d, where, contract, errors);
+    }
+    if (d.kind === 'ScaledObject') {
+      for (const t of (d.spec?.triggers || []).filter((x) => x.type === 'prometheus')) {
+        if (String(t.metadata?.ignoreNullValues ?? 'true') !== 'false') {
+          errors.push(`${where}: prometheus trigger reads "no data" as 0 (set ignoreNullValues: "false", so a lost scrape falls back instead of scaling down)`);
+        }
+      }
+      if (!(d.spec?.fallback?.replicas > 0) || !(d.spec?.fallback?.failureThreshold > 0)) {
+        errors.push(`${where}: no fallback (replicas and failureThreshold) for when the metric cannot be read`);
+      }
+    }
     if (d.kind === 'ScaledObject') {
       const prom = (d.spec?.triggers || []).filter((t) => t.type === 'prometheus');
       if (prom.length === 0) errors.push(`${where}: no prometheus trigger`);
@@ -437,6 +597,24 @@ function crossCheck(docs, label, contract, root, errors) {
         } else {
           checkQuery(`${where}: prometheus-adapter rule ${name}`, rule.query, contract, errors);
         }
+      }
+    }
+  }
+
+  // Where the Prometheus Operator is in use (a PodMonitor, ServiceMonitor or PrometheusRule is
+  // shipped, or KEDA reads prometheus-operated), the prometheus.io/* annotations alone scrape
+  // nothing: every annotated workload needs a PodMonitor selecting its pods.
+  const usesOperator = docs.some((d) => ['PodMonitor', 'ServiceMonitor', 'PrometheusRule'].includes(d.kind)) ||
+    docs.some((d) => d.kind === 'ScaledObject' &&
+      (d.spec?.triggers || []).some((t) => /prometheus-operated/.test(t.metadata?.serverAddress || '')));
+  if (usesOperator) {
+    const monitors = docs.filter((d) => d.kind === 'PodMonitor');
+    for (const w of workloads) {
+      const annotations = w.spec?.template?.metadata?.annotations || {};
+      if (annotations['prometheus.io/scrape'] !== 'true') continue;
+      const labels = w.spec?.template?.metadata?.labels || {};
+      if (!monitors.some((m) => ns(m) === ns(w) && labelSelectorMatches(m.spec?.selector, labels))) {
+        errors.push(`${label}: ${w.kind}/${w.metadata.name} is annotated for scraping but no PodMonitor selects its pods (the Prometheus Operator ignores the annotations)`);
       }
     }
   }
@@ -525,6 +703,10 @@ function main() {
     if (docs.length === 0) errors.push(`${label}: rendered no documents`);
     crossCheck(docs, label, contract, args.root, errors);
     console.log(`${label}: ${docs.length} documents`);
+  }
+
+  if (args.kustomizations.some((k) => k.startsWith(path.join(args.root, 'deploy', 'k8s')))) {
+    checkDockerfiles(args.root, errors);
   }
 
   if (args.expect.length) {
