@@ -32,17 +32,21 @@ GitAuthor ToCore(const v1::GitAuthor& author) { return GitAuthor{author.name(), 
 
 }  // namespace
 
-grpc::Status LightGitService::GitInit(grpc::ServerContext*, const v1::GitInitRequest* request,
+grpc::Status LightGitService::GitInit(grpc::ServerContext* context, const v1::GitInitRequest* request,
                                       v1::GitInitResponse* response) {
   WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
+  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall admitted,
+                           policy_->Admit(context, ws.name, "GitInit"));
   WP_GRPC_ASSIGN_OR_RETURN(bool created, git_->Init(ws, request->initial_branch()));
   response->set_created(created);
   return grpc::Status::OK;
 }
 
-grpc::Status LightGitService::GitStatus(grpc::ServerContext*, const v1::GitStatusRequest* request,
+grpc::Status LightGitService::GitStatus(grpc::ServerContext* context, const v1::GitStatusRequest* request,
                                         v1::GitStatusResponse* response) {
   WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
+  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall admitted,
+                           policy_->Admit(context, ws.name, "GitStatus"));
   WP_GRPC_ASSIGN_OR_RETURN(light::GitStatus status, git_->Status(ws));
   response->set_branch(status.branch);
   response->set_head(status.head);
@@ -59,9 +63,11 @@ grpc::Status LightGitService::GitStatus(grpc::ServerContext*, const v1::GitStatu
   return grpc::Status::OK;
 }
 
-grpc::Status LightGitService::GitDiff(grpc::ServerContext*, const v1::GitDiffRequest* request,
+grpc::Status LightGitService::GitDiff(grpc::ServerContext* context, const v1::GitDiffRequest* request,
                                       v1::GitDiffResponse* response) {
   WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
+  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall admitted,
+                           policy_->Admit(context, ws.name, "GitDiff"));
   DiffRequest diff{request->from(), request->to(),
                    std::vector<std::string>(request->paths().begin(), request->paths().end()),
                    request->has_context_lines() ? static_cast<int>(request->context_lines()) : -1};
@@ -82,9 +88,11 @@ grpc::Status LightGitService::GitDiff(grpc::ServerContext*, const v1::GitDiffReq
   return grpc::Status::OK;
 }
 
-grpc::Status LightGitService::GitCommit(grpc::ServerContext*, const v1::GitCommitRequest* request,
+grpc::Status LightGitService::GitCommit(grpc::ServerContext* context, const v1::GitCommitRequest* request,
                                         v1::GitCommitResponse* response) {
   WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
+  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall admitted,
+                           policy_->Admit(context, ws.name, "GitCommit"));
   CommitRequest commit{ToCore(request->author()), request->message(),
                        std::vector<std::string>(request->paths().begin(), request->paths().end())};
   WP_GRPC_ASSIGN_OR_RETURN(CommitResult result, git_->Commit(ws, commit));
@@ -94,9 +102,11 @@ grpc::Status LightGitService::GitCommit(grpc::ServerContext*, const v1::GitCommi
   return grpc::Status::OK;
 }
 
-grpc::Status LightGitService::GitLog(grpc::ServerContext*, const v1::GitLogRequest* request,
+grpc::Status LightGitService::GitLog(grpc::ServerContext* context, const v1::GitLogRequest* request,
                                      v1::GitLogResponse* response) {
   WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
+  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall admitted,
+                           policy_->Admit(context, ws.name, "GitLog"));
   WP_GRPC_ASSIGN_OR_RETURN(std::vector<LogEntry> entries,
                            git_->Log(ws, LogRequest{request->from(), request->limit()}));
   for (LogEntry& entry : entries) {
@@ -113,28 +123,34 @@ grpc::Status LightGitService::GitLog(grpc::ServerContext*, const v1::GitLogReque
   return grpc::Status::OK;
 }
 
-grpc::Status LightGitService::GitCreateBranch(grpc::ServerContext*,
+grpc::Status LightGitService::GitCreateBranch(grpc::ServerContext* context,
                                               const v1::GitCreateBranchRequest* request,
                                               v1::GitCreateBranchResponse* response) {
   WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
+  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall admitted,
+                           policy_->Admit(context, ws.name, "GitCreateBranch"));
   WP_GRPC_ASSIGN_OR_RETURN(std::string hash,
                            git_->CreateBranch(ws, request->branch(), request->start()));
   response->set_hash(std::move(hash));
   return grpc::Status::OK;
 }
 
-grpc::Status LightGitService::GitCheckout(grpc::ServerContext*,
+grpc::Status LightGitService::GitCheckout(grpc::ServerContext* context,
                                           const v1::GitCheckoutRequest* request,
                                           v1::GitCheckoutResponse* response) {
   WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
+  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall admitted,
+                           policy_->Admit(context, ws.name, "GitCheckout"));
   WP_GRPC_ASSIGN_OR_RETURN(std::string hash, git_->Checkout(ws, request->branch()));
   response->set_hash(std::move(hash));
   return grpc::Status::OK;
 }
 
-grpc::Status LightGitService::GitMerge(grpc::ServerContext*, const v1::GitMergeRequest* request,
+grpc::Status LightGitService::GitMerge(grpc::ServerContext* context, const v1::GitMergeRequest* request,
                                        v1::GitMergeResponse* response) {
   WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
+  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall admitted,
+                           policy_->Admit(context, ws.name, "GitMerge"));
   MergeRequest merge{request->branch(), ToCore(request->author()), request->message(),
                      request->no_fast_forward()};
   WP_GRPC_ASSIGN_OR_RETURN(MergeResult result, git_->Merge(ws, merge));
@@ -144,7 +160,7 @@ grpc::Status LightGitService::GitMerge(grpc::ServerContext*, const v1::GitMergeR
   return grpc::Status::OK;
 }
 
-grpc::Status LightGitService::GitResolveConflict(grpc::ServerContext*,
+grpc::Status LightGitService::GitResolveConflict(grpc::ServerContext* context,
                                                  const v1::GitResolveConflictRequest* request,
                                                  v1::GitResolveConflictResponse* response) {
   ConflictSide side;
@@ -156,25 +172,31 @@ grpc::Status LightGitService::GitResolveConflict(grpc::ServerContext*,
       return {grpc::StatusCode::INVALID_ARGUMENT, "side must be OURS, THEIRS or WORKING_TREE"};
   }
   WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
+  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall admitted,
+                           policy_->Admit(context, ws.name, "GitResolveConflict"));
   WP_GRPC_ASSIGN_OR_RETURN(std::vector<std::string> remaining,
                            git_->ResolveConflict(ws, request->path(), side));
   for (std::string& path : remaining) response->add_remaining_conflicts(std::move(path));
   return grpc::Status::OK;
 }
 
-grpc::Status LightGitService::GitAbortMerge(grpc::ServerContext*,
+grpc::Status LightGitService::GitAbortMerge(grpc::ServerContext* context,
                                             const v1::GitAbortMergeRequest* request,
                                             v1::GitAbortMergeResponse* response) {
   WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
+  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall admitted,
+                           policy_->Admit(context, ws.name, "GitAbortMerge"));
   WP_GRPC_ASSIGN_OR_RETURN(std::string hash, git_->AbortMerge(ws));
   response->set_hash(std::move(hash));
   return grpc::Status::OK;
 }
 
-grpc::Status LightGitService::GitCompleteMerge(grpc::ServerContext*,
+grpc::Status LightGitService::GitCompleteMerge(grpc::ServerContext* context,
                                                const v1::GitCompleteMergeRequest* request,
                                                v1::GitCompleteMergeResponse* response) {
   WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
+  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall admitted,
+                           policy_->Admit(context, ws.name, "GitCompleteMerge"));
   WP_GRPC_ASSIGN_OR_RETURN(CommitResult result,
                            git_->CompleteMerge(ws, ToCore(request->author()), request->message()));
   response->set_hash(result.hash);
@@ -182,20 +204,25 @@ grpc::Status LightGitService::GitCompleteMerge(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status LightGitService::GitPush(grpc::ServerContext*, const v1::GitPushRequest* request,
+grpc::Status LightGitService::GitPush(grpc::ServerContext* context, const v1::GitPushRequest* request,
                                       v1::GitPushResponse* response) {
   WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
-  PushRequest push{request->remote(), request->url(), request->branch(), request->force()};
+  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall admitted,
+                           policy_->Admit(context, ws.name, "GitPush"));
+  PushRequest push{request->remote(), request->url(), request->branch(), request->force(),
+                   &admitted.budget()};
   WP_GRPC_ASSIGN_OR_RETURN(PushResult result, git_->Push(ws, push));
   response->set_ref(result.ref);
   response->set_hash(result.hash);
   return grpc::Status::OK;
 }
 
-grpc::Status LightGitService::GitExportHistory(grpc::ServerContext*,
+grpc::Status LightGitService::GitExportHistory(grpc::ServerContext* context,
                                               const v1::GitExportHistoryRequest* request,
                                               v1::GitHistory* response) {
   WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
+  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall admitted,
+                           policy_->Admit(context, ws.name, "GitExportHistory"));
   WP_GRPC_ASSIGN_OR_RETURN(GitHistory history, git_->ExportHistory(ws));
   response->set_pack(std::move(history.pack));
   for (auto& [name, hash] : history.branches) {
@@ -207,10 +234,12 @@ grpc::Status LightGitService::GitExportHistory(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status LightGitService::GitImportHistory(grpc::ServerContext*,
+grpc::Status LightGitService::GitImportHistory(grpc::ServerContext* context,
                                               const v1::GitImportHistoryRequest* request,
                                               v1::GitImportHistoryResponse* response) {
   WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
+  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall admitted,
+                           policy_->Admit(context, ws.name, "GitImportHistory"));
   GitHistory history;
   history.pack = request->history().pack();
   for (const v1::GitBranchRef& branch : request->history().branches()) {

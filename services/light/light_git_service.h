@@ -4,20 +4,24 @@
 // (services/light/core/git) and converts the result back; errors are mapped to gRPC codes once.
 //
 //   light::GitCore git(light::GitOptions{});
-//   light::LightGitService git_service(store, &git);
+//   light::LightGitService git_service(store, &git, &policy);   // LightCallPolicy
 //   runner.AddService(&git_service, v1::LightGit::service_full_name());
 #ifndef WORKERPAIR_SERVICES_LIGHT_LIGHT_GIT_SERVICE_H_
 #define WORKERPAIR_SERVICES_LIGHT_LIGHT_GIT_SERVICE_H_
 
 #include "services/light/core/files/workspace_store.h"
 #include "services/light/core/git/git_repo.h"
+#include "services/light/light_call_policy.h"
 #include "workerpair/v1/light_git.grpc.pb.h"
 
 namespace workerpair::light {
 
 class LightGitService final : public workerpair::v1::LightGit::Service {
  public:
-  LightGitService(WorkspaceStore* store, GitCore* git) : store_(store), git_(git) {}
+  // `policy` admits every git call (each holds the workspace's lock, so they count as
+  // expensive): per-workspace and total caps, and no start once the client has gone.
+  LightGitService(WorkspaceStore* store, GitCore* git, LightCallPolicy* policy)
+      : store_(store), git_(git), policy_(policy) {}
 
   grpc::Status GitInit(grpc::ServerContext*, const v1::GitInitRequest*,
                        v1::GitInitResponse*) override;
@@ -51,6 +55,7 @@ class LightGitService final : public workerpair::v1::LightGit::Service {
  private:
   WorkspaceStore* store_;
   GitCore* git_;
+  LightCallPolicy* policy_;
 };
 
 }  // namespace workerpair::light

@@ -122,7 +122,7 @@ int main(int argc, char** argv) {
   light::GitOptions git_options;
   git_options.allowed_remote_prefixes = absl::GetFlag(FLAGS_git_push_allowed_prefixes);
   light::GitCore git(git_options);
-  light::LightGitService git_service(store->get(), &git);
+  light::LightGitService git_service(store->get(), &git, &call_policy);
   light::LightBundleService bundle_service(store->get(), &call_policy);
   light::TopologyAnalyzer topology(light::TopologyOptions{});
   light::LightTopologyService topology_service(store->get(), &topology, &call_policy);

@@ -155,3 +155,23 @@ TEST_CASE("A commit with a newline in the author is INVALID_ARGUMENT and writes 
   CHECK(status->head == first);
   CHECK(f.CommitAll("second") != first);
 }
+
+TEST_CASE("A push whose budget ran out stops with the budget's status", "[git][push][input]") {
+  GitFixture f;
+  f.InitRepo();
+  const fs::path bare = f.dir.path() / "remote.git";
+  InitBare(bare);
+  f.Write("a.txt", "a\n");
+  const std::string head = f.CommitAll("first");
+  const workerpair::CallBudget cancelled;
+  cancelled.Cancel();
+  PushRequest push{"origin", bare.string(), "", false, &cancelled};
+  CHECK(f.git.Push(f.ws, push).status().code() == absl::StatusCode::kCancelled);
+  CHECK(RefHash(bare, "refs/heads/main").empty());
+  const workerpair::CallBudget plenty(absl::Now() + absl::Seconds(60), [] { return false; });
+  push.budget = &plenty;
+  auto pushed = f.git.Push(f.ws, push);
+  INFO(pushed.status().ToString());
+  REQUIRE(pushed.ok());
+  CHECK(RefHash(bare, "refs/heads/main") == head);
+}

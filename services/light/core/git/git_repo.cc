@@ -49,13 +49,32 @@ absl::StatusOr<ReferencePtr> LookupBranch(git_repository* repo, std::string_view
   return ReferencePtr(raw);
 }
 
+// What a push's callbacks share: the remote's per-ref rejections, and the call's budget.
+struct PushState {
+  std::vector<std::string> rejected;
+  const CallBudget* budget = nullptr;
+};
+
 // Collects the remote's per-ref rejections during a push.
 int OnPushUpdate(const char* refname, const char* status, void* payload) {
   if (status != nullptr) {
-    static_cast<std::vector<std::string>*>(payload)->push_back(StrCat(refname, ": ", status));
+    static_cast<PushState*>(payload)->rejected.push_back(StrCat(refname, ": ", status));
   }
   return 0;
 }
+
+// Progress callbacks: a non-zero return makes libgit2 abandon the push (GIT_EUSER).
+int StopWhenOutOfBudget(void* payload) {
+  const CallBudget* budget = static_cast<PushState*>(payload)->budget;
+  return budget != nullptr && budget->Exhausted() ? -1 : 0;
+}
+int OnPushTransfer(unsigned int, unsigned int, std::size_t, void* payload) {
+  return StopWhenOutOfBudget(payload);
+}
+int OnPackProgress(int, std::uint32_t, std::uint32_t, void* payload) {
+  return StopWhenOutOfBudget(payload);
+}
+int OnSideband(const char*, int, void* payload) { return StopWhenOutOfBudget(payload); }
 
 }  // namespace
 
@@ -304,11 +323,19 @@ absl::StatusOr<PushResult> GitCore::Push(const Workspace& ws, const PushRequest&
   std::string refspec = StrCat(request.force ? "+" : "", ref_name, ":", ref_name);
   char* specs[] = {refspec.data()};
   git_strarray refspecs = {specs, 1};
-  std::vector<std::string> rejected;
+  PushState state{.budget = request.budget};
   git_push_options options = GIT_PUSH_OPTIONS_INIT;
   options.callbacks.push_update_reference = &OnPushUpdate;
-  options.callbacks.payload = &rejected;
+  options.callbacks.push_transfer_progress = &OnPushTransfer;
+  options.callbacks.pack_progress = &OnPackProgress;
+  options.callbacks.sideband_progress = &OnSideband;
+  options.callbacks.payload = &state;
+  if (request.budget != nullptr) WP_RETURN_IF_ERROR(request.budget->Check());
   rc = git_remote_push(remote.get(), &refspecs, &options);
+  // Stopped by the budget: its status, not libgit2's "user cancelled".
+  if (rc < 0 && request.budget != nullptr && request.budget->Exhausted()) {
+    return request.budget->Check();
+  }
   if (rc == GIT_ENONFASTFORWARD) {
     return GitError(
         rc, StrCat("push '", branch, "' to '", request.remote, "' (not a fast-forward)"), ws);
@@ -322,9 +349,9 @@ absl::StatusOr<PushResult> GitCore::Push(const Workspace& ws, const PushRequest&
     }
     return status;
   }
-  if (!rejected.empty()) {
+  if (!state.rejected.empty()) {
     return absl::FailedPreconditionError(
-        StrCat("remote '", request.remote, "' rejected ", NameList(rejected)));
+        StrCat("remote '", request.remote, "' rejected ", NameList(state.rejected)));
   }
   return PushResult{ref_name, hash};
 }

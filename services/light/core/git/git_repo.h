@@ -39,6 +39,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "libs/common/call_budget.h"
 #include "services/light/core/files/workspace_locks.h"
 #include "services/light/core/files/workspace_store.h"
 
@@ -202,6 +203,9 @@ struct PushRequest {
   std::string branch;
   // Overwrite the remote branch even when the push is not a fast-forward.
   bool force = false;
+  // Polled while the pack is built and sent; when it runs out the push stops with its
+  // CANCELLED / DEADLINE_EXCEEDED. Null for none.
+  const CallBudget* budget = nullptr;
 };
 
 struct PushResult {
