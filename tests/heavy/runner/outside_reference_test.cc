@@ -143,3 +143,37 @@ TEST_CASE("A scene cannot read a file outside its payload, however its MJCF name
 
 }  // namespace
 }  // namespace workerpair::heavy::testing
+
+namespace workerpair::heavy::testing {
+namespace {
+
+TEST_CASE("A scene cannot read the system's own files either (a host image on a box)") {
+  Heavy heavy({"--slots=1"});
+  // Libraries under /usr are readable to a runner only while it starts; its jobs see nothing
+  // of them. A texture hidden from the reference scan, naming a PNG that exists on the host
+  // and one that does not: the same refusal, and no image comes back.
+  std::vector<CallResult> calls;
+  for (const std::string path : {"/usr/share/gitweb/static/git-logo.png",
+                                 "/usr/share/gitweb/static/git-absent.png"}) {
+    TempDir dir;
+    const std::string mjcf = StrCat(
+        "<mujoco><asset><texture name=\"t\" type=\"2d\"\ffile=\"", path,
+        "\"/><material name=\"mt\" texture=\"t\"/></asset><worldbody>", kBox,
+        "<geom type=\"sphere\" size=\".1\" material=\"mt\"/></worldbody></mujoco>");
+    calls.push_back(heavy.RenderViews(PackScene(dir.path(), mjcf)));
+  }
+  // MuJoCo's PNG loader says only "failed to open file for reading", without the name: that
+  // stays a payload error, and it is the same for both files.
+  for (const CallResult& call : calls) {
+    INFO(call.status.error_code() << " " << call.status.error_message());
+    CHECK_FALSE(call.status.ok());
+    CHECK((call.reason == ErrorReason::kSandboxDenied ||
+           call.reason == ErrorReason::kPayloadInvalid));
+    CHECK(call.streamed.find("PNG") == std::string::npos);
+  }
+  CHECK(calls[0].status.error_code() == calls[1].status.error_code());
+  CHECK(calls[0].status.error_message() == calls[1].status.error_message());
+}
+
+}  // namespace
+}  // namespace workerpair::heavy::testing
