@@ -45,6 +45,24 @@ absl::StatusOr<std::vector<PooledWorkspace>> LightPool::ListWorkspaces() {
   return out;
 }
 
+absl::Status LightPool::RefuseMisplaced(std::string_view workspace) {
+  if (targets_.size() < 2) return absl::OkStatus();
+  absl::StatusOr<std::vector<PooledWorkspace>> all = ListWorkspaces();
+  if (!all.ok()) return all.status();
+  for (const PooledWorkspace& found : *all) {
+    if (found.name != workspace || !found.misplaced()) continue;
+    std::string where;
+    for (std::size_t i : found.found_on) {
+      where += StrCat(where.empty() ? "" : ", ", targets_[i].name);
+    }
+    return absl::FailedPreconditionError(StrCat(
+        "workspace '", workspace, "' exists on ", where, ", not (only) on ",
+        targets_[found.placed_on].name, " where placement puts it; run `controller ws move ",
+        workspace, "` first"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status LightPool::Explain(const absl::Status& status, std::string_view workspace) const {
   if (!absl::IsNotFound(status) || targets_.size() < 2 || workspace.empty()) return status;
   if (status.message().find(StrCat("workspace '", workspace, "' does not exist")) ==

@@ -62,6 +62,12 @@ class LightPool {
   // not answer: a partial list would hide workspaces.
   absl::StatusOr<std::vector<PooledWorkspace>> ListWorkspaces();
 
+  // Before creating `workspace` (ws create, run): FAILED_PRECONDITION when it already exists on
+  // a pod other than its placed one (a resized pool not yet rebalanced), so that no empty twin
+  // is made beside the real one. OK with one pod (nothing is asked). UNAVAILABLE as
+  // ListWorkspaces.
+  absl::Status RefuseMisplaced(std::string_view workspace);
+
   // `status` from a call about `workspace`; when it is worker-light's "workspace does not
   // exist" and the pool has several pods, the same NOT_FOUND with a hint: which pod was asked,
   // that placement chose it, and `controller ws move` for a resized pool.

@@ -199,6 +199,11 @@ int RunFlowCommand(CliContext& context, const std::vector<std::string>& args) {
     if (!files.ok()) return context.Fail(files.status());
     request.files = std::move(*files);
   }
+  // The flow creates a missing workspace: not beside one a resized pool has not moved yet.
+  if (absl::Status placed = context.light_pool().RefuseMisplaced(request.workspace);
+      !placed.ok()) {
+    return context.Fail(placed);
+  }
   FlowReport report =
       RunFlow(context.light(request.workspace), context.heavy(), request,
               ProgressFor(context, request));

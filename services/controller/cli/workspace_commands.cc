@@ -72,19 +72,9 @@ int WorkspaceList(CliContext& context) {
 }
 
 int WorkspaceCreate(CliContext& context, const std::string& name) {
-  LightPool& pool = context.light_pool();
-  if (pool.size() > 1) {
-    // After a resize the workspace may still be on its old pod: never make an empty twin.
-    auto all = pool.ListWorkspaces();
-    if (!all.ok()) return context.Fail(all.status());
-    for (const PooledWorkspace& found : *all) {
-      if (found.name == name && found.misplaced()) {
-        return context.Fail(absl::FailedPreconditionError(StrCat(
-            "workspace '", name, "' exists on ", pool.targets()[found.found_on[0]].name,
-            ", not on ", pool.targets()[found.placed_on].name,
-            " where placement puts it; run `controller ws move ", name, "` first")));
-      }
-    }
+  // After a resize the workspace may still be on its old pod: never make an empty twin.
+  if (absl::Status placed = context.light_pool().RefuseMisplaced(name); !placed.ok()) {
+    return context.Fail(placed);
   }
   auto created = context.light(name).CreateWorkspace(name, /*exist_ok=*/true);
   if (!created.ok()) return context.Fail(created.status());
