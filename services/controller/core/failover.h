@@ -85,7 +85,8 @@ template <typename T>
 struct FailoverOutcome {
   T value;
   std::string replica;  // the replica that produced `value`
-  int attempts = 0;     // 1 when the first attempt succeeded
+  // Every try, those a full or draining replica refused included; 1 when the first succeeded.
+  int attempts = 0;
 };
 
 // The loop without the value: `attempt_fn` stores its result itself. Returns OK once an
