@@ -181,6 +181,13 @@ TEST_CASE("A costly grep stops burning CPU once its client's deadline passes or 
   REQUIRE(server.Grep("[a-z]{999}[0-9]", std::chrono::seconds(60), &quick).ok());
   CHECK(quick.matches_size() == 0);
 
+  // A pattern too large for RE2's memory budget is refused before any file is read.
+  v1::GrepResponse refused;
+  const grpc::Status too_large = server.Grep("(a{999}){999}", std::chrono::seconds(60), &refused);
+  INFO(too_large.error_message());
+  CHECK(too_large.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(too_large.error_message().size() < 400);
+
   // Deadline: the client gives up after 1 s.
   v1::GrepResponse response;
   const grpc::Status status = server.Grep(kCostlyPattern, std::chrono::seconds(1), &response);
