@@ -46,6 +46,8 @@ GRAPHICS = re.compile(
 NOT_BUILD_DEPENDENCIES = {
     "git", "ffmpeg", "openssl", "pyflakes3", "shellcheck", "yamllint", "libgl1-mesa-dri",
     "libegl1", "libegl-mesa0", "nodejs", "npm",
+    # The fuzz targets (scripts/fuzz.sh) are built with clang in the test command only.
+    "clang", "libclang-rt-14-dev",
 }
 
 
