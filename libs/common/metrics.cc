@@ -1,6 +1,7 @@
 #include "libs/common/metrics.h"
 
 #include <charconv>
+#include <system_error>
 #include <cmath>
 
 #include "libs/common/str_cat.h"
@@ -19,15 +20,17 @@ std::string EscapeLabelValue(const std::string& value) {
   return out;
 }
 
-// The shortest text that reads back as exactly `value`, in %g's style: 0.05, not
-// 0.050000000000000003, and 0.0001 rather than 1e-04, so `le` labels match what people write in
-// queries.
+// The shortest text that reads back as exactly `value` (0.05, not 0.050000000000000003), written
+// without an exponent when that fits in 32 characters (0.0001, 20783104, 1796128913.59), so `le`
+// labels match what people write in queries and values read easily.
 std::string FormatNumber(double value) {
   if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
   if (std::isnan(value)) return "NaN";
+  char fixed[32];
+  const auto plain = std::to_chars(fixed, fixed + sizeof(fixed), value, std::chars_format::fixed);
+  if (plain.ec == std::errc()) return std::string(fixed, plain.ptr);
   char buffer[64];
-  const auto result =
-      std::to_chars(buffer, buffer + sizeof(buffer), value, std::chars_format::general);
+  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
   return std::string(buffer, result.ptr);
 }
 

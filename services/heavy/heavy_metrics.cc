@@ -26,6 +26,18 @@ CounterFamily* RunnerRestarts() {
   return family;
 }
 
+// True for a hardware renderer; false for none or a software rasteriser (Mesa's llvmpipe,
+// softpipe, swrast), which is what a GPU pod falls back to when it did not get its GPU.
+bool IsGpuRenderer(const std::string& renderer) {
+  if (renderer.empty()) return false;
+  std::string lower;
+  for (char c : renderer) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* software : {"llvmpipe", "softpipe", "swrast", "software"}) {
+    if (lower.find(software) != std::string::npos) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 void RegisterRunnerMetrics(RunnerPool* runners) {
@@ -40,6 +52,10 @@ void RegisterRunnerMetrics(RunnerPool* runners) {
   Registry().AddGaugeCallback("workerpair_heavy_runner_seccomp",
                               "1 when the runners are confined by a seccomp filter.",
                               [runners] { return runners->Stats().seccomp ? 1 : 0; });
+  Registry().AddGaugeCallback(
+      "workerpair_heavy_render_gpu",
+      "1 when the runners render on a GPU; 0 on a software renderer (llvmpipe) or none.",
+      [runners] { return IsGpuRenderer(runners->Stats().gl_renderer) ? 1 : 0; });
   for (int reason = 0; reason < kRestartReasonCount; ++reason) {
     RunnerRestarts()->Increment({std::string(RestartReasonName(static_cast<RestartReason>(reason)))},
                                 0);
@@ -57,6 +73,9 @@ void RegisterSchedulerMetrics(const Scheduler* scheduler) {
                               [scheduler] { return scheduler->Stats().queued; });
   Registry().AddGaugeCallback("workerpair_heavy_slots", "Jobs this replica runs at once.",
                               [scheduler] { return scheduler->Stats().slots; });
+  Registry().AddGaugeCallback("workerpair_heavy_queue_capacity",
+                              "Jobs that may wait for a slot; beyond it jobs are refused.",
+                              [scheduler] { return scheduler->Stats().queue_capacity; });
   Registry().AddCounterCallback(
       "workerpair_heavy_admission_rejections_total",
       "Jobs refused with RESOURCE_EXHAUSTED because every slot and the queue were full.",

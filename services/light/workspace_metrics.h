@@ -22,7 +22,9 @@
 namespace workerpair::light {
 
 // Disk blocks (st_blocks * 512) of every entry under `root`, symbolic links not followed and
-// other filesystems not entered; entries that vanish during the walk are skipped.
+// other filesystems not entered. Files that vanish during the walk are skipped; a directory
+// removed while it is being read ends the walk early (the count is then low until the next
+// recount). Hard-linked files count once per link.
 std::uint64_t DiskUsedBytes(const std::filesystem::path& root);
 
 // `store` must outlive the metrics endpoint.

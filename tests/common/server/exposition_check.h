@@ -3,7 +3,7 @@
 // escapes; numeric values), no series appears twice, and promtool's lint rules hold (counters
 // end in _total and nothing else does; _bucket/_sum/_count and `le` only on histograms;
 // histogram buckets cumulative with +Inf equal to _count). Beyond promtool: `le` values are in
-// their shortest round-trip form (0.05, not 0.050000000000000003).
+// their shortest round-trip form (0.05, not 0.050000000000000003), with no exponent.
 //
 //   std::vector<std::string> problems = CheckExposition(page_body);
 //   CHECK(problems.empty());
@@ -40,10 +40,13 @@ inline bool ParseValue(const std::string& text, double* value) {
   return !text.empty() && end == text.c_str() + text.size();
 }
 
+// The shortest round-trip text of `value`, without an exponent when that fits in 32 characters.
 inline std::string Shortest(double value) {
+  char fixed[32];
+  const auto plain = std::to_chars(fixed, fixed + sizeof(fixed), value, std::chars_format::fixed);
+  if (plain.ec == std::errc()) return std::string(fixed, plain.ptr);
   char buffer[64];
-  auto result =
-      std::to_chars(buffer, buffer + sizeof(buffer), value, std::chars_format::general);
+  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
   return std::string(buffer, result.ptr);
 }
 

@@ -107,6 +107,21 @@ TEST_CASE("Histogram bounds are written in their shortest form", "[metrics]") {
   CHECK(CheckExposition(page).empty());
 }
 
+TEST_CASE("Values are written in full where that is short, with an exponent where not",
+          "[metrics]") {
+  MetricsRegistry registry;
+  auto* values = registry.AddGauge("value", "Values.", {"which"});
+  values->Set({"bytes"}, 20783104);
+  values->Set({"time"}, 1796128913.59);
+  values->Set({"tiny"}, 1e-40);
+  values->Set({"huge"}, 1e300);
+  const std::string page = registry.Render();
+  CHECK(page.find("value{which=\"bytes\"} 20783104\n") != std::string::npos);
+  CHECK(page.find("value{which=\"time\"} 1796128913.59\n") != std::string::npos);
+  CHECK(page.find("value{which=\"tiny\"} 1e-40\n") != std::string::npos);
+  CHECK(page.find("value{which=\"huge\"} 1e+300\n") != std::string::npos);
+}
+
 TEST_CASE("The exposition checks catch what promtool would", "[metrics]") {
   CHECK_FALSE(CheckExposition("# HELP a_total A.\n# TYPE a_total counter\na_total 1\na_total 2\n")
                   .empty());  // duplicate series
