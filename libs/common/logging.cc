@@ -1,5 +1,6 @@
 #include "libs/common/logging.h"
 
+#include <google/protobuf/stubs/logging.h>
 #include <grpc/support/log.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -54,14 +55,33 @@ class JsonLinesFormatter final : public spdlog::formatter {
 // The logger gRPC core writes through. gpr_set_log_function takes a plain function pointer, so
 // the logger must be reachable from a global; it is never destroyed, because gRPC threads may
 // still log while static destructors run at exit.
-struct GrpcLogTarget {
+struct LibraryLogTarget {
   std::shared_ptr<spdlog::logger> logger;
   // Plain text has no logger or source field: the line itself says "grpc file:line".
   bool plain = false;
+
+  void Log(spdlog::level::level_enum level, const char* file, int line,
+           std::string_view message) const {
+    // Libraries pass build paths; the file name is enough to find the line in their sources.
+    if (file == nullptr) file = "";
+    if (const char* slash = std::strrchr(file, '/')) file = slash + 1;
+    if (plain) {
+      logger->log(level, "{} {}:{}: {}", logger->name(), file, line, message);
+    } else {
+      logger->log(spdlog::source_loc{file, line, nullptr}, level, "{}", message);
+    }
+  }
 };
 
-std::atomic<std::shared_ptr<const GrpcLogTarget>>& GrpcLogger() {
-  static auto* target = new std::atomic<std::shared_ptr<const GrpcLogTarget>>();
+using LibraryLogSlot = std::atomic<std::shared_ptr<const LibraryLogTarget>>;
+
+LibraryLogSlot& GrpcLogger() {
+  static auto* target = new LibraryLogSlot();
+  return *target;
+}
+
+LibraryLogSlot& ProtobufLogger() {
+  static auto* target = new LibraryLogSlot();
   return *target;
 }
 
@@ -85,18 +105,33 @@ gpr_log_severity GrpcVerbosityFor(spdlog::level::level_enum level) {
 }
 
 void LogFromGrpc(gpr_log_func_args* args) {
-  std::shared_ptr<const GrpcLogTarget> target = GrpcLogger().load();
+  std::shared_ptr<const LibraryLogTarget> target = GrpcLogger().load();
   if (!target || args == nullptr || args->message == nullptr) return;
-  // gRPC passes full build paths; the file name is enough to find the line in its sources.
-  const char* file = args->file != nullptr ? args->file : "";
-  if (const char* slash = std::strrchr(file, '/')) file = slash + 1;
-  const spdlog::level::level_enum level = SpdlogLevelOf(args->severity);
-  if (target->plain) {
-    target->logger->log(level, "grpc {}:{}: {}", file, args->line, args->message);
-  } else {
-    target->logger->log(spdlog::source_loc{file, args->line, nullptr}, level, "{}",
-                        args->message);
+  target->Log(SpdlogLevelOf(args->severity), args->file, args->line, args->message);
+}
+
+// Protobuf's GOOGLE_LOG lines (e.g. a string field with invalid UTF-8 being serialized).
+void LogFromProtobuf(google::protobuf::LogLevel level, const char* file, int line,
+                     const std::string& message) {
+  std::shared_ptr<const LibraryLogTarget> target = ProtobufLogger().load();
+  if (!target) return;
+  spdlog::level::level_enum ours = spdlog::level::err;
+  switch (level) {
+    case google::protobuf::LOGLEVEL_INFO: ours = spdlog::level::debug; break;
+    case google::protobuf::LOGLEVEL_WARNING: ours = spdlog::level::warn; break;
+    case google::protobuf::LOGLEVEL_ERROR: ours = spdlog::level::err; break;
+    case google::protobuf::LOGLEVEL_FATAL: ours = spdlog::level::critical; break;
   }
+  target->Log(ours, file, line, message);
+}
+
+std::shared_ptr<const LibraryLogTarget> LibraryLogger(const spdlog::logger& main,
+                                                      const std::string& name,
+                                                      spdlog::level::level_enum level, bool json) {
+  auto logger = std::make_shared<spdlog::logger>(name, main.sinks().begin(), main.sinks().end());
+  logger->flush_on(spdlog::level::trace);
+  logger->set_level(level);
+  return std::make_shared<const LibraryLogTarget>(LibraryLogTarget{std::move(logger), !json});
 }
 
 // Routes gRPC core's log lines (gpr_log) into a "grpc" logger sharing `main`'s sink and format.
@@ -105,21 +140,19 @@ void LogFromGrpc(gpr_log_func_args* args) {
 // verbosity follows --log_level, and so does the filter (off silences gRPC too).
 void RouteGrpcLogging(const spdlog::logger& main, spdlog::level::level_enum level, bool json) {
   // Sharing the sinks shares their formatter (spdlog keeps it on the sink) and their lock, so
-  // gRPC lines and ours never interleave within a line.
-  auto grpc_logger = std::make_shared<spdlog::logger>("grpc", main.sinks().begin(),
-                                                      main.sinks().end());
-  grpc_logger->flush_on(spdlog::level::trace);
+  // library lines and ours never interleave within a line.
   const char* verbosity = std::getenv("GRPC_VERBOSITY");
   if (verbosity != nullptr && *verbosity != '\0') {
-    grpc_logger->set_level(spdlog::level::trace);
+    GrpcLogger().store(LibraryLogger(main, "grpc", spdlog::level::trace, json));
   } else {
-    grpc_logger->set_level(level);
+    GrpcLogger().store(LibraryLogger(main, "grpc", level, json));
     // Set before grpc_init reads GRPC_VERBOSITY (it keeps a verbosity already set).
     gpr_set_log_verbosity(GrpcVerbosityFor(level));
   }
-  GrpcLogger().store(std::make_shared<const GrpcLogTarget>(
-      GrpcLogTarget{std::move(grpc_logger), !json}));
   gpr_set_log_function(&LogFromGrpc);
+  ProtobufLogger().store(LibraryLogger(main, "protobuf", level, json));
+  // Not thread-safe in protobuf: InitLogging runs at start-up, before other threads.
+  google::protobuf::SetLogHandler(&LogFromProtobuf);
 }
 
 }  // namespace

@@ -19,8 +19,9 @@ struct LoggingOptions {
 };
 
 // Installs a stderr logger as spdlog's default, and routes gRPC core's own log lines
-// (gpr_log) through a "grpc" logger on the same sink, so --log_json output is JSON on every line
-// (with "src":"file:line" for gRPC's lines). gRPC's verbosity follows `level`: its ERROR lines
+// (gpr_log) and protobuf's (GOOGLE_LOG) through "grpc" and "protobuf" loggers on the same sink,
+// so --log_json output is JSON on every line (with "src":"file:line" for the libraries' lines).
+// Call it at start-up, before other threads exist (protobuf's handler is set unsynchronised). gRPC's verbosity follows `level`: its ERROR lines
 // at info and above, its INFO lines (logged as debug) at debug, its DEBUG lines (as trace) at
 // trace. GRPC_VERBOSITY, when set, overrides that and every line gRPC produces is written.
 // INVALID_ARGUMENT for an unknown level.

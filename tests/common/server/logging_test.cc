@@ -10,11 +10,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <functional>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -55,13 +60,20 @@ struct Run {
 };
 
 // Runs worker-light with `args` and GRPC_VERBOSITY set to `grpc_verbosity` (unset when empty),
-// stderr captured, until it exits (killed after 30 s).
-Run RunLight(const std::vector<std::string>& args, const std::string& grpc_verbosity) {
+// stderr captured, until it exits (killed after 30 s). With `during`, the server listens on a
+// free port; once it serves, `during(port, root)` runs and the server gets SIGTERM.
+Run RunLight(const std::vector<std::string>& args, const std::string& grpc_verbosity,
+             const std::function<void(int, const std::filesystem::path&)>& during = {}) {
   workerpair::testing::TempDir dir;
   const std::string stderr_path = (dir.path() / "stderr").string();
-  std::vector<std::string> argv_strings = {WORKERPAIR_LIGHT_BINARY,
-                                           "--root=" + (dir.path() / "root").string()};
+  const std::filesystem::path root = dir.path() / "root";
+  const std::filesystem::path port_file = dir.path() / "port";
+  std::vector<std::string> argv_strings = {WORKERPAIR_LIGHT_BINARY, "--root=" + root.string()};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  if (during) {
+    argv_strings.push_back("--listen=127.0.0.1:0");
+    argv_strings.push_back("--port_file=" + port_file.string());
+  }
   std::vector<char*> argv;
   for (std::string& arg : argv_strings) argv.push_back(arg.data());
   argv.push_back(nullptr);
@@ -86,9 +98,20 @@ Run RunLight(const std::vector<std::string>& args, const std::string& grpc_verbo
   pid_t pid = -1;
   const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
+  INFO("starting " << argv_strings[0]);
   REQUIRE(spawned == 0);
   Run run;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  if (during) {
+    int port = 0;
+    while (port == 0 && std::chrono::steady_clock::now() < deadline) {
+      std::ifstream(port_file) >> port;
+      if (port == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (port != 0) during(port, root);
+    ::kill(pid, SIGTERM);
+    CHECK(port != 0);
+  }
   int status = 0;
   while (::waitpid(pid, &status, WNOHANG) == 0) {
     if (std::chrono::steady_clock::now() > deadline) {
@@ -182,4 +205,31 @@ TEST_CASE("Plain-text logs name gRPC's lines", "[logging]") {
     if (line.find(" grpc ") != std::string::npos) ++grpc_lines;
   }
   CHECK(grpc_lines >= 1);
+}
+
+TEST_CASE("Protobuf's own complaints are JSON lines too", "[logging]") {
+  const Run run = RunLight({"--log_json"}, "", [](int port, const std::filesystem::path&) {
+    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                                       grpc::InsecureChannelCredentials());
+    // A hostile client's request: field 1 (workspace, a proto3 string) holding bytes that are
+    // not UTF-8. Parsing it makes protobuf log an error before the call fails.
+    const std::string wire = std::string("\x0a\x02\xff\xfe", 4);
+    grpc::Slice slice(wire);
+    grpc::ByteBuffer request(&slice, 1), response;
+    grpc::GenericStub stub(channel);
+    grpc::CompletionQueue queue;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    auto call = stub.PrepareUnaryCall(&context, "/workerpair.v1.LightFiles/ListFiles", request,
+                                      &queue);
+    call->StartCall();
+    grpc::Status status;
+    call->Finish(&response, &status, reinterpret_cast<void*>(1));
+    void* tag = nullptr;
+    bool ok = false;
+    REQUIRE(queue.Next(&tag, &ok));
+    CHECK_FALSE(status.ok());
+  });
+  const std::vector<nlohmann::json> records = ParseAll(run);
+  CHECK(CountFrom(records, "protobuf", "error") >= 1);
 }
