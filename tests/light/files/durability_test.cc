@@ -194,3 +194,23 @@ TEST_CASE("Deleting a workspace leaves no lock entry and no staged file", "[lock
   CHECK(f.store->locks().workspace_entries() == 0);
   CHECK(Tree(f.tmp.root) == std::set<std::string>{".staging"});
 }
+
+TEST_CASE("A stream of shared holders does not starve an exclusive one", "[locks]") {
+  WorkspaceLocks locks;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 6; ++t) {
+    readers.emplace_back([&] {
+      while (!stop) {
+        WorkspaceLocks::Guard guard = locks.Shared("ws", {});
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // Every exclusive taker gets in while the shared stream goes on.
+  for (int i = 0; i < 20; ++i) WorkspaceLocks::Guard guard = locks.Exclusive("ws");
+  stop = true;
+  for (auto& reader : readers) reader.join();
+  CHECK(locks.workspace_entries() == 0);
+}

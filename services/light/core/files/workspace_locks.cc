@@ -32,7 +32,10 @@ WorkspaceLocks::Guard WorkspaceLocks::Shared(std::string_view workspace,
   result.owner_ = this;
   result.workspace_ = std::string(workspace);
   result.entry_ = Acquire(workspace);
-  result.entry_->tree.lock_shared();
+  {
+    std::lock_guard gate(result.entry_->gate);
+    result.entry_->tree.lock_shared();
+  }
   // Reference every path entry first (under the table mutex), then lock them in sorted order.
   std::vector<PathEntry*> path_entries;
   {
@@ -57,6 +60,7 @@ WorkspaceLocks::Guard WorkspaceLocks::Exclusive(std::string_view workspace) {
   result.workspace_ = std::string(workspace);
   result.exclusive_ = true;
   result.entry_ = Acquire(workspace);
+  std::lock_guard gate(result.entry_->gate);
   result.entry_->tree.lock();
   return result;
 }

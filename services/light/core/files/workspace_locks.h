@@ -21,7 +21,8 @@
 // replaced whole by a rename, so a reader sees the old or the new content.
 //
 // Entries are reference-counted and removed when the last holder or waiter leaves, so the tables
-// hold only the workspaces and paths with a call in progress.
+// hold only the workspaces and paths with a call in progress. An exclusive taker waits only for
+// the holders already in: new shared takers queue behind it (no starvation of git calls).
 //
 //   WorkspaceLocks locks;
 //   {
@@ -89,6 +90,9 @@ class WorkspaceLocks {
     std::size_t refs = 0;
   };
   struct Entry {
+    // Turnstile in front of `tree`: an exclusive taker holds it while waiting, so a stream of
+    // shared holders (glibc's rwlock prefers readers) cannot starve a commit.
+    std::mutex gate;
     std::shared_mutex tree;
     std::size_t refs = 0;
     std::map<std::string, std::unique_ptr<PathEntry>, std::less<>> paths;
