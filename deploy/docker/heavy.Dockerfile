@@ -24,8 +24,8 @@ WORKDIR /src
 COPY . .
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DWORKERPAIR_BUILD_TESTS=OFF -DWORKERPAIR_BUILD_BENCHMARKS=OFF \
- && cmake --build /build --target worker-heavy -j "$(nproc)" \
- && strip /build/services/heavy/worker-heavy
+ && cmake --build /build --target worker-heavy worker-heavy-runner -j "$(nproc)" \
+ && strip /build/services/heavy/worker-heavy /build/services/heavy/worker-heavy-runner
 
 # ---- runtime stage: debian:12-slim, only what the binary loads ---------------------------------
 FROM debian:12-slim AS runtime
@@ -40,6 +40,8 @@ RUN apt-get update -q \
       --no-create-home --shell /usr/sbin/nologin workerpair
 COPY deploy/docker/10_nvidia.json /usr/share/glvnd/egl_vendor.d/10_nvidia.json
 COPY --from=build /build/services/heavy/worker-heavy /usr/local/bin/worker-heavy
+# Every job runs in a sandboxed runner process; worker-heavy starts the one beside itself.
+COPY --from=build /build/services/heavy/worker-heavy-runner /usr/local/bin/worker-heavy-runner
 
 # NVIDIA container runtime: mount compute, nvidia-smi and the EGL/GL driver libraries into
 # whatever GPU the pod is given. Which GPU is the device plugin's to say (a pod requesting
