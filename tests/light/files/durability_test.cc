@@ -208,9 +208,20 @@ TEST_CASE("A stream of shared holders does not starve an exclusive one", "[locks
     });
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  // Every exclusive taker gets in while the shared stream goes on.
-  for (int i = 0; i < 20; ++i) WorkspaceLocks::Guard guard = locks.Exclusive("ws");
+  // Every exclusive taker gets in while the shared stream goes on (without the turnstile this
+  // waits for ever: the deadline ends the stream and fails the test).
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int i = 0; i < 20; ++i) WorkspaceLocks::Guard guard = locks.Exclusive("ws");
+    done = true;
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CHECK(done);
   stop = true;
+  writer.join();
   for (auto& reader : readers) reader.join();
   CHECK(locks.workspace_entries() == 0);
 }
