@@ -166,7 +166,15 @@ void RunnerPool::SupervisorLoop() {
         readiness.emplace_back(slot, process.status());
         continue;
       }
-      readiness.emplace_back(slot, (*process)->AwaitReady(ready_by));
+      // In short steps, so that a pool being destroyed does not wait out a slow start.
+      absl::StatusOr<internal::RunnerReady> ready = absl::DeadlineExceededError("not started");
+      while (true) {
+        ready = (*process)->AwaitReady(std::min(ready_by, absl::Now() + absl::Milliseconds(100)));
+        if (!absl::IsDeadlineExceeded(ready.status()) || absl::Now() >= ready_by) break;
+        std::lock_guard<std::mutex> stop_lock(mu_);
+        if (stopping_) break;
+      }
+      readiness.emplace_back(slot, std::move(ready));
     }
     lock.lock();
     for (std::size_t i = 0; i < started.size(); ++i) {
