@@ -78,13 +78,15 @@ void PrintSimulation(const v1::SimulateResult& result, const std::string& replic
   std::cout << "simulated " << Fixed(m.sim_time_s(), 2) << " s in " << m.steps() << " steps ("
             << Fixed(m.wall_time_s(), 2) << " s wall), " << m.frames_rendered()
             << " frames; max speed " << Fixed(m.max_velocity_mps(), 3)
-            << " m/s, max contact force " << Fixed(m.max_contact_force_n(), 2)
+            << " m/s, largest single contact " << Fixed(m.max_contact_force_n(), 2)
             << " N, final energy " << Fixed(m.total_energy_j(), 3) << " J\n";
   if (!result.stress().empty()) {
     std::cout << "stress (" << result.stress_label() << "):\n";
     for (const v1::PartStressEstimate& part : result.stress()) {
-      std::cout << "  " << part.part() << ": peak " << Fixed(part.peak_force_n(), 2)
-                << " N at " << Fixed(part.peak_time_s(), 2) << " s, mean "
+      std::cout << "  " << part.part() << (part.fixed() ? " (fixed)" : "")
+                << ": peak total " << Fixed(part.peak_force_n(), 2) << " N at "
+                << Fixed(part.peak_time_s(), 2) << " s (sum over its contacts), largest single "
+                << "contact " << Fixed(part.peak_single_contact_force_n(), 2) << " N, mean "
                 << Fixed(part.mean_force_n(), 2) << " N, safety factor "
                 << (part.safety_factor() > 1e9 ? std::string("inf")
                                                : Fixed(part.safety_factor(), 2))

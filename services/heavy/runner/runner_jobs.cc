@@ -43,7 +43,7 @@ void ToProto(const SimMetrics& metrics, std::int64_t frames, v1::SimulationMetri
   out->set_steps(static_cast<std::uint64_t>(metrics.steps));
   out->set_total_energy_j(metrics.energy_final_j);
   out->set_max_velocity_mps(metrics.max_linear_speed);
-  out->set_max_contact_force_n(metrics.max_contact_force_n);
+  out->set_max_contact_force_n(metrics.max_single_contact_force_n);
   out->set_wall_time_s(metrics.wall_time_s);
   out->set_frames_rendered(static_cast<std::uint64_t>(frames));
 }
@@ -140,6 +140,19 @@ absl::Status RunSimulate(const v1::SimulateHeader& header, const fs::path& job_d
     for (double coordinate : part.peak_pos) stress->add_peak_location(coordinate);
     stress->set_safety_factor(part.safety_factor);
     stress->set_peak_time_s(part.peak_time_s);
+    stress->set_peak_single_contact_force_n(part.peak_single_contact_n);
+  }
+  for (const GeomContactLoad& load : result.geom_loads) {
+    if (load.body_id != 0) continue;  // the world's geoms: static parts, each its own
+    v1::PartStressEstimate* stress = out->add_stress();
+    stress->set_part(load.label);
+    stress->set_fixed(true);
+    stress->set_peak_force_n(load.peak_force_n);
+    stress->set_mean_force_n(load.mean_force_n);
+    for (double coordinate : load.peak_pos) stress->add_peak_location(coordinate);
+    stress->set_safety_factor(load.safety_factor);
+    stress->set_peak_time_s(load.peak_time_s);
+    stress->set_peak_single_contact_force_n(load.peak_single_contact_n);
   }
   out->set_stress_label(SimResult::kStressLabel);
   for (const SimEvent& event : result.events) {

@@ -438,6 +438,153 @@ TEST_CASE("Part heatmap refuses unknown bodies and negative forces") {
   CHECK(negative.status().code() == absl::StatusCode::kInvalidArgument);
 }
 
+// The 3D view inside a part heatmap of a `width` x `height` render (below the title strip).
+cv::Mat PartView(const cv::Mat& image, int width, int height) {
+  return image(cv::Rect(0, 34, width, height));
+}
+
+TEST_CASE("Part colours are anchored to the yield: the same force is the same colour whatever the peak") {
+  ModelPtr m = LoadInline(kScene);
+  DataPtr d = MakeData(m.get());
+  PartHeatmapOptions options;
+  options.settings = {.width = 320, .height = 240};
+  options.camera = {.name = "main"};
+  options.yield_newtons = 100;
+  options.labels = false;
+  // The crate at half the yield both times; the ramp's peak (the run's largest in b) differs.
+  auto render = [&](double ramp, const PartHeatmapOptions& o) {
+    auto image = SharedRenderThread().Call(
+        [&] { return RenderPartHeatmap(m.get(), d.get(), {{"crate", 50.0}, {"ramp", ramp}}, o); });
+    INFO(image.status().ToString());
+    REQUIRE(image.ok());
+    return PartView(*image, 320, 240).clone();
+  };
+  const cv::Mat a = render(10.0, options);
+  const cv::Mat b = render(400.0, options);
+  REQUIRE(WritePng(TempPath("yield_a.png"), a, "yield_a.png").ok());
+  REQUIRE(WritePng(TempPath("yield_b.png"), b, "yield_b.png").ok());
+  const cv::Vec3b crate_colour = ColormapColor(50.0 / ColorScaleTop(100, 0), cv::COLORMAP_JET);
+  auto crate_difference = [&](const cv::Mat& x, const cv::Mat& y, int* pixels) {
+    double sum = 0;
+    *pixels = 0;
+    for (int row = 0; row < x.rows; ++row) {
+      for (int col = 0; col < x.cols; ++col) {
+        // The crate's colour under the scene's lighting: the same hue, any brightness.
+        const cv::Vec3b p = x.at<cv::Vec3b>(row, col);
+        const cv::Vec3d pv(p[0], p[1], p[2]);
+        const cv::Vec3d cv_(crate_colour[0], crate_colour[1], crate_colour[2]);
+        if (cv::norm(pv) < 60 || pv.dot(cv_) / (cv::norm(pv) * cv::norm(cv_)) < 0.97) continue;
+        const cv::Vec3b q = y.at<cv::Vec3b>(row, col);
+        sum += cv::norm(cv::Vec3d(p[0] - q[0], p[1] - q[1], p[2] - q[2]));
+        ++*pixels;
+      }
+    }
+    return *pixels > 0 ? sum / *pixels : 1e9;
+  };
+  int pixels = 0;
+  CHECK(crate_difference(a, b, &pixels) < 3.0);
+  CHECK(pixels > 100);
+  // Without a yield the scale follows the run's peak, and the crate changes colour: the check
+  // above would catch a scale that is not anchored.
+  PartHeatmapOptions unanchored = options;
+  unanchored.yield_newtons = 0;
+  const cv::Mat c = render(10.0, unanchored);
+  const cv::Mat e = render(400.0, unanchored);
+  int unanchored_pixels = 0;
+  const double unanchored_difference = crate_difference(c, e, &unanchored_pixels);
+  CHECK(unanchored_difference > 20.0);
+  CHECK(ColorScaleTop(100, 400) == Approx(kYieldScaleTop * 100));
+  CHECK(ColorScaleTop(0, 400) == Approx(400));
+}
+
+TEST_CASE("Static world geoms that bore load are coloured, by name or as geom<N>") {
+  ModelPtr m = LoadInline(kScene);
+  DataPtr d = MakeData(m.get());
+  PartHeatmapOptions options;
+  options.settings = {.width = 320, .height = 240};
+  options.camera = {.name = "main"};
+  options.yield_newtons = 100;
+  const int floor = mj_name2id(m.get(), mjOBJ_GEOM, "floor");
+  REQUIRE(floor >= 0);
+  auto render = [&](const std::vector<BodyForce>& forces) {
+    auto image = SharedRenderThread().Call(
+        [&] { return RenderPartHeatmap(m.get(), d.get(), forces, options); });
+    INFO(image.status().ToString());
+    REQUIRE(image.ok());
+    return PartView(*image, 320, 240).clone();
+  };
+  const cv::Vec3b hot = ColormapColor(1.0, cv::COLORMAP_JET);
+  const cv::Mat bare = render({});
+  const cv::Mat painted = render({{"floor", 300.0}});  // above the scale's top: hot
+  REQUIRE(WritePng(TempPath("static_floor.png"), painted, "static_floor.png").ok());
+  CHECK(CountNear(bare, hot, 60) < 50);
+  CHECK(CountNear(painted, hot, 60) > 5000);  // the floor covers much of the view
+  // The ramp body's geom is unnamed: it is no world geom, so "geom<N>" of it is NOT_FOUND, and
+  // a name that is nothing is NOT_FOUND too.
+  const int ramp_geom = m->body_geomadr[mj_name2id(m.get(), mjOBJ_BODY, "ramp")];
+  auto refused = SharedRenderThread().Call([&] {
+    return RenderPartHeatmap(m.get(), d.get(), {{"geom" + std::to_string(ramp_geom), 1.0}},
+                             options);
+  });
+  CHECK(refused.status().code() == absl::StatusCode::kNotFound);
+}
+
+TEST_CASE("Contact dots are painted where the contacts were") {
+  ModelPtr m = LoadInline(kScene);
+  DataPtr d = MakeData(m.get());
+  PartHeatmapOptions options;
+  options.settings = {.width = 320, .height = 240};
+  options.camera = {.name = "main"};
+  options.yield_newtons = 100;
+  options.labels = false;
+  auto render = [&](const PartHeatmapOptions& o) {
+    auto image =
+        SharedRenderThread().Call([&] { return RenderPartHeatmap(m.get(), d.get(), {}, o); });
+    INFO(image.status().ToString());
+    REQUIRE(image.ok());
+    return PartView(*image, 320, 240).clone();
+  };
+  const cv::Mat without = render(options);
+  // A line of hot contact points across the floor in front of the camera.
+  for (int i = 0; i < 40; ++i) options.contacts.push_back({{-1.0f + 0.05f * i, -0.5f, 0.0f}, 500});
+  const cv::Mat with = render(options);
+  REQUIRE(WritePng(TempPath("dots.png"), with, "dots.png").ok());
+  const cv::Vec3b hot = ColormapColor(1.0, cv::COLORMAP_JET);
+  CHECK(CountNear(without, hot, 60) < 20);
+  CHECK(CountNear(with, hot, 60) > 60);
+}
+
+TEST_CASE("A top-down map with no contact says so; outlines of parts and zones are drawn") {
+  ForceGrid grid{.width = 8, .height = 4, .x_min = -1, .x_max = 3, .y_min = -1, .y_max = 1};
+  grid.values.assign(32, 0.0f);
+  grid.outlines.push_back({"zone_goal_bin", ForceGrid::Outline::Kind::kGoalZone,
+                           {{2.4, -0.3}, {2.9, -0.3}, {2.9, 0.3}, {2.4, 0.3}}});
+  GridHeatmapOptions options;
+  options.plot_pixels = 400;
+  absl::StatusOr<cv::Mat> empty = RenderForceGridImage(grid, options);
+  REQUIRE(empty.ok());
+  REQUIRE(WritePng(TempPath("grid_empty.png"), *empty, "grid_empty.png").ok());
+  // The plot is 400 x 200 (the world is 4 m x 2 m) at (70, 56): dark text in its middle.
+  auto dark_in_middle = [](const cv::Mat& image) {
+    int dark = 0;
+    for (int y = 56 + 70; y < 56 + 130; ++y) {
+      for (int x = 70 + 120; x < 70 + 280; ++x) {
+        const cv::Vec3b p = image.at<cv::Vec3b>(y, x);
+        if (p[0] < 80 && p[1] < 80 && p[2] < 80) ++dark;
+      }
+    }
+    return dark;
+  };
+  CHECK(dark_in_middle(*empty) > 40);
+  // The goal zone's green outline.
+  CHECK(CountNear(*empty, cv::Vec3b(40, 150, 30), 30) > 50);
+  // With a contact somewhere else, no "no contacts".
+  grid.values[0] = 1.0f;
+  absl::StatusOr<cv::Mat> filled = RenderForceGridImage(grid, options);
+  REQUIRE(filled.ok());
+  CHECK(dark_in_middle(*filled) == 0);
+}
+
 TEST_CASE("Top-down force grid puts y_min at the bottom and writes a non-uniform PNG") {
   ForceGrid grid{.width = 4, .height = 4, .x_min = -1, .x_max = 1, .y_min = -1, .y_max = 1};
   grid.values.assign(16, 0.0f);
@@ -453,12 +600,13 @@ TEST_CASE("Top-down force grid puts y_min at the bottom and writes a non-uniform
   REQUIRE_FALSE(decoded.empty());
   CHECK(PixelStdDev(decoded) > 10.0);
 
-  // Within the plot's columns (left of the colour bar), hot pixels lie below cold ones.
+  // Within the plot (left of the colour bar, below the title), hot pixels lie below the empty
+  // (white) cells.
   const cv::Vec3b hot = ColormapColor(1.0, cv::COLORMAP_JET);
-  const cv::Vec3b cold = ColormapColor(0.0, cv::COLORMAP_JET);
+  const cv::Vec3b cold(255, 255, 255);
   double hot_y = 0, cold_y = 0;
   int hot_n = 0, cold_n = 0;
-  for (int y = 0; y < decoded.rows; ++y) {
+  for (int y = 60; y < 250; ++y) {
     for (int x = 100; x < 260; ++x) {
       const cv::Vec3b p = decoded.at<cv::Vec3b>(y, x);
       if (cv::norm(cv::Vec3d(p[0] - hot[0], p[1] - hot[1], p[2] - hot[2])) < 30) {

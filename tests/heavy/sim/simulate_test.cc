@@ -11,6 +11,7 @@
 #include <string>
 
 #include "services/heavy/core/scene/manifest.h"
+#include "services/heavy/core/sim/footprints.h"
 #include "services/heavy/core/scene/scene_loader.h"
 #include "tests/heavy/scene/scratch_dir.h"
 
@@ -85,7 +86,7 @@ TEST_CASE("ramp_goal: the ball rolls down the STL ramp into the goal zone (SUCCE
   CHECK(result.metrics.steps == std::llround(result.metrics.sim_time_s / 0.002));
   CHECK(result.metrics.max_linear_speed > 1.0);
   CHECK(result.metrics.max_speed_body == "ball");
-  CHECK(result.metrics.max_contact_force_n > 0);
+  CHECK(result.metrics.max_single_contact_force_n > 0);
   // The ball starts above the floor, so with potential energy; friction and impacts lose some
   // of it on the way, so the total ends below where it started.
   CHECK(result.metrics.energy_initial_j > 0.1);
@@ -120,6 +121,107 @@ TEST_CASE("ramp_goal: the ball rolls down the STL ramp into the goal zone (SUCCE
   CHECK(total > 0);
   const float peak = *std::max_element(grid.values.begin(), grid.values.end());
   CHECK(peak < total);  // spread over several cells, not one
+}
+
+TEST_CASE("ramp_goal: static world geoms get their own loads; per-part and per-contact figures differ as defined") {
+  Example example = LoadExample("ramp_goal");
+  const SimResult result = Run(example);
+  auto geom = [&](std::string_view label) -> const GeomContactLoad* {
+    for (const GeomContactLoad& load : result.geom_loads) {
+      if (load.label == label) return &load;
+    }
+    return nullptr;
+  };
+  const GeomContactLoad* ramp = geom("ramp");
+  const GeomContactLoad* floor = geom("floor");
+  REQUIRE(ramp != nullptr);
+  REQUIRE(floor != nullptr);
+  CHECK(ramp->body_id == 0);
+  CHECK(floor->body_id == 0);
+  CHECK(ramp->peak_force_n > 0);
+  CHECK(floor->peak_force_n > 0);
+  CHECK(ramp->safety_factor == Approx(200.0 / ramp->peak_force_n));
+  // The world's sum at a step is the ramp's plus the floor's: at least the larger of the two.
+  const auto world = std::find_if(result.stress.begin(), result.stress.end(),
+                                  [](const BodyContactStress& s) { return s.body_id == 0; });
+  REQUIRE(world != result.stress.end());
+  CHECK(world->peak_force_n >= std::max(ramp->peak_force_n, floor->peak_force_n) - 1e-9);
+  // One contact is never more than the sum it is part of, nor more than the scene's largest.
+  for (const BodyContactStress& part : result.stress) {
+    CHECK(part.peak_single_contact_n > 0);
+    CHECK(part.peak_single_contact_n <= part.peak_force_n + 1e-9);
+    CHECK(part.peak_single_contact_n <= result.metrics.max_single_contact_force_n + 1e-9);
+  }
+  const double largest_single = std::max_element(result.stress.begin(), result.stress.end(),
+                                                 [](const auto& a, const auto& b) {
+                                                   return a.peak_single_contact_n <
+                                                          b.peak_single_contact_n;
+                                                 })->peak_single_contact_n;
+  CHECK(largest_single == Approx(result.metrics.max_single_contact_force_n));
+  // Contact marks: sampled along the way, bounded, on or near the ramp and floor.
+  SimOptions options = SimOptionsFromManifest(example.manifest);
+  REQUIRE(result.contact_marks.size() > 10);
+  CHECK(static_cast<int>(result.contact_marks.size()) <= options.max_marks);
+  for (const ContactMark& mark : result.contact_marks) {
+    CHECK(mark.force_n > 0);
+    CHECK(mark.pos[2] < 0.6f);
+  }
+}
+
+TEST_CASE("Top-down footprints: moving and static parts and zones, never the floor plane") {
+  Example example = LoadExample("ramp_goal");
+  const std::vector<Footprint> footprints =
+      TopDownFootprints(example.model(), example.data.get());
+  auto find = [&](std::string_view label) -> const Footprint* {
+    for (const Footprint& f : footprints) {
+      if (f.label == label) return &f;
+    }
+    return nullptr;
+  };
+  const Footprint* ramp = find("ramp");
+  const Footprint* ball = find("ball");
+  const Footprint* zone = find("zone_goal_bin");
+  REQUIRE(ramp != nullptr);
+  REQUIRE(ball != nullptr);
+  REQUIRE(zone != nullptr);
+  CHECK(find("floor") == nullptr);
+  CHECK(ramp->kind == FootprintKind::kStaticPart);
+  CHECK(ball->kind == FootprintKind::kMovingPart);
+  CHECK(zone->kind == FootprintKind::kGoalZone);
+  // The zone is a 0.6 x 0.8 m box around (2.2, 0): its outline spans exactly that.
+  double x_lo = 1e9, x_hi = -1e9, y_lo = 1e9, y_hi = -1e9;
+  for (const auto& p : zone->outline) {
+    x_lo = std::min(x_lo, p[0]);
+    x_hi = std::max(x_hi, p[0]);
+    y_lo = std::min(y_lo, p[1]);
+    y_hi = std::max(y_hi, p[1]);
+  }
+  CHECK(x_lo == Approx(1.9));
+  CHECK(x_hi == Approx(2.5));
+  CHECK(y_lo == Approx(-0.4));
+  CHECK(y_hi == Approx(0.4));
+  CHECK(zone->outline.size() == 4);  // the hull of 8 box corners seen from above
+  // The ball (r = 0.1) outline: a circle of that radius.
+  for (const auto& p : ball->outline) {
+    const double r = std::hypot(p[0] - example.data->geom_xpos[3 * example.model()->body_geomadr[
+                                                                        mj_name2id(example.model(), mjOBJ_BODY, "ball")]],
+                                p[1] - example.data->geom_xpos[3 * example.model()->body_geomadr[
+                                                                        mj_name2id(example.model(), mjOBJ_BODY, "ball")] + 1]);
+    CHECK(r == Approx(0.1).margin(1e-9));
+  }
+}
+
+TEST_CASE("ConvexHull drops inner points and orders the rest counter-clockwise") {
+  const std::vector<std::array<double, 2>> hull =
+      ConvexHull({{0, 0}, {1, 0}, {1, 1}, {0, 1}, {0.5, 0.5}, {0.2, 0.7}, {1, 0}});
+  REQUIRE(hull.size() == 4);
+  double area = 0;
+  for (std::size_t i = 0; i < hull.size(); ++i) {
+    const auto& a = hull[i];
+    const auto& b = hull[(i + 1) % hull.size()];
+    area += a[0] * b[1] - b[0] * a[1];
+  }
+  CHECK(area / 2 == Approx(1.0));  // positive: counter-clockwise
 }
 
 TEST_CASE("forbid_zone: the ball ends in a forbidden zone (FORBID_ZONE_HIT)") {
@@ -179,7 +281,7 @@ TEST_CASE("Every example scene gives the same outcome, steps and events on every
     CHECK(ra.outcome == rb.outcome);
     CHECK(ra.metrics.steps == rb.metrics.steps);
     CHECK(ra.events.size() == rb.events.size());
-    CHECK(ra.metrics.max_contact_force_n == rb.metrics.max_contact_force_n);
+    CHECK(ra.metrics.max_single_contact_force_n == rb.metrics.max_single_contact_force_n);
     CHECK(ra.metrics.sim_time_s < 5.0);
   }
 }

@@ -13,6 +13,7 @@
 #include "services/heavy/core/job/result_json.h"
 #include "services/heavy/core/scene/manifest.h"
 #include "services/heavy/core/scene/mujoco_guard.h"
+#include "services/heavy/core/sim/footprints.h"
 
 namespace workerpair::heavy {
 namespace fs = std::filesystem;
@@ -200,12 +201,22 @@ absl::StatusOr<SimulateOutput> RunSimulateJob(const fs::path& job_dir,
   if (video) {
     WP_RETURN_IF_ERROR(observer.video_error);
     SetPhase(env, "encoding");
+    // Parts: the moving bodies, and each loaded geom of the world (floor, ramp, wall).
     std::vector<std::pair<std::string, double>> peaks;
     for (const BodyContactStress& part : result.stress) {
       if (part.body_id != 0) peaks.emplace_back(part.body, part.peak_force_n);
     }
+    for (const GeomContactLoad& load : result.geom_loads) {
+      if (load.body_id == 0) peaks.emplace_back(load.label, load.peak_force_n);
+    }
+    std::vector<std::array<float, 4>> contacts;
+    for (const ContactMark& mark : result.contact_marks) {
+      contacts.push_back({mark.pos[0], mark.pos[1], mark.pos[2], mark.force_n});
+    }
     // Drawn with the video's renderer before it is freed: no second render context.
-    WP_ASSIGN_OR_RETURN(std::string parts_png, video->PartHeatmapPng(data.get(), peaks));
+    WP_ASSIGN_OR_RETURN(std::string parts_png,
+                        video->PartHeatmapPng(data.get(), peaks,
+                                              prepared.manifest.stress.yield_newtons, contacts));
     WP_ASSIGN_OR_RETURN(observer.frames_rendered, video->Finish());
     video.reset();
     WP_ASSIGN_OR_RETURN(std::string mp4, ReadFileCapped(prepared.out_dir / "video.mp4",
@@ -215,7 +226,11 @@ absl::StatusOr<SimulateOutput> RunSimulateJob(const fs::path& job_dir,
     const ContactGrid& grid = result.contact_grid;
     if (grid.width > 0 && grid.height > 0) {
       GridPlot plot{grid.width, grid.height, grid.x_min, grid.x_max, grid.y_min, grid.y_max,
-                    grid.values, "N*s"};
+                    grid.values, "N s", {}};
+      for (Footprint& footprint : TopDownFootprints(scene.model.get(), data.get())) {
+        plot.outlines.push_back({std::move(footprint.label), static_cast<int>(footprint.kind),
+                                 std::move(footprint.outline)});
+      }
       WP_ASSIGN_OR_RETURN(std::string topdown_png, GridHeatmapPng(plot));
       artifacts.push_back({"heatmap_topdown.png", "image/png", std::move(topdown_png)});
     }

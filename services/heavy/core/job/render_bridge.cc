@@ -1,6 +1,8 @@
 // The only translation unit of the adapter that includes heavy_render_core's headers.
 #include "services/heavy/core/job/render_bridge.h"
 
+#include <algorithm>
+
 #include "libs/common/scene_limits.h"
 #include "libs/common/status_macros.h"
 #include "services/heavy/core/render/heatmap.h"
@@ -50,11 +52,14 @@ absl::Status VideoSession::OnStep(const mjModel* model, mjData* data, double sim
 }
 
 absl::StatusOr<std::string> VideoSession::PartHeatmapPng(
-    mjData* data, const std::vector<std::pair<std::string, double>>& peaks) {
+    mjData* data, const std::vector<std::pair<std::string, double>>& peaks, double yield_newtons,
+    const std::vector<std::array<float, 4>>& contacts) {
   std::vector<BodyForce> forces;
   for (const auto& [body, peak] : peaks) forces.push_back({body, peak});
   PartHeatmapOptions options;
   options.camera.name = impl_->camera;
+  options.yield_newtons = yield_newtons;
+  for (const auto& c : contacts) options.contacts.push_back({{c[0], c[1], c[2]}, c[3]});
   WP_ASSIGN_OR_RETURN(cv::Mat image, impl_->recorder->RenderWith([&](FrameRenderer& renderer) {
     return RenderPartHeatmapWith(renderer, data, forces, options);
   }));
@@ -77,6 +82,11 @@ absl::StatusOr<std::string> GridHeatmapPng(const GridPlot& plot) {
   grid.y_min = plot.y_min;
   grid.y_max = plot.y_max;
   grid.values = plot.values;
+  for (const GridPlot::Outline& outline : plot.outlines) {
+    grid.outlines.push_back({outline.label, static_cast<ForceGrid::Outline::Kind>(
+                                                std::clamp(outline.kind, 0, 3)),
+                             outline.points});
+  }
   GridHeatmapOptions options;
   options.unit = plot.unit;
   WP_ASSIGN_OR_RETURN(cv::Mat image, RenderForceGridImage(grid, options));

@@ -16,6 +16,7 @@
 
 #include <mujoco/mujoco.h>
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -69,10 +70,13 @@ class VideoSession {
                                                              const VideoRequest& request);
   ~VideoSession();
   absl::Status OnStep(const mjModel* model, mjData* data, double sim_time);
-  // PNG of the model in state `data` with each named body painted by its peak contact force,
-  // drawn with the video's renderer (same size and camera). Call before Finish.
-  absl::StatusOr<std::string> PartHeatmapPng(mjData* data,
-                                             const std::vector<std::pair<std::string, double>>& peaks);
+  // PNG of the model in state `data` with each named part (a body, or a geom of the world body)
+  // painted by its peak total contact force on a scale anchored to `yield_newtons`, the contact
+  // points {x, y, z, force} as dots, drawn with the video's renderer (same size and camera).
+  // Call before Finish.
+  absl::StatusOr<std::string> PartHeatmapPng(
+      mjData* data, const std::vector<std::pair<std::string, double>>& peaks,
+      double yield_newtons = 0, const std::vector<std::array<float, 4>>& contacts = {});
   // Returns the number of frames written.
   absl::StatusOr<std::int64_t> Finish();
   std::int64_t frames_written() const;
@@ -89,7 +93,15 @@ struct GridPlot {
   int height = 0;
   double x_min = 0, x_max = 0, y_min = 0, y_max = 0;
   std::vector<float> values;
-  std::string unit = "N*s";
+  std::string unit = "N s";
+  // Outlines of parts and zones drawn over the map; kind: 0 moving part, 1 static part,
+  // 2 goal zone, 3 forbidden zone.
+  struct Outline {
+    std::string label;
+    int kind = 0;
+    std::vector<std::array<double, 2>> points;
+  };
+  std::vector<Outline> outlines;
 };
 absl::StatusOr<std::string> GridHeatmapPng(const GridPlot& grid);
 

@@ -31,21 +31,45 @@ std::string ResultJson(const SimResult& result, const Manifest& manifest) {
       {"energy_max_j", FiniteOrNull(result.metrics.energy_max_j)},
       {"max_velocity_mps", FiniteOrNull(result.metrics.max_linear_speed)},
       {"max_speed_body", result.metrics.max_speed_body},
-      {"max_contact_force_n", FiniteOrNull(result.metrics.max_contact_force_n)},
+      {"max_single_contact_force_n", FiniteOrNull(result.metrics.max_single_contact_force_n)},
   };
+  // Two figures that differ by design (a box on four corners: the total is ~4x the single):
+  // named and defined here so no reader takes one for the other.
   nlohmann::json stress = nlohmann::json::array();
   for (const BodyContactStress& part : result.stress) {
-    if (part.body_id == 0) continue;
+    if (part.body_id == 0) continue;  // the world's geoms are listed one by one below
     stress.push_back({{"part", part.body},
-                      {"peak_force_n", FiniteOrNull(part.peak_force_n)},
-                      {"mean_force_n", FiniteOrNull(part.mean_force_n)},
+                      {"fixed", false},
+                      {"peak_total_force_n", FiniteOrNull(part.peak_force_n)},
+                      {"peak_single_contact_force_n", FiniteOrNull(part.peak_single_contact_n)},
+                      {"mean_total_force_n", FiniteOrNull(part.mean_force_n)},
                       {"peak_time_s", part.peak_time_s},
                       {"peak_location", part.peak_pos},
                       {"safety_factor", FiniteOrNull(part.safety_factor)}});
   }
-  json["stress"] = {{"label", SimResult::kStressLabel},
-                    {"yield_newtons", manifest.stress.yield_newtons},
-                    {"parts", stress}};
+  for (const GeomContactLoad& load : result.geom_loads) {
+    if (load.body_id != 0) continue;
+    stress.push_back({{"part", load.label},
+                      {"fixed", true},
+                      {"peak_total_force_n", FiniteOrNull(load.peak_force_n)},
+                      {"peak_single_contact_force_n", FiniteOrNull(load.peak_single_contact_n)},
+                      {"mean_total_force_n", FiniteOrNull(load.mean_force_n)},
+                      {"peak_time_s", load.peak_time_s},
+                      {"peak_location", load.peak_pos},
+                      {"safety_factor", FiniteOrNull(load.safety_factor)}});
+  }
+  json["stress"] = {
+      {"label", SimResult::kStressLabel},
+      {"yield_newtons", manifest.stress.yield_newtons},
+      {"definitions",
+       {{"peak_total_force_n",
+         "per part: the forces of all of the part's contacts summed at one step, the largest "
+         "such sum over the run; safety_factor = yield_newtons / peak_total_force_n"},
+        {"peak_single_contact_force_n", "per part: the largest force of one of its contacts"},
+        {"metrics.max_single_contact_force_n",
+         "the largest force of one contact point anywhere in the scene"},
+        {"fixed", "true for a geom of the world body (floor, ramp, wall): a static part"}}},
+      {"parts", stress}};
   nlohmann::json events = nlohmann::json::array();
   for (const SimEvent& event : result.events) {
     events.push_back({{"time_s", event.time_s}, {"kind", event.kind}, {"text", event.text}});

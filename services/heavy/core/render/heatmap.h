@@ -1,6 +1,13 @@
 // Contact-force heatmaps. MuJoCo simulates rigid bodies, so these show a contact-force
 // ESTIMATE, not stress; every image says so in its title and colour-bar label.
 //
+// The part view's colour scale is anchored to the yield (PartHeatmapOptions::yield_newtons):
+// 0 N at the bottom, the yield at 2/3 of the bar (marked), kYieldScaleTop x yield at the top
+// (anything above is drawn in the top colour), so one colour means the same force in every run
+// with that yield, whatever the run's own peak. A part is coloured by its PEAK TOTAL (the sum
+// over its contacts at one step), which the legend says; contact points are dots coloured by
+// their own (single-contact) force.
+//
 //   // (a) each part painted by its peak contact force (on a RenderThread):
 //   WP_ASSIGN_OR_RETURN(cv::Mat parts, RenderPartHeatmap(model, data,
 //                                                        {{"ball", 12.5}, {"ramp", 40.0}}, {}));
@@ -12,6 +19,7 @@
 
 #include <mujoco/mujoco.h>
 
+#include <array>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -26,24 +34,46 @@
 
 namespace workerpair::heavy {
 
-// The peak contact force on one body (part), in newtons.
+// The peak total contact force on one part, in newtons. `body` names a body (all its geoms are
+// painted), else a geom of the world body (a static part: the floor, a ramp, a wall); an
+// unnamed world geom is "geom<N>", N its id.
 struct BodyForce {
   std::string body;
   double peak_newtons = 0;
 };
 
+// A contact point (world coordinates) and its force.
+struct ContactDot {
+  std::array<float, 3> pos = {0, 0, 0};
+  float force_newtons = 0;
+};
+
+// The top of the colour scale as a multiple of the yield.
+inline constexpr double kYieldScaleTop = 1.5;
+
+// The force at the top of the colour scale: kYieldScaleTop x yield when yield > 0, else the
+// largest force given (1 when that is 0).
+double ColorScaleTop(double yield_newtons, double largest_newtons);
+
 struct PartHeatmapOptions {
   RenderSettings settings;  // size of the 3D view (the image adds a title strip and colour bar)
   CameraSpec camera;
   int colormap = cv::COLORMAP_JET;
-  // Force at the top of the colour bar; 0 takes the largest peak given.
+  // The manifest's stress.yield_newtons: anchors the colour scale (see the file comment).
+  double yield_newtons = 0;
+  // Without a yield: the force at the top of the colour bar; 0 takes the largest peak given.
   double scale_max_newtons = 0;
-  std::string title = "Contact-force estimate (rigid-body), peak per part";
+  std::string title = "Contact-force estimate (rigid-body), peak total per part";
+  // Drawn as small spheres where they happened (at most 2000).
+  std::vector<ContactDot> contacts;
+  // Part names next to the loaded parts in the view, and the legend beside it.
+  bool labels = true;
 };
 
-// Renders the scene in state `d` with each listed body's geoms painted by its peak force
-// (bodies not listed are grey; materials and textures are dropped; sites hidden), and adds a
-// title and a colour bar labelled "contact-force estimate, N". Must run on a thread with a
+// Renders the scene in state `d` with each listed part's geoms painted by its peak force
+// (parts not listed are light grey, "no contact"; materials and textures are dropped; sites
+// hidden), the contact points as dots, part labels, and adds a title, a colour bar labelled
+// "contact-force estimate, N" with the yield marked, and a legend. Must run on a thread with a
 // current GL context (a RenderThread task); `m` is copied, never modified. NOT_FOUND for a body
 // name not in the model; INVALID_ARGUMENT for a negative or non-finite force; errors of
 // FrameRenderer::Create.
@@ -65,6 +95,14 @@ struct ForceGrid {
   int height = 0;
   double x_min = 0, x_max = 0, y_min = 0, y_max = 0;
   std::vector<float> values;
+  // Outlines drawn over the map (at most 256 are drawn), each labelled once.
+  struct Outline {
+    enum class Kind { kMovingPart, kStaticPart, kGoalZone, kForbidZone };
+    std::string label;
+    Kind kind = Kind::kMovingPart;
+    std::vector<std::array<double, 2>> points;  // world x-y, metres
+  };
+  std::vector<Outline> outlines;
 };
 
 struct GridHeatmapOptions {
@@ -73,11 +111,16 @@ struct GridHeatmapOptions {
   int colormap = cv::COLORMAP_JET;
   // Value at the top of the colour bar; 0 takes the largest cell.
   double scale_max = 0;
-  std::string title = "Contact-force estimate (rigid-body), top-down";
-  std::string unit = "N";
+  std::string title = "Where contact load accumulated (rigid-body estimate), top-down";
+  // What a cell holds, for the colour bar: "<quantity>, <unit>".
+  std::string quantity = "contact impulse";
+  std::string unit = "N s";
 };
 
-// Colour-maps the grid with y up, with axes in metres, tick labels, a title and a colour bar.
+// Colour-maps the grid with y up (cells with nothing stay white; cells with something are
+// drawn at least a few pixels wide), the outlines and their labels over it, axes in metres
+// with round tick values, a title and a colour bar; "no contacts" across the plot when every
+// cell is 0. The plot keeps the world's aspect ratio.
 // INVALID_ARGUMENT for an empty or oversized grid (more than 4096 cells a side), values not
 // width*height long, non-finite or negative values, or an empty extent.
 absl::StatusOr<cv::Mat> RenderForceGridImage(const ForceGrid& grid,

@@ -62,7 +62,7 @@ int Main(int argc, char** argv) {
                     {"energy_initial_j", m.energy_initial_j},
                     {"energy_final_j", m.energy_final_j}, {"energy_max_j", m.energy_max_j},
                     {"max_linear_speed", m.max_linear_speed},
-                    {"max_contact_force_n", m.max_contact_force_n}};
+                    {"max_single_contact_force_n", m.max_single_contact_force_n}};
   out["stress_label"] = SimResult::kStressLabel;
   for (const BodyContactStress& s : result->stress) {
     out["stress"].push_back({{"body", s.body},

@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <set>
+#include <cstdint>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -187,6 +188,7 @@ class Run {
   void CheckMotors();
   void CheckTarget();
   void AccumulateContacts();
+  void CollectLoads();
 
   double energy_ = 0;
   std::vector<mjtNum> mass_times_velocity_;
@@ -202,11 +204,53 @@ class Run {
   std::vector<bool> in_zone_;
   int warning_counts_[mjNWARNING] = {};
   std::vector<std::int64_t> saturated_steps_;  // per actuator, current streak
-  std::vector<double> step_force_;             // per body, this step
-  std::vector<double> step_pos_;               // per body, force-weighted contact point sum
-  std::vector<double> force_sum_;              // per body, over contact steps
-  std::vector<BodyContactStress> stress_;      // per body
-  std::set<std::pair<int, int>> touching_pairs_;  // geom pairs seen in contact
+  // Per-step sums for bodies and geoms; sized once, cleared through the touched lists, so the
+  // step loop allocates nothing (but for the first contact of a new geom pair).
+  struct StepLoad {
+    double force = 0;         // this step's sum
+    double pos[3] = {0, 0, 0};  // force-weighted contact point sum, this step
+    double force_sum = 0;     // over contact steps
+    std::int64_t contact_steps = 0;
+    double peak = 0, peak_single = 0, peak_time = 0;
+    double peak_pos[3] = {0, 0, 0};
+  };
+  void AddLoad(std::vector<StepLoad>& loads, std::vector<int>& touched, int id, double force,
+               const mjtNum* pos) {
+    StepLoad& load = loads[id];
+    if (load.force == 0) touched.push_back(id);
+    load.force += force;
+    for (int j = 0; j < 3; ++j) load.pos[j] += force * pos[j];
+    load.peak_single = std::max(load.peak_single, force);
+  }
+  void CloseStep(std::vector<StepLoad>& loads, std::vector<int>& touched) {
+    for (int id : touched) {
+      StepLoad& load = loads[id];
+      ++load.contact_steps;
+      load.force_sum += load.force;
+      if (load.force > load.peak) {
+        load.peak = load.force;
+        load.peak_time = d_->time;
+        for (int j = 0; j < 3; ++j) load.peak_pos[j] = load.pos[j] / load.force;
+      }
+      load.force = 0;
+      for (double& p : load.pos) p = 0;
+    }
+    touched.clear();
+  }
+  // A geom pair's hardest contact, for the marks.
+  struct PairPeak {
+    float force = 0;
+    float pos[3] = {0, 0, 0};
+  };
+  std::vector<StepLoad> body_loads_;
+  std::vector<StepLoad> geom_loads_;
+  std::vector<int> touched_bodies_;
+  std::vector<int> touched_geoms_;
+  std::unordered_map<std::uint64_t, PairPeak> pairs_;  // geom pairs seen in contact
+  double next_mark_time_ = 0;
+  double max_speed_squared_ = 0;
+  int max_speed_body_ = -1;
+  std::vector<ContactMark> sampled_marks_;
 };
 
 void Run::CheckInstability() {
@@ -244,18 +288,25 @@ void Run::CheckInstability() {
       bad(d_->qacc, m_->nv, "qacc", std::numeric_limits<double>::infinity())) {
     return;
   }
-  // Body linear speeds (bodies welded to the world never move).
+  // Body linear speeds at their centres of mass (bodies welded to the world never move), from
+  // MuJoCo's com-based velocities as mj_objectVelocity computes them, compared squared: no call,
+  // no square root, no string per step.
+  const double cap_squared = options_.max_speed * options_.max_speed;
   for (int b = 1; b < m_->nbody; ++b) {
     if (m_->body_weldid[b] == 0) continue;
-    mjtNum velocity[6];
-    mj_objectVelocity(m_, d_, mjOBJ_BODY, b, velocity, 0);
-    const double speed = std::sqrt(velocity[3] * velocity[3] + velocity[4] * velocity[4] +
-                                   velocity[5] * velocity[5]);
-    if (speed > result_.metrics.max_linear_speed) {
-      result_.metrics.max_linear_speed = speed;
-      result_.metrics.max_speed_body = BodyName(m_, b);
+    const mjtNum* v = d_->cvel + 6 * b;  // [angular; linear at the subtree com of the root]
+    const mjtNum* root_com = d_->subtree_com + 3 * m_->body_rootid[b];
+    const mjtNum* com = d_->xipos + 3 * b;
+    const mjtNum r[3] = {com[0] - root_com[0], com[1] - root_com[1], com[2] - root_com[2]};
+    const mjtNum lin[3] = {v[3] + v[1] * r[2] - v[2] * r[1], v[4] + v[2] * r[0] - v[0] * r[2],
+                           v[5] + v[0] * r[1] - v[1] * r[0]};
+    const double speed_squared = lin[0] * lin[0] + lin[1] * lin[1] + lin[2] * lin[2];
+    if (speed_squared > max_speed_squared_) {
+      max_speed_squared_ = speed_squared;
+      max_speed_body_ = b;
     }
-    if (!std::isfinite(speed) || speed > options_.max_speed) {
+    if (!(speed_squared <= cap_squared)) {  // NaN too
+      const double speed = std::sqrt(speed_squared);
       Finish(SimOutcome::kPhysicsInstability,
              StrCat("body '", BodyName(m_, b), "' moves at ", speed, " m/s (over ",
                     options_.max_speed, ")"));
@@ -324,10 +375,16 @@ void Run::CheckTarget() {
 }
 
 void Run::AccumulateContacts() {
+  if (d_->ncon == 0) return;
   ContactGrid& grid = result_.contact_grid;
-  const double cell_x = (grid.x_max - grid.x_min) / grid.width;
-  const double cell_y = (grid.y_max - grid.y_min) / grid.height;
-  std::vector<int> touched;
+  const double inv_cell_x = grid.width / (grid.x_max - grid.x_min);
+  const double inv_cell_y = grid.height / (grid.y_max - grid.y_min);
+  const double dt = m_->opt.timestep;
+  const int mark_room = options_.max_marks / 2;  // the other half for the pairs' peaks
+  const bool sample_marks = d_->time >= next_mark_time_ &&
+                            static_cast<int>(sampled_marks_.size()) < mark_room;
+  if (sample_marks) next_mark_time_ = d_->time + options_.mark_interval_s;
+  double& max_single = result_.metrics.max_single_contact_force_n;
   for (int i = 0; i < d_->ncon; ++i) {
     const mjContact& contact = d_->contact[i];
     mjtNum wrench[6];
@@ -335,44 +392,88 @@ void Run::AccumulateContacts() {
     const double force =
         std::sqrt(wrench[0] * wrench[0] + wrench[1] * wrench[1] + wrench[2] * wrench[2]);
     if (!std::isfinite(force)) continue;
-    result_.metrics.max_contact_force_n = std::max(result_.metrics.max_contact_force_n, force);
+    max_single = std::max(max_single, force);
 
     // First contact of each geom pair, the higher body id (the later-declared, usually the
     // moving one) named first: "first contact ball/ramp".
     const int b1 = m_->geom_bodyid[contact.geom1], b2 = m_->geom_bodyid[contact.geom2];
     const int g_first = b1 >= b2 ? contact.geom1 : contact.geom2;
     const int g_second = b1 >= b2 ? contact.geom2 : contact.geom1;
-    if (touching_pairs_.insert({g_first, g_second}).second) {
+    const std::uint64_t key =
+        (static_cast<std::uint64_t>(g_first) << 32) | static_cast<std::uint32_t>(g_second);
+    auto [pair, first] = pairs_.try_emplace(key);
+    if (first) {
       AddEvent("contact", StrCat("first contact ", GeomLabel(m_, g_first), "/",
                                  GeomLabel(m_, g_second), " at ", Seconds(d_->time)));
     }
     if (force <= 0) continue;
-    for (int b : {b1, b2}) {
-      if (step_force_[b] == 0) touched.push_back(b);
-      step_force_[b] += force;
-      for (int j = 0; j < 3; ++j) step_pos_[3 * b + j] += force * contact.pos[j];
+    if (force > pair->second.force) {
+      pair->second.force = static_cast<float>(force);
+      for (int j = 0; j < 3; ++j) pair->second.pos[j] = static_cast<float>(contact.pos[j]);
     }
+    if (sample_marks && static_cast<int>(sampled_marks_.size()) < mark_room) {
+      sampled_marks_.push_back({{static_cast<float>(contact.pos[0]),
+                                 static_cast<float>(contact.pos[1]),
+                                 static_cast<float>(contact.pos[2])},
+                                static_cast<float>(force)});
+    }
+    AddLoad(body_loads_, touched_bodies_, b1, force, contact.pos);
+    if (b2 != b1) AddLoad(body_loads_, touched_bodies_, b2, force, contact.pos);
+    AddLoad(geom_loads_, touched_geoms_, contact.geom1, force, contact.pos);
+    AddLoad(geom_loads_, touched_geoms_, contact.geom2, force, contact.pos);
     // Top-down accumulation of impulse.
-    const int ix = static_cast<int>(std::floor((contact.pos[0] - grid.x_min) / cell_x));
-    const int iy = static_cast<int>(std::floor((contact.pos[1] - grid.y_min) / cell_y));
-    if (ix >= 0 && ix < grid.width && iy >= 0 && iy < grid.height) {
-      grid.values[static_cast<std::size_t>(iy) * grid.width + ix] +=
-          static_cast<float>(force * m_->opt.timestep);
+    const double fx = (contact.pos[0] - grid.x_min) * inv_cell_x;
+    const double fy = (contact.pos[1] - grid.y_min) * inv_cell_y;
+    if (fx >= 0 && fx < grid.width && fy >= 0 && fy < grid.height) {
+      grid.values[static_cast<std::size_t>(fy) * grid.width + static_cast<std::size_t>(fx)] +=
+          static_cast<float>(force * dt);
     }
   }
-  // Per-body peaks and sums for the stress estimate.
-  for (int b : touched) {
-    BodyContactStress& s = stress_[b];
-    const double force = step_force_[b];
-    ++s.contact_steps;
-    force_sum_[b] += force;
-    if (force > s.peak_force_n) {
-      s.peak_force_n = force;
-      s.peak_time_s = d_->time;
-      for (int j = 0; j < 3; ++j) s.peak_pos[j] = step_pos_[3 * b + j] / force;
-    }
-    step_force_[b] = 0;
-    for (int j = 0; j < 3; ++j) step_pos_[3 * b + j] = 0;
+  CloseStep(body_loads_, touched_bodies_);
+  CloseStep(geom_loads_, touched_geoms_);
+}
+
+void Run::CollectLoads() {
+  for (int b = 0; b < m_->nbody; ++b) {
+    const StepLoad& load = body_loads_[b];
+    if (load.contact_steps == 0) continue;
+    BodyContactStress s;
+    s.body_id = b;
+    s.body = BodyName(m_, b);
+    s.peak_force_n = load.peak;
+    s.mean_force_n = load.force_sum / static_cast<double>(load.contact_steps);
+    s.contact_steps = load.contact_steps;
+    s.peak_time_s = load.peak_time;
+    for (int j = 0; j < 3; ++j) s.peak_pos[j] = load.peak_pos[j];
+    s.peak_single_contact_n = load.peak_single;
+    if (load.peak > 0) s.safety_factor = options_.yield_newtons / load.peak;
+    result_.stress.push_back(std::move(s));
+  }
+  for (int g = 0; g < m_->ngeom; ++g) {
+    const StepLoad& load = geom_loads_[g];
+    if (load.contact_steps == 0) continue;
+    GeomContactLoad l;
+    l.geom_id = g;
+    l.body_id = m_->geom_bodyid[g];
+    // A world geom is a static part of its own: its name, else "geom<N>" (never "world").
+    const char* name = mj_id2name(m_, mjOBJ_GEOM, g);
+    l.label = name != nullptr && name[0] != '\0' ? std::string(name)
+              : l.body_id == 0                   ? StrCat("geom", g)
+                                                 : BodyName(m_, l.body_id);
+    l.peak_force_n = load.peak;
+    l.mean_force_n = load.force_sum / static_cast<double>(load.contact_steps);
+    l.peak_single_contact_n = load.peak_single;
+    l.peak_time_s = load.peak_time;
+    for (int j = 0; j < 3; ++j) l.peak_pos[j] = load.peak_pos[j];
+    if (load.peak > 0) l.safety_factor = options_.yield_newtons / load.peak;
+    result_.geom_loads.push_back(std::move(l));
+  }
+  // The sampled contact points, then each pair's hardest contact (up to the cap).
+  result_.contact_marks = std::move(sampled_marks_);
+  for (const auto& [key, peak] : pairs_) {
+    if (static_cast<int>(result_.contact_marks.size()) >= options_.max_marks) break;
+    if (peak.force <= 0) continue;
+    result_.contact_marks.push_back({{peak.pos[0], peak.pos[1], peak.pos[2]}, peak.force});
   }
 }
 
@@ -401,10 +502,13 @@ absl::StatusOr<SimResult> Run::Execute(const std::atomic<bool>* cancel) {
   zones_ = FindZones(m_);
   in_zone_.assign(zones_.size(), false);
   saturated_steps_.assign(m_->nu, 0);
-  step_force_.assign(m_->nbody, 0);
-  step_pos_.assign(3 * m_->nbody, 0);
-  force_sum_.assign(m_->nbody, 0);
-  stress_.assign(m_->nbody, {});
+  body_loads_.assign(m_->nbody, {});
+  geom_loads_.assign(m_->ngeom, {});
+  touched_bodies_.reserve(m_->nbody);
+  touched_geoms_.reserve(m_->ngeom);
+  pairs_.reserve(64);
+  sampled_marks_.reserve(options_.max_marks / 2);
+  next_mark_time_ = d_->time;
   for (int w = 0; w < mjNWARNING; ++w) warning_counts_[w] = d_->warning[w].number;
   result_.contact_grid = MakeGrid(m_, d_, zones_, options_.grid_resolution);
 
@@ -466,14 +570,10 @@ absl::StatusOr<SimResult> Run::Execute(const std::atomic<bool>* cancel) {
   result_.metrics.energy_final_j = Energy();
   result_.metrics.wall_time_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-  for (int b = 0; b < m_->nbody; ++b) {
-    BodyContactStress& s = stress_[b];
-    if (s.contact_steps == 0) continue;
-    s.body_id = b;
-    s.body = BodyName(m_, b);
-    s.mean_force_n = force_sum_[b] / static_cast<double>(s.contact_steps);
-    if (s.peak_force_n > 0) s.safety_factor = options_.yield_newtons / s.peak_force_n;
-    result_.stress.push_back(s);
+  CollectLoads();
+  if (max_speed_body_ >= 0) {
+    result_.metrics.max_linear_speed = std::sqrt(max_speed_squared_);
+    result_.metrics.max_speed_body = BodyName(m_, max_speed_body_);
   }
   // The outcome event is always listed, past the cap too.
   SimEvent outcome{d_->time, "outcome", StrCat(OutcomeName(result_.outcome), ": ", result_.detail)};

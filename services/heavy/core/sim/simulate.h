@@ -26,10 +26,17 @@
 // ellipsoid, capsule. With no target (no free body and none named) only the first three
 // can end a run early.
 //
-// Stress is a rigid-body CONTACT-FORCE ESTIMATE, not a material stress: per body the contact
-// force (mj_contactForce, normal + friction magnitude) summed over its contacts each step;
-// peak and mean over the steps with contact, where the peak happened, and
-// safety factor = stress.yield_newtons / peak.
+// Stress is a rigid-body CONTACT-FORCE ESTIMATE, not a material stress. Two figures, never to
+// be mixed up:
+//   per part (BodyContactStress::peak_force_n, "peak total"): the contact forces
+//     (mj_contactForce, normal + friction magnitude) on all of the part's contacts summed at
+//     one step, the largest such sum over the run; mean over the steps with contact, where the
+//     peak happened, and safety factor = stress.yield_newtons / peak total.
+//   per contact (SimMetrics::max_single_contact_force_n, BodyContactStress::
+//     peak_single_contact_n): the largest force of ONE contact point. A box resting on four
+//     corners has a peak total about four times its largest single contact.
+// The world body's geoms (floor, a ramp, walls) are static parts of their own: `geom_loads`
+// has the same figures per geom, so each can be coloured and named.
 #ifndef WORKERPAIR_SERVICES_HEAVY_CORE_SIM_SIMULATE_H_
 #define WORKERPAIR_SERVICES_HEAVY_CORE_SIM_SIMULATE_H_
 
@@ -76,6 +83,8 @@ struct SimOptions {
   double progress_interval_s = 0.1;        // simulated seconds between OnProgress calls
   int grid_resolution = 128;               // contact grid cells along the longer axis
   int max_events = 200;                    // further events are counted, not listed
+  double mark_interval_s = 0.02;           // simulated seconds between contact-mark samples
+  int max_marks = 1500;                    // contact marks kept (the per-pair peaks included)
 };
 
 // Options for a manifest: duration (already clamped), seed, target, bounds, yield.
@@ -101,6 +110,26 @@ struct BodyContactStress {
   double peak_time_s = 0;
   std::array<double, 3> peak_pos = {0, 0, 0};  // force-weighted contact point at the peak, world
   double safety_factor = std::numeric_limits<double>::infinity();  // yield / peak
+  double peak_single_contact_n = 0;        // largest force of one of its contacts
+};
+
+// The same figures for one geom (so the world's static geoms can be told apart).
+struct GeomContactLoad {
+  int geom_id = 0;
+  int body_id = 0;
+  std::string label;                       // its name, else "geom<N>" (world) or its body's
+  double peak_force_n = 0;                 // largest per-step sum over this geom's contacts
+  double mean_force_n = 0;                 // mean of that sum over the steps with contact
+  double peak_single_contact_n = 0;
+  double peak_time_s = 0;
+  std::array<double, 3> peak_pos = {0, 0, 0};
+  double safety_factor = std::numeric_limits<double>::infinity();
+};
+
+// Where a contact happened and how hard it pressed (for painting on a 3D view).
+struct ContactMark {
+  std::array<float, 3> pos = {0, 0, 0};
+  float force_n = 0;
 };
 
 // Top-down map of where contact force accumulated: contact impulse (N*s, force * timestep) of
@@ -124,7 +153,7 @@ struct SimMetrics {
   double energy_max_j = 0;
   double max_linear_speed = 0;             // m/s, over all bodies and steps
   std::string max_speed_body;
-  double max_contact_force_n = 0;          // largest single contact force
+  double max_single_contact_force_n = 0;   // largest force of ONE contact point (not a sum)
   std::int64_t events_dropped = 0;
 };
 
@@ -136,6 +165,9 @@ struct SimResult {
   std::uint64_t seed = 0;
   SimMetrics metrics;
   std::vector<BodyContactStress> stress;   // bodies that touched anything, by body id
+  std::vector<GeomContactLoad> geom_loads; // geoms that bore load, by geom id
+  // Contact points sampled every mark_interval_s, plus each geom pair's hardest contact.
+  std::vector<ContactMark> contact_marks;
   static constexpr char kStressLabel[] = "contact-force estimate (rigid-body model), not stress";
   ContactGrid contact_grid;
   std::vector<SimEvent> events;
