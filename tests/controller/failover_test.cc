@@ -287,6 +287,34 @@ TEST_CASE("An ejected replica is skipped, probed once its ejection ends, and res
   CHECK_FALSE(router.Ejected("a"));
 }
 
+TEST_CASE("The failure record outlives the ejection it caused; a success clears only the "
+          "consecutive count", "[router]") {
+  FakeTime time;
+  EjectionPolicy policy;
+  Router router({"a", "b"}, policy, time.Clock());
+  router.Pick({});
+  router.AttemptEnded("a", AttemptOutcome::kLost);
+  router.Pick({});
+  router.AttemptEnded("a", AttemptOutcome::kConnectFailed);
+  router.Pick({});
+  router.AttemptEnded("a", AttemptOutcome::kFull);  // alive: not a failure
+  time.now += policy.max_ejection;
+  CHECK_FALSE(router.Ejected("a"));
+  auto a = router.StatusOf("a");
+  REQUIRE(a.has_value());
+  CHECK(a->lost_total == 1);
+  CHECK(a->connect_failed_total == 1);
+  CHECK(a->ejections_total == 2);
+  CHECK(a->consecutive_failures == 0);
+  CHECK_FALSE(a->ejected);
+  CHECK_FALSE(router.StatusOf("nobody").has_value());
+  std::vector<ReplicaStatus> all = router.Status();
+  REQUIRE(all.size() == 2);
+  CHECK(all[0].address == "a");
+  CHECK(all[1].address == "b");
+  CHECK(all[1].ejections_total == 0);
+}
+
 TEST_CASE("A held replica is tried after the others, alone only as a probe, with no failure "
           "counted", "[router]") {
   FakeTime time;

@@ -139,6 +139,18 @@ TEST_CASE("A replica frozen mid-job: the job completes on the other replica", "[
   CHECK(run->attempts == 2);
   // The job stream's heartbeats stopped: the watchdog, not keepalive, ended the attempt.
   CHECK_THAT(retry_reason, Catch::Contains("went silent"));
+  // The router recorded the frozen replica as lost and ejected it. Its failure record, not
+  // Ejected() now: the 5 s ejection may have ended while the second attempt ran on a loaded box.
+  auto record = heavy.pool().router().StatusOf(frozen);
+  REQUIRE(record.has_value());
+  CHECK(record->lost_total == 1);
+  CHECK(record->ejections_total == 1);
+  CHECK(record->consecutive_failures == 1);  // nothing succeeded on it since
+  CHECK(record->ejected_until > record->last_failure_at);
+  auto survivor = heavy.pool().router().StatusOf(run->replica);
+  REQUIRE(survivor.has_value());
+  CHECK(survivor->lost_total == 0);
+  CHECK(survivor->ejections_total == 0);
   by_address.at(frozen)->Signal(SIGCONT);
 }
 

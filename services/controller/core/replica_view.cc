@@ -28,6 +28,9 @@ void ReplicaView::AttemptEnded(AttemptOutcome outcome, absl::Time now,
     case AttemptOutcome::kLost:
     case AttemptOutcome::kConnectFailed: {
       ++consecutive_failures_;
+      ++ejections_total_;
+      ++(outcome == AttemptOutcome::kLost ? lost_total_ : connect_failed_total_);
+      last_failure_at_ = now;
       absl::Duration ejection = policy.base_ejection;
       for (int i = 1; i < consecutive_failures_ && ejection < policy.max_ejection; ++i) {
         ejection *= 2;

@@ -73,6 +73,15 @@ class ReplicaView {
   absl::Time ejected_until() const { return ejected_until_; }
   int consecutive_failures() const { return consecutive_failures_; }
   int in_flight() const { return in_flight_; }
+  // The failure record since this view was made (it outlives the ejection it caused, so pool
+  // status and tests can tell a replica was lost after its ejection ended).
+  int lost_total() const { return lost_total_; }
+  int connect_failed_total() const { return connect_failed_total_; }
+  int ejections_total() const { return ejections_total_; }
+  absl::Time last_failure_at() const { return last_failure_at_; }
+  // The last load report, fresh or not, and when it came.
+  const std::optional<LoadReport>& last_load() const { return last_load_; }
+  absl::Time load_at() const { return load_at_; }
 
   // The last report when it is fresh, else nullopt.
   std::optional<LoadReport> FreshLoad(absl::Time now, const EjectionPolicy& policy) const;
@@ -89,6 +98,10 @@ class ReplicaView {
   absl::Time load_at_ = absl::InfinitePast();
   int in_flight_ = 0;
   int consecutive_failures_ = 0;
+  int lost_total_ = 0;
+  int connect_failed_total_ = 0;
+  int ejections_total_ = 0;
+  absl::Time last_failure_at_ = absl::InfinitePast();
   absl::Time ejected_until_ = absl::InfinitePast();
 };
 

@@ -98,6 +98,36 @@ bool Router::Ejected(const std::string& replica) const {
   return it != views_.end() && it->second.Ejected(clock_());
 }
 
+ReplicaStatus Router::StatusLocked(const ReplicaView& view, absl::Time now) const {
+  ReplicaStatus status;
+  status.address = view.address();
+  status.ejected = view.Ejected(now);
+  status.ejected_until = view.ejected_until();
+  status.load = view.FreshLoad(now, policy_);
+  status.in_flight = view.in_flight();
+  status.consecutive_failures = view.consecutive_failures();
+  status.lost_total = view.lost_total();
+  status.connect_failed_total = view.connect_failed_total();
+  status.ejections_total = view.ejections_total();
+  status.last_failure_at = view.last_failure_at();
+  return status;
+}
+
+std::vector<ReplicaStatus> Router::Status() const {
+  std::lock_guard lock(mu_);
+  const absl::Time now = clock_();
+  std::vector<ReplicaStatus> all;
+  for (const std::string& address : order_) all.push_back(StatusLocked(views_.at(address), now));
+  return all;
+}
+
+std::optional<ReplicaStatus> Router::StatusOf(const std::string& replica) const {
+  std::lock_guard lock(mu_);
+  auto it = views_.find(replica);
+  if (it == views_.end()) return std::nullopt;
+  return StatusLocked(it->second, clock_());
+}
+
 PoolLoad Router::Load() const {
   std::lock_guard lock(mu_);
   const absl::Time now = clock_();

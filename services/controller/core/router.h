@@ -44,6 +44,20 @@ struct PoolLoad {
   std::uint32_t queue_capacity = 0;
 };
 
+// One member as the router sees it, for pool status.
+struct ReplicaStatus {
+  std::string address;
+  bool ejected = false;
+  absl::Time ejected_until = absl::InfinitePast();
+  std::optional<LoadReport> load;  // the last report when fresh
+  int in_flight = 0;               // this controller's attempts on it
+  int consecutive_failures = 0;
+  int lost_total = 0;              // attempts whose stream broke or went silent
+  int connect_failed_total = 0;
+  int ejections_total = 0;
+  absl::Time last_failure_at = absl::InfinitePast();
+};
+
 class Router {
  public:
   using Clock = std::function<absl::Time()>;
@@ -72,6 +86,9 @@ class Router {
   void Hold(const std::string& replica, absl::Duration duration);
 
   bool Ejected(const std::string& replica) const;
+  // Every member, in the order given; nullopt from StatusOf when `replica` is not a member.
+  std::vector<ReplicaStatus> Status() const;
+  std::optional<ReplicaStatus> StatusOf(const std::string& replica) const;
   PoolLoad Load() const;
   // Replicas whose load report is missing or stale (worth an Info call before a message).
   std::vector<std::string> StaleReplicas() const;
@@ -80,6 +97,7 @@ class Router {
  private:
   // Slots assumed for a replica that never reported: the largest any member reported, else 1.
   std::uint32_t AssumedSlotsLocked() const;
+  ReplicaStatus StatusLocked(const ReplicaView& view, absl::Time now) const;
   const ReplicaView* ChooseLocked(const std::set<std::string>& exclude, absl::Time now);
 
   const EjectionPolicy policy_;
