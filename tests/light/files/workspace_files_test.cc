@@ -9,6 +9,7 @@
 #include "services/light/core/files/grep.h"
 #include "services/light/core/files/upload_session.h"
 #include "services/light/core/files/workspace_store.h"
+#include "libs/common/utf8.h"
 #include "tests/common/temp_root.h"
 
 namespace fs = std::filesystem;
@@ -240,6 +241,21 @@ TEST_CASE("Grep never reads through a symlink leading outside", "[grep]") {
   auto result = Grep(f.ws, {"secret", "", "", false, 0}, f.limits);
   REQUIRE(result.ok());
   CHECK(result->matches.empty());
+}
+
+TEST_CASE("Names and lines that are not UTF-8 never break a list or a grep", "[grep]") {
+  Fixture f;
+  // A Latin-1 name (made outside the API, e.g. by git) and a Latin-1 line in a valid file.
+  { std::ofstream(f.ws.root / "caf\xe9.txt") << "zone\n"; }
+  REQUIRE(f.files.Write(f.ws, "notes.txt", "zone caf\xe9 au lait\n", {}).ok());
+  auto listed = f.files.List(f.ws, {"", true, "", 0});
+  REQUIRE(listed.ok());
+  for (const auto& entry : listed->entries) CHECK(workerpair::IsValidUtf8(entry.path));
+  auto result = Grep(f.ws, {"zone", "", "", false, 0}, f.limits);
+  REQUIRE(result.ok());
+  REQUIRE(result->matches.size() == 1);
+  CHECK(result->matches[0].path == "notes.txt");
+  CHECK(result->matches[0].line == "zone caf\xef\xbf\xbd au lait");
 }
 
 TEST_CASE("Upload commits all files at the end, or none", "[upload]") {

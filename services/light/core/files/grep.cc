@@ -13,6 +13,7 @@
 #include "libs/common/status_macros.h"
 #include "libs/common/str_cat.h"
 #include "libs/common/text_preview.h"
+#include "libs/common/utf8.h"
 #include "services/light/core/files/workspace_walk.h"
 
 namespace workerpair::light {
@@ -153,7 +154,7 @@ absl::StatusOr<GrepResult> Grep(const Workspace& ws, const GrepOptions& options,
         return result;
       }
       result.matches.push_back(
-          {relative, line_number, std::string(line.substr(0, kMaxGrepLineBytes))});
+          {relative, line_number, ToValidUtf8(line.substr(0, kMaxGrepLineBytes))});
     }
   }
   return result;

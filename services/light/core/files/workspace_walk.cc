@@ -4,6 +4,7 @@
 
 #include "libs/common/file_io.h"
 #include "libs/common/path_confinement.h"
+#include "libs/common/utf8.h"
 
 namespace workerpair::light {
 namespace fs = std::filesystem;
@@ -21,6 +22,12 @@ absl::Status WalkTree(const fs::path& root, const fs::path& start, bool recursiv
     if (::lstat(path.c_str(), &st) != 0) continue;  // vanished meanwhile
     if (S_ISDIR(st.st_mode) && (name == ".git" || !recursive)) it.disable_recursion_pending();
     if (name == ".git" || name.starts_with(kTempFilePrefix)) continue;
+    // A name that is not UTF-8 cannot travel in a reply (proto3 strings) nor be named by any
+    // call, so it is left out rather than breaking the whole listing.
+    if (!IsValidUtf8(name)) {
+      if (S_ISDIR(st.st_mode)) it.disable_recursion_pending();
+      continue;
+    }
     if (!visit(RelativeToRoot(root, path), st)) break;
   }
   return absl::OkStatus();

@@ -1,5 +1,5 @@
-// Walking a workspace directory tree without following symlinks, skipping `.git` and the
-// service's own temporary files. Shared by list, grep and anything else that scans a workspace.
+// Walking a workspace directory tree without following symlinks, skipping `.git`, the
+// service's own temporary files and names that are not valid UTF-8. Shared by list, grep and anything else that scans a workspace.
 #ifndef WORKERPAIR_SERVICES_LIGHT_CORE_FILES_WORKSPACE_WALK_H_
 #define WORKERPAIR_SERVICES_LIGHT_CORE_FILES_WORKSPACE_WALK_H_
 
