@@ -60,6 +60,19 @@ absl::Status NoResult() {
 
 bool Finite(double value) { return std::isfinite(value); }
 
+// The outcome label of a result ("success", "SCENE_UNSTABLE" without its "FAIL_REASON_"
+// prefix). The runner's messages are checked before they get here (CheckRunnerMessage), but a
+// label is never derived by position from a name that may be empty.
+std::string OutcomeLabel(v1::Outcome outcome, v1::FailReason reason) {
+  if (outcome == v1::OUTCOME_SUCCESS) return "success";
+  constexpr std::string_view kPrefix = "FAIL_REASON_";
+  const std::string& name = v1::FailReason_Name(reason);
+  if (name.size() <= kPrefix.size() || name.compare(0, kPrefix.size(), kPrefix) != 0) {
+    return "unknown";
+  }
+  return name.substr(kPrefix.size());
+}
+
 }  // namespace
 
 absl::Status CheckSimulateOptions(const v1::SimulateOptions& options, const SceneLimits& limits) {
@@ -157,9 +170,7 @@ absl::Status RunSimulate(JobContext& job, const v1::SimulateRequest& request,
       case v1::SimulateEvent::kResult:
         if (have_result) return absl::OkStatus();
         have_result = true;
-        RecordOutcome(event.result().outcome() == v1::OUTCOME_SUCCESS
-                          ? "success"
-                          : v1::FailReason_Name(event.result().fail_reason()).substr(12));
+        RecordOutcome(OutcomeLabel(event.result().outcome(), event.result().fail_reason()));
         break;
       default:
         return absl::OkStatus();  // accepted/started/queue are this process's to send
@@ -241,9 +252,7 @@ absl::Status RunVerify(JobContext& job, const v1::VerifyRequest& request,
         results[index] = message.verify_run();
         *event.mutable_run() = results[index];
       }
-      RecordOutcome(event.run().outcome() == v1::OUTCOME_SUCCESS
-                        ? "success"
-                        : v1::FailReason_Name(event.run().fail_reason()).substr(12));
+      RecordOutcome(OutcomeLabel(event.run().outcome(), event.run().fail_reason()));
       if (!emit(std::move(event))) return CallGone(job);
       return absl::OkStatus();
     };

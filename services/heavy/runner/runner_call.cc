@@ -13,6 +13,7 @@
 
 #include "libs/common/error_reason.h"
 #include "libs/common/str_cat.h"
+#include "services/heavy/runner/runner_message_check.h"
 
 namespace workerpair::heavy {
 namespace fs = std::filesystem;
@@ -119,9 +120,22 @@ absl::Status RunOnRunner(RunnerPool::Lease lease, RunnerCall call, const RunnerC
     absl::StatusOr<bool> got = sent.ok() ? runner.Next(&message, absl::Now() + kTick)
                                          : absl::StatusOr<bool>(sent);
     if (got.ok() && *got) {
+      // Nothing of the message is read before the whole of it is known to be well-formed.
+      if (absl::Status valid = CheckRunnerMessage(message); !valid.ok()) {
+        return stop(RestartReason::kLost,
+                    WithReason(absl::AbortedError(StrCat("the job's runner broke the protocol (",
+                                                         std::string(valid.message()), ")")),
+                               ErrorReason::kRunnerLost));
+      }
       switch (message.kind_case()) {
         case internal::RunnerMessage::kPhase:
-          phase = message.phase().substr(0, 32);
+          if (!IsKnownRunnerPhase(message.phase())) {
+            return stop(RestartReason::kLost,
+                        WithReason(absl::AbortedError(
+                                       "the job's runner broke the protocol (an unknown phase)"),
+                                   ErrorReason::kRunnerLost));
+          }
+          phase = message.phase();
           if (call.on_phase) call.on_phase(phase);
           continue;
         case internal::RunnerMessage::kMemoryExhausted:

@@ -3,8 +3,10 @@
 // are pumped until its "done", while the parent watches the clock and the job's cancellation.
 //
 // The parent never trusts the runner after it has touched a payload: every frame is capped
-// (RunnerLaunch::max_frame_bytes), only the message kinds the caller may see are handed to
-// `on_event`, and the reason names it sends back are mapped to payload reasons only. How a job
+// (RunnerLaunch::max_frame_bytes), every message is checked whole before any field of it is read
+// (CheckRunnerMessage: enum numbers, string and repeated sizes, unknown fields; phases from a
+// fixed list), only the message kinds the caller may see are handed to `on_event`, and the
+// reason names it sends back are mapped to payload reasons only. How a job
 // ends when the runner does not say "done":
 //   cancelled (caller, deadline, drain) or `on_event` failing   the runner is SIGKILLed and
 //                                       replaced; the caller's reason comes back.
@@ -15,6 +17,7 @@
 //   SIGXFSZ (RLIMIT_FSIZE)              RESOURCE_EXHAUSTED PAYLOAD_LIMIT
 //   SIGKILL not sent by worker-heavy    ABORTED RUNNER_LOST (killed from outside: OOM killer,
 //                                       an operator); also a runner that breaks the protocol
+//                                       (a malformed, oversized or unparsable frame)
 //   any other signal or exit            INVALID_ARGUMENT SCENE_CRASHED naming the signal and
 //                                       the phase it happened in
 // In every such case the runner is retired (killed, its directory emptied, a new one started

@@ -1,5 +1,7 @@
 #include "services/heavy/runner/runner_process.h"
 
+#include "services/heavy/runner/runner_message_check.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -128,6 +130,10 @@ absl::StatusOr<internal::RunnerReady> RunnerProcess::AwaitReady(absl::Time deadl
   }
   if (!*got) return absl::DeadlineExceededError("the runner did not become ready in time");
   if (!message.has_ready()) return absl::UnavailableError("the runner sent something else first");
+  if (absl::Status valid = CheckRunnerMessage(message); !valid.ok()) {
+    return absl::UnavailableError(StrCat("the runner's ready message is malformed (",
+                                         std::string(valid.message()), ")"));
+  }
   return message.ready();
 }
 
