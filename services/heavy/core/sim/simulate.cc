@@ -273,6 +273,10 @@ void Run::CheckInstability() {
   }
   if (finished_) return;
   auto bad = [&](const mjtNum* values, int n, std::string_view what, double cap) {
+    // One branch-free pass (NaN fails the comparison); the slow search only on a failure.
+    bool all_within = true;
+    for (int i = 0; i < n; ++i) all_within &= std::abs(values[i]) <= cap;
+    if (all_within) return false;
     for (int i = 0; i < n; ++i) {
       if (!std::isfinite(values[i]) || std::abs(values[i]) > cap) {
         Finish(SimOutcome::kPhysicsInstability,
@@ -285,7 +289,7 @@ void Run::CheckInstability() {
   };
   constexpr double kHuge = 1e12;  // positions and accelerations: only non-finite values matter
   if (bad(d_->qpos, m_->nq, "qpos", kHuge) || bad(d_->qvel, m_->nv, "qvel", options_.max_speed) ||
-      bad(d_->qacc, m_->nv, "qacc", std::numeric_limits<double>::infinity())) {
+      bad(d_->qacc, m_->nv, "qacc", std::numeric_limits<double>::max())) {
     return;
   }
   // Body linear speeds at their centres of mass (bodies welded to the world never move), from
