@@ -15,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "libs/common/str_cat.h"
 #include "libs/common/logging.h"
+#include "libs/common/parse_flags.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0",
           "Address to listen on, host:port (env WORKERPAIR_LISTEN). Port 0 picks a free port.");
@@ -102,7 +103,7 @@ std::vector<char*> InitProcess(int argc, char** argv, std::string_view usage) {
   absl::SetFlagsUsageConfig(config);
   absl::SetProgramUsageMessage(std::string(usage));
   ApplyEnvironment();
-  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  std::vector<char*> positional = ParseFlagsHelpOk(argc, argv);  // --help exits 0
 
   LoggingOptions logging;
   logging.level = absl::GetFlag(FLAGS_log_level);

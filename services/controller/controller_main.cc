@@ -30,6 +30,7 @@ constexpr Command kCommands[] = {
     {"verify", cli::RunVerifyCommand},     {"render", cli::RunRenderCommand},
     {"build", cli::RunBuildCommand},       {"info", cli::RunInfoCommand},
     {"run", cli::RunFlowCommand},          {"demo", cli::RunDemoCommand},
+    {"results", cli::RunResultsCommand},
 };
 
 // A usage error before any context exists (bad global flag, no command): same shape as

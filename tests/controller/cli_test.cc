@@ -32,12 +32,13 @@ std::string ReadAll(const fs::path& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-// Runs the controller with `args`, stdin from /dev/null, stdout and stderr captured.
-Result RunController(const TempDir& dir, const std::vector<std::string>& args) {
+// Runs `binary` with `args`, stdin from /dev/null, stdout and stderr captured.
+Result RunProgram(const TempDir& dir, const std::string& binary,
+                  const std::vector<std::string>& args) {
   static int calls = 0;
   const fs::path out = dir.path() / ("out-" + std::to_string(++calls));
   const fs::path err = dir.path() / ("err-" + std::to_string(calls));
-  std::vector<std::string> argv_strings = {WORKERPAIR_CONTROLLER_BINARY};
+  std::vector<std::string> argv_strings = {binary};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (std::string& arg : argv_strings) argv.push_back(arg.data());
@@ -64,6 +65,11 @@ Result RunController(const TempDir& dir, const std::vector<std::string>& args) {
   result.out = ReadAll(out);
   result.err = ReadAll(err);
   return result;
+}
+
+// Runs the controller with `args`.
+Result RunController(const TempDir& dir, const std::vector<std::string>& args) {
+  return RunProgram(dir, WORKERPAIR_CONTROLLER_BINARY, args);
 }
 
 // A worker-light (and, when asked, one worker-heavy) for one test, and the flags to reach them.
@@ -255,7 +261,7 @@ TEST_CASE("With --json every error is one valid JSON object on stdout", "[cli]")
 TEST_CASE("run takes a local scene folder through the flow into the workspace", "[cli]") {
   Pair pair(/*with_heavy=*/true);
   const fs::path scene = fs::path(WORKERPAIR_SOURCE_DIR) / "examples/scenes/ramp_goal";
-  Result run = pair.Run({"--json", "run", "agent", scene.string(), "--no_render",
+  Result run = pair.Run({"--json", "run", "agent", scene.string(), "--create", "--no_render",
                          "--run_name=r1"});
   REQUIRE(run.exit_code == 0);
   nlohmann::json report = ParseJson(run.out);
@@ -293,4 +299,138 @@ TEST_CASE("demo starts its own pair, records a video and shuts the pair down", "
   const std::string video = ReadAll(fs::path(video_path.substr(video_path.find('/'))));
   REQUIRE(video.size() > 1000);
   CHECK(video.substr(4, 4) == "ftyp");
+}
+
+// ---- A CLI that helps: hints, usage exit codes, --help, --create, results ----
+
+TEST_CASE("With no server running the error says so and names --light and WORKERPAIR_LIGHT",
+          "[cli]") {
+  TempDir dir;
+  Result result = RunController(dir, {"--light=127.0.0.1:1", "--deadline_s=5", "ping"});
+  INFO("stderr: " << result.err);
+  CHECK(result.exit_code == 6);
+  CHECK(result.err.find("may not be running") != std::string::npos);
+  CHECK(result.err.find("--light") != std::string::npos);
+  CHECK(result.err.find("WORKERPAIR_LIGHT") != std::string::npos);
+
+  // The same for worker-heavy, with its own flag and variable.
+  const fs::path scene = fs::path(WORKERPAIR_SOURCE_DIR) / "examples/scenes/ramp_goal";
+  Result heavy = RunController(dir, {"--heavy=127.0.0.1:1", "--wait_s=5", "--attempts=1",
+                                     "build", scene.string()});
+  INFO("stderr: " << heavy.err);
+  CHECK(heavy.exit_code == 6);
+  CHECK(heavy.err.find("may not be running") != std::string::npos);
+  CHECK(heavy.err.find("--heavy") != std::string::npos);
+  CHECK(heavy.err.find("WORKERPAIR_HEAVY") != std::string::npos);
+}
+
+TEST_CASE("Pointing --light at worker-heavy says that port serves another service", "[cli]") {
+  Pair pair(/*with_heavy=*/true);
+  Result result = RunController(pair.dir, {"--light=" + pair.heavy->address(), "ls", "agent"});
+  INFO("stderr: " << result.err);
+  CHECK(result.exit_code != 0);
+  CHECK(result.err.find("UNIMPLEMENTED") != std::string::npos);
+  CHECK(result.err.find("another service, not worker-light") != std::string::npos);
+
+  Result json = RunController(pair.dir, {"--json", "--light=" + pair.heavy->address(), "ls",
+                                         "agent"});
+  CHECK(ParseJson(json.out)["error"]["message"].get<std::string>().find(
+            "another service, not worker-light") != std::string::npos);
+}
+
+TEST_CASE("run refuses a workspace that does not exist unless --create is given", "[cli]") {
+  Pair pair(/*with_heavy=*/true);
+  const fs::path scene = fs::path(WORKERPAIR_SOURCE_DIR) / "examples/scenes/ramp_goal";
+  Result typo = pair.Run({"run", "agnet", scene.string(), "--no_render"});
+  INFO("stderr: " << typo.err);
+  CHECK(typo.exit_code == 3);
+  CHECK(typo.err.find("does not exist") != std::string::npos);
+  CHECK(typo.err.find("--create") != std::string::npos);
+  CHECK(typo.err.find("ws create agnet") != std::string::npos);
+  CHECK_FALSE(fs::exists(pair.dir.path() / "workspaces" / "agnet"));
+
+  Result json = pair.Run({"--json", "run", "agnet", scene.string(), "--no_render"});
+  CHECK(json.exit_code == 3);
+  CHECK(ParseJson(json.out)["error"]["code"] == "NOT_FOUND");
+
+  // A workspace made with `ws create` runs without --create.
+  REQUIRE(pair.Run({"ws", "create", "agent"}).exit_code == 0);
+  Result run = pair.Run({"run", "agent", scene.string(), "--no_render", "--run_name=r1"});
+  CHECK(run.exit_code == 0);
+}
+
+TEST_CASE("Usage errors exit 2: a heavy command without its scene", "[cli]") {
+  TempDir dir;
+  for (const char* command : {"simulate", "verify", "render", "build"}) {
+    Result result = RunController(dir, {"--heavy=127.0.0.1:1", command});
+    INFO(command << " stderr: " << result.err);
+    CHECK(result.exit_code == 2);
+    CHECK(result.err.find("usage:") != std::string::npos);
+  }
+  // Two scenes are a usage error too; --json answers with the error object.
+  Result json = RunController(dir, {"--json", "simulate", "a", "b"});
+  CHECK(json.exit_code == 2);
+  CHECK(ParseJson(json.out)["error"]["exit_code"] == 2);
+  CHECK(RunController(dir, {"results"}).exit_code == 2);
+  CHECK(RunController(dir, {"run"}).exit_code == 2);
+}
+
+TEST_CASE("--help exits 0 for controller, worker-light, worker-heavy and worker-heavy-runner",
+          "[cli]") {
+  TempDir dir;
+  const std::string runner =
+      (fs::path(WORKERPAIR_HEAVY_BINARY).parent_path() / "worker-heavy-runner").string();
+  for (const std::string& binary : {std::string(WORKERPAIR_CONTROLLER_BINARY),
+                                    std::string(WORKERPAIR_LIGHT_BINARY),
+                                    std::string(WORKERPAIR_HEAVY_BINARY), runner}) {
+    Result result = RunProgram(dir, binary, {"--help"});
+    INFO(binary << "\nstdout: " << result.out << "\nstderr: " << result.err);
+    CHECK(result.exit_code == 0);
+    CHECK(result.out.size() + result.err.size() > 0);
+  }
+  // A flag that does not exist is still an error.
+  CHECK(RunProgram(dir, WORKERPAIR_LIGHT_BINARY, {"--no_such_flag"}).exit_code != 0);
+}
+
+TEST_CASE("results lists a workspace's runs and downloads one run's folder", "[cli]") {
+  Pair pair(/*with_heavy=*/true);
+  const fs::path scene = fs::path(WORKERPAIR_SOURCE_DIR) / "examples/scenes/ramp_goal";
+  REQUIRE(pair.Run({"ws", "create", "agent"}).exit_code == 0);
+  Result none = pair.Run({"results", "agent"});
+  CHECK(none.exit_code == 0);
+  CHECK(none.out.empty());
+  REQUIRE(pair.Run({"run", "agent", scene.string(), "--no_render", "--run_name=r1"}).exit_code ==
+          0);
+  REQUIRE(pair.Run({"run", "agent", "--no_render", "--run_name=r2"}).exit_code == 0);
+
+  Result listed = pair.Run({"results", "agent"});
+  CHECK(listed.exit_code == 0);
+  CHECK(listed.out == "r1\nr2\n");
+
+  const fs::path out = pair.Local("got-r1");
+  Result got = pair.Run({"results", "agent", "r1", "--out=" + out.string()});
+  REQUIRE(got.exit_code == 0);
+  const fs::path remote = pair.dir.path() / "workspaces" / "agent" / "results" / "r1";
+  int files = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(remote)) {
+    if (!entry.is_regular_file()) continue;
+    ++files;
+    const fs::path local = out / fs::relative(entry.path(), remote);
+    INFO(local);
+    REQUIRE(fs::exists(local));
+    CHECK(ReadAll(local) == ReadAll(entry.path()));
+  }
+  CHECK(files >= 2);  // result.json and flow.json at least
+  CHECK(fs::exists(out / "flow.json"));
+
+  // Without --out the folder is ./RUN; --json names the files.
+  Result json = pair.Run({"--json", "results", "agent", "r2"});
+  REQUIRE(json.exit_code == 0);
+  CHECK(ParseJson(json.out)["files"].size() >= 2);
+  CHECK(fs::exists(pair.Local("r2") / "flow.json"));
+
+  CHECK(pair.Run({"results", "agent", "r9"}).exit_code == 3);
+  CHECK(pair.Run({"results", "nobody", "r1"}).exit_code == 3);
+  CHECK(pair.Run({"results", "nobody"}).exit_code == 3);
+  CHECK(pair.Run({"results", "agent", "../r1"}).exit_code == 2);
 }

@@ -27,14 +27,34 @@ CliContext::CliContext(GlobalOptions options, std::unique_ptr<LightPool> light_p
       light_pool_(std::move(light_pool)),
       progress_(std::make_unique<ProgressPrinter>(ProgressPrinter::StyleForStderr(options_.quiet))) {}
 
+namespace {
+// The payload that marks a UsageError (its value is unused).
+constexpr char kUsagePayload[] = "type.workerpair.dev/cli.usage";
+}  // namespace
+
+absl::Status CliContext::UsageError(std::string_view problem) {
+  absl::Status status = absl::InvalidArgumentError(std::string(problem));
+  status.SetPayload(kUsagePayload, absl::Cord("usage"));
+  return status;
+}
+
+bool CliContext::IsUsageError(const absl::Status& status) {
+  return absl::IsInvalidArgument(status) && status.GetPayload(kUsagePayload).has_value();
+}
+
 LightClient& CliContext::light(std::string_view workspace) {
+  last_server_ = ServerKind::kLight;
   light_workspace_ = std::string(workspace);
   return light_pool_->For(workspace);
 }
 
-LightPool& CliContext::light_pool() { return *light_pool_; }
+LightPool& CliContext::light_pool() {
+  last_server_ = ServerKind::kLight;
+  return *light_pool_;
+}
 
 HeavyClient& CliContext::heavy() {
+  last_server_ = ServerKind::kHeavy;
   if (!heavy_) {
     HeavyClientOptions heavy_options;
     heavy_options.failover.max_attempts = options_.attempts;
@@ -53,9 +73,11 @@ HeavyClient& CliContext::heavy() {
 }
 
 int CliContext::Fail(const absl::Status& given) {
+  if (IsUsageError(given)) return Usage(std::string(given.message()));
   progress_->Finish();
   // A workspace missing on the pod placement picked may live on another (a resized pool).
-  const absl::Status status = light_pool_->Explain(given, light_workspace_);
+  const absl::Status status =
+      WithServerHint(light_pool_->Explain(given, light_workspace_), last_server_);
   const int code = ExitCodeFor(status);
   if (json()) {
     PrintJson(ErrorJson(status, code));

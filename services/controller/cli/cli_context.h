@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "services/controller/cli/error_hints.h"
 #include "services/controller/cli/exit_codes.h"
 #include "services/controller/cli/global_flags.h"
 #include "services/controller/cli/output.h"
@@ -56,8 +57,16 @@ class CliContext {
   const std::string& command() const { return command_; }
 
   // Prints `status` (stderr "error: CODE: message", or the error JSON on stdout with --json)
-  // and returns its exit code (ExitCodeFor).
+  // and returns its exit code (ExitCodeFor). An unreachable server or a port that serves
+  // another service gets a hint naming the flag and variable of the server last used
+  // (WithServerHint). A UsageError() is handed to Usage() instead (exit 2).
   int Fail(const absl::Status& status);
+  // A bad command line found by a helper that returns a status (e.g. LoadPayload's "give one
+  // scene"): INVALID_ARGUMENT marked so that Fail() reports it as a usage error.
+  static absl::Status UsageError(std::string_view problem);
+  static bool IsUsageError(const absl::Status& status);
+  // The server the command talked to last (light(), light_pool() or heavy()), for hints.
+  ServerKind last_server() const { return last_server_; }
   // Prints `problem` and the current command's synopsis (the whole usage without a command)
   // and returns kExitUsage. With --json the problem is also an error object on stdout.
   int Usage(std::string_view problem);
@@ -73,6 +82,7 @@ class CliContext {
   std::unique_ptr<HeavyClient> heavy_;
   std::unique_ptr<ProgressPrinter> progress_;
   std::string command_;
+  ServerKind last_server_ = ServerKind::kNone;
 };
 
 }  // namespace workerpair::controller::cli

@@ -137,9 +137,19 @@ void PrintReport(const FlowReport& report, const std::string& workspace,
   }
 }
 
-int Finish(CliContext& context, const FlowReport& report, const std::string& workspace,
+// The server a flow step talks to, for the error hint of a step that could not reach it.
+ServerKind StepServer(const std::string& step) {
+  if (step == "build" || step == "simulate" || step == "verify") return ServerKind::kHeavy;
+  if (step.empty()) return ServerKind::kNone;
+  return ServerKind::kLight;
+}
+
+int Finish(CliContext& context, FlowReport report, const std::string& workspace,
            const fs::path& results_root) {
   context.progress().Finish();
+  if (!report.status.ok()) {
+    report.status = WithServerHint(report.status, StepServer(report.failed_step));
+  }
   if (context.json()) {
     std::cout << FlowReportToJson(report);
   } else {
@@ -153,6 +163,21 @@ const std::vector<OptionSpec> kFlowOptions = {
     {"verify", kTakesValue}, {"run_name", kTakesValue}, {"seed", kTakesValue},
     {"jitter_m", kTakesValue}, {"duration_s", kTakesValue}, {"no_render"},
     {"skip_external"}};
+
+// Whether `workspace` exists: OK, NOT_FOUND saying how to create it, or the call's error.
+absl::Status RequireWorkspace(CliContext& context, const std::string& workspace) {
+  v1::ListFilesRequest request;
+  request.set_workspace(workspace);
+  request.set_max_entries(1);
+  LightClient& light = context.light(workspace);
+  auto listed = light.Call(light.files(), &v1::LightFiles::Stub::ListFiles, request);
+  if (absl::IsNotFound(listed.status())) {
+    return absl::NotFoundError(
+        StrCat("workspace '", workspace, "' does not exist; create it with `controller ws create ",
+               workspace, "` or pass --create to `run`"));
+  }
+  return listed.status();
+}
 
 // Fills the request's mode and options from `run`/`demo` options.
 absl::Status ApplyFlowOptions(const CommandArgs& parsed, FlowRequest& request) {
@@ -186,7 +211,9 @@ absl::Status ApplyFlowOptions(const CommandArgs& parsed, FlowRequest& request) {
 }  // namespace
 
 int RunFlowCommand(CliContext& context, const std::vector<std::string>& args) {
-  auto parsed = CommandArgs::Parse(args, kFlowOptions);
+  std::vector<OptionSpec> options = kFlowOptions;
+  options.push_back({"create"});
+  auto parsed = CommandArgs::Parse(args, options);
   if (!parsed.ok()) return context.Usage(parsed.status());
   if (parsed->size() < 1 || parsed->size() > 2) return context.Usage("run takes WS [SCENE_DIR]");
   FlowRequest request;
@@ -198,6 +225,13 @@ int RunFlowCommand(CliContext& context, const std::vector<std::string>& args) {
     auto files = ReadSceneDirectory((*parsed)[1]);
     if (!files.ok()) return context.Fail(files.status());
     request.files = std::move(*files);
+  }
+  // A typo'd name must not become a new workspace: only --create makes a missing one.
+  if (!parsed->Bool("create")) {
+    if (absl::Status exists = RequireWorkspace(context, request.workspace); !exists.ok()) {
+      // A workspace on another pod (a resized pool) is explained by Fail().
+      return context.Fail(exists);
+    }
   }
   // The flow creates a missing workspace: not beside one a resized pool has not moved yet.
   if (absl::Status placed = context.light_pool().RefuseMisplaced(request.workspace);

@@ -41,8 +41,10 @@ absl::StatusOr<LoadedPayload> LoadPayload(CliContext& context,
     return loaded;
   }
   if (sources.size() != 1) {
-    return absl::InvalidArgumentError(
-        "give one scene: a local directory or .tar.gz file, or --from_workspace=WS");
+    return CliContext::UsageError(
+        sources.empty() ? "give a scene: a local directory or .tar.gz file, or --from_workspace=WS"
+                        : "give one scene: a local directory or .tar.gz file, or "
+                          "--from_workspace=WS");
   }
   const std::string& source = sources[0];
   std::error_code error;

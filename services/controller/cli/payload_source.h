@@ -24,7 +24,7 @@ struct LoadedPayload {
 
 // With an empty `from_workspace`, `sources` must be one local path: a directory or a
 // .tar.gz/.tgz file. With a workspace, `sources` are paths in it to bundle (empty: all of it).
-// INVALID_ARGUMENT for a wrong number of sources or a file that is not .tar.gz; NOT_FOUND for a
+// A CliContext::UsageError for a wrong number of sources; INVALID_ARGUMENT for a file that is not .tar.gz; NOT_FOUND for a
 // missing path; PackDirectory's and BundleWorkspace's errors as they are.
 absl::StatusOr<LoadedPayload> LoadPayload(CliContext& context,
                                           const std::vector<std::string>& sources,

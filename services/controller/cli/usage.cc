@@ -111,20 +111,25 @@ Jobs (worker-heavy; SCENE is a local directory or .tar.gz file holding manifest.
   info [TARGET...]                       each replica's capacity and load (default: --heavy)
 
 Flow:
-  run WS [SCENE_DIR] [--verify=N] [--seed=N] [--jitter_m=M] [--duration_s=S] [--no_render]
-      [--run_name=NAME] [--skip_external]
+  run WS [SCENE_DIR] [--create] [--verify=N] [--seed=N] [--jitter_m=M] [--duration_s=S]
+      [--no_render] [--run_name=NAME] [--skip_external]
       the end-to-end flow: SCENE_DIR's files (when given) written into WS, lint, topology,
       commit, bundle, build, simulate (or verify N runs), results committed under
-      results/<run>/ in WS; exit 7 when the mechanism failed. --seed: the simulation's seed,
+      results/<run>/ in WS; exit 7 when the mechanism failed. WS must exist (exit 3) unless
+      --create is given (or `ws create WS` made it). --seed: the simulation's seed,
       or verify's run-0 seed (default: the manifest's simulation.seed); --jitter_m: verify's
       jitter (default: the manifest's verify.jitter_m)
   demo [--replicas=N] [--dir=DIR] [the options of run]
       the flow on the built-in example scene (a ball rolls down a ramp into a goal); starts
       its own worker-light and N worker-heavy on loopback unless --light or --heavy is given
+  results WS [RUN] [--out=DIR]
+      without RUN: the workspace's runs (folders under results/); with RUN: downloads
+      results/RUN/ (video, heatmaps, JSON) into DIR (default ./RUN)
 
 Exit codes: 0 ok, 1 other failure, 2 usage, 3 not found, 4 rejected input or state (also lint
 errors, assembly findings, merge conflicts), 5 permission denied, 6 server busy or
-unreachable, 7 the job ran but the mechanism failed.
+unreachable, 7 the job ran but the mechanism failed. A server that cannot be reached: check it
+runs and that --light/WORKERPAIR_LIGHT or --heavy/WORKERPAIR_HEAVY names its address.
 )";
 
 }  // namespace

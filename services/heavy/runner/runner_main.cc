@@ -32,7 +32,9 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
 #include "libs/common/error_reason.h"
+#include "libs/common/parse_flags.h"
 #include "libs/common/str_cat.h"
 #include "libs/sandbox/sandbox.h"
 #include "services/heavy/core/scene/mujoco_guard.h"
@@ -126,7 +128,10 @@ JobLimits LimitsFrom(const internal::RunnerSettings& settings) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  absl::SetProgramUsageMessage(
+      "worker-heavy-runner: runs worker-heavy's jobs in a sandbox; started by worker-heavy "
+      "(--fd, --dir), not by hand");
+  ParseFlagsHelpOk(argc, argv);  // --help exits 0
   ::signal(SIGPIPE, SIG_IGN);
   g_fd = absl::GetFlag(FLAGS_fd);
   const std::filesystem::path dir = absl::GetFlag(FLAGS_dir);
