@@ -8,11 +8,11 @@
 //   build/benchmarks/sim_overhead_bench [--reps=N]
 //
 // Under callgrind, wall time is replaced by instruction counts: each side of each model is
-// collected on its own and dumped with a name, and scripts/... (or the command below) sums them:
+// collected on its own and dumped with a name ("service <model>", "bare <model>"):
 //
 //   valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file=/tmp/cg.%p \
 //     build/benchmarks/sim_overhead_bench --reps=1
-//   for f in /tmp/cg.*; do grep -H -e '^desc: Trigger' -e '^summary:' -e '^totals:' $f; done
+//   for f in /tmp/cg.*.*; do grep -a -h -e '^desc: Trigger' -e '^summary:' $f | tr '\n' ' '; echo; done
 #include <mujoco/mujoco.h>
 #include <valgrind/callgrind.h>
 
@@ -162,7 +162,8 @@ int main(int argc, char** argv) {
       best_service = std::min(best_service, ServiceLoop(m, d, options, &result));
       if (callgrind) {
         CALLGRIND_TOGGLE_COLLECT;
-        CALLGRIND_DUMP_STATS_AT(("service " + model.name).c_str());
+        const std::string label = "service " + model.name;
+        CALLGRIND_DUMP_STATS_AT(label.c_str());
       }
       steps = result.metrics.steps;
       mj_copyData(d, m, initial);
@@ -170,7 +171,8 @@ int main(int argc, char** argv) {
       best_bare = std::min(best_bare, BareLoop(m, d, steps));
       if (callgrind) {
         CALLGRIND_TOGGLE_COLLECT;
-        CALLGRIND_DUMP_STATS_AT(("bare " + model.name).c_str());
+        const std::string label = "bare " + model.name;
+        CALLGRIND_DUMP_STATS_AT(label.c_str());
       }
       contacts = d->ncon;
     }

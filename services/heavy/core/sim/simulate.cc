@@ -4,7 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -213,6 +213,7 @@ class Run {
     std::int64_t contact_steps = 0;
     double peak = 0, peak_single = 0, peak_time = 0;
     double peak_pos[3] = {0, 0, 0};
+    float peak_single_pos[3] = {0, 0, 0};  // where the hardest single contact was
   };
   void AddLoad(std::vector<StepLoad>& loads, std::vector<int>& touched, int id, double force,
                const mjtNum* pos) {
@@ -220,7 +221,10 @@ class Run {
     if (load.force == 0) touched.push_back(id);
     load.force += force;
     for (int j = 0; j < 3; ++j) load.pos[j] += force * pos[j];
-    load.peak_single = std::max(load.peak_single, force);
+    if (force > load.peak_single) {
+      load.peak_single = force;
+      for (int j = 0; j < 3; ++j) load.peak_single_pos[j] = static_cast<float>(pos[j]);
+    }
   }
   void CloseStep(std::vector<StepLoad>& loads, std::vector<int>& touched) {
     for (int id : touched) {
@@ -237,16 +241,26 @@ class Run {
     }
     touched.clear();
   }
-  // A geom pair's hardest contact, for the marks.
-  struct PairPeak {
-    float force = 0;
-    float pos[3] = {0, 0, 0};
-  };
+  // True the first time geom pair (a, b) is seen: a bit per ordered pair for scenes of up to
+  // kPairBitsMaxGeoms geoms (one test and set a contact), a hash set beyond.
+  static constexpr int kPairBitsMaxGeoms = 2048;
+  bool FirstContact(int a, int b) {
+    const std::uint64_t key = static_cast<std::uint64_t>(a) * m_->ngeom + b;
+    if (!pair_bits_.empty()) {
+      std::uint64_t& word = pair_bits_[key >> 6];
+      const std::uint64_t bit = std::uint64_t{1} << (key & 63);
+      if (word & bit) return false;
+      word |= bit;
+      return true;
+    }
+    return pair_set_.insert(key).second;
+  }
   std::vector<StepLoad> body_loads_;
   std::vector<StepLoad> geom_loads_;
   std::vector<int> touched_bodies_;
   std::vector<int> touched_geoms_;
-  std::unordered_map<std::uint64_t, PairPeak> pairs_;  // geom pairs seen in contact
+  std::vector<std::uint64_t> pair_bits_;       // geom pairs seen in contact
+  std::unordered_set<std::uint64_t> pair_set_;  // the same, for very large scenes
   double next_mark_time_ = 0;
   double max_speed_squared_ = 0;
   int max_speed_body_ = -1;
@@ -403,18 +417,11 @@ void Run::AccumulateContacts() {
     const int b1 = m_->geom_bodyid[contact.geom1], b2 = m_->geom_bodyid[contact.geom2];
     const int g_first = b1 >= b2 ? contact.geom1 : contact.geom2;
     const int g_second = b1 >= b2 ? contact.geom2 : contact.geom1;
-    const std::uint64_t key =
-        (static_cast<std::uint64_t>(g_first) << 32) | static_cast<std::uint32_t>(g_second);
-    auto [pair, first] = pairs_.try_emplace(key);
-    if (first) {
+    if (FirstContact(g_first, g_second)) {
       AddEvent("contact", StrCat("first contact ", GeomLabel(m_, g_first), "/",
                                  GeomLabel(m_, g_second), " at ", Seconds(d_->time)));
     }
     if (force <= 0) continue;
-    if (force > pair->second.force) {
-      pair->second.force = static_cast<float>(force);
-      for (int j = 0; j < 3; ++j) pair->second.pos[j] = static_cast<float>(contact.pos[j]);
-    }
     if (sample_marks && static_cast<int>(sampled_marks_.size()) < mark_room) {
       sampled_marks_.push_back({{static_cast<float>(contact.pos[0]),
                                  static_cast<float>(contact.pos[1]),
@@ -472,12 +479,14 @@ void Run::CollectLoads() {
     if (load.peak > 0) l.safety_factor = options_.yield_newtons / load.peak;
     result_.geom_loads.push_back(std::move(l));
   }
-  // The sampled contact points, then each pair's hardest contact (up to the cap).
+  // The sampled contact points, then each geom's hardest contact (up to the cap).
   result_.contact_marks = std::move(sampled_marks_);
-  for (const auto& [key, peak] : pairs_) {
+  for (const StepLoad& load : geom_loads_) {
     if (static_cast<int>(result_.contact_marks.size()) >= options_.max_marks) break;
-    if (peak.force <= 0) continue;
-    result_.contact_marks.push_back({{peak.pos[0], peak.pos[1], peak.pos[2]}, peak.force});
+    if (load.peak_single <= 0) continue;
+    result_.contact_marks.push_back(
+        {{load.peak_single_pos[0], load.peak_single_pos[1], load.peak_single_pos[2]},
+         static_cast<float>(load.peak_single)});
   }
 }
 
@@ -510,7 +519,9 @@ absl::StatusOr<SimResult> Run::Execute(const std::atomic<bool>* cancel) {
   geom_loads_.assign(m_->ngeom, {});
   touched_bodies_.reserve(m_->nbody);
   touched_geoms_.reserve(m_->ngeom);
-  pairs_.reserve(64);
+  if (m_->ngeom <= kPairBitsMaxGeoms) {
+    pair_bits_.assign((static_cast<std::size_t>(m_->ngeom) * m_->ngeom + 63) / 64, 0);
+  }
   sampled_marks_.reserve(options_.max_marks / 2);
   next_mark_time_ = d_->time;
   for (int w = 0; w < mjNWARNING; ++w) warning_counts_[w] = d_->warning[w].number;

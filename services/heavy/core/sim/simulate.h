@@ -84,7 +84,7 @@ struct SimOptions {
   int grid_resolution = 128;               // contact grid cells along the longer axis
   int max_events = 200;                    // further events are counted, not listed
   double mark_interval_s = 0.02;           // simulated seconds between contact-mark samples
-  int max_marks = 1500;                    // contact marks kept (the per-pair peaks included)
+  int max_marks = 1500;                    // contact marks kept (the per-geom peaks included)
 };
 
 // Options for a manifest: duration (already clamped), seed, target, bounds, yield.
@@ -166,7 +166,7 @@ struct SimResult {
   SimMetrics metrics;
   std::vector<BodyContactStress> stress;   // bodies that touched anything, by body id
   std::vector<GeomContactLoad> geom_loads; // geoms that bore load, by geom id
-  // Contact points sampled every mark_interval_s, plus each geom pair's hardest contact.
+  // Contact points sampled every mark_interval_s, plus each geom's hardest contact.
   std::vector<ContactMark> contact_marks;
   static constexpr char kStressLabel[] = "contact-force estimate (rigid-body model), not stress";
   ContactGrid contact_grid;
