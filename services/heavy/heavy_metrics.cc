@@ -26,6 +26,8 @@ CounterFamily* RunnerRestarts() {
   return family;
 }
 
+}  // namespace
+
 // True for a hardware renderer; false for none or a software rasteriser (Mesa's llvmpipe,
 // softpipe, swrast), which is what a GPU pod falls back to when it did not get its GPU.
 bool IsGpuRenderer(const std::string& renderer) {
@@ -37,8 +39,6 @@ bool IsGpuRenderer(const std::string& renderer) {
   }
   return true;
 }
-
-}  // namespace
 
 void RegisterRunnerMetrics(RunnerPool* runners) {
   Registry().AddGaugeCallback("workerpair_heavy_runners_alive",

@@ -22,6 +22,10 @@ void RegisterSchedulerMetrics(const Scheduler* scheduler);
 // outlive the metrics endpoint.
 void RegisterRunnerMetrics(RunnerPool* runners);
 
+// True for a hardware renderer; false for none or a software rasteriser (llvmpipe, softpipe,
+// swrast): what a GPU pod falls back to when it did not get its GPU.
+bool IsGpuRenderer(const std::string& renderer);
+
 // Counts a runner replaced for `reason` (RunnerPoolOptions::on_restart).
 void RecordRunnerRestart(RestartReason reason);
 

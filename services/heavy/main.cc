@@ -45,6 +45,11 @@ ABSL_FLAG(int, max_verify_runs, 64, "Most runs one Verify may ask for (env WORKE
 ABSL_FLAG(std::string, runner_path, "",
           "The worker-heavy-runner executable; empty: the one beside this binary "
           "(env WORKERPAIR_RUNNER_PATH).");
+ABSL_FLAG(bool, require_gpu_renderer, false,
+          "Never report ready (health NOT_SERVING for workerpair.v1.Heavy) when the runners came "
+          "up without a GPU renderer (none, or Mesa's llvmpipe/softpipe): a GPU pod that lost "
+          "its GPU stays out of the pool instead of rendering 50x slower "
+          "(env WORKERPAIR_REQUIRE_GPU_RENDERER).");
 ABSL_FLAG(int, job_memory_mb, 3072,
           "Memory one job (its runner process) may use, MiB (RLIMIT_DATA); a job past it ends "
           "RESOURCE_EXHAUSTED JOB_MEMORY_LIMIT (env WORKERPAIR_JOB_MEMORY_MB).");
@@ -169,8 +174,8 @@ workerpair::heavy::RunnerPoolOptions RunnerPoolOptionsFromFlags(
 }
 
 // Waits for every runner to be warm and says what they run with, loudly where the sandbox or
-// the renderer is missing.
-void ReportRunners(workerpair::heavy::RunnerPool& runners, absl::Time deadline) {
+// the renderer is missing. False when a GPU renderer is required and the runners have none.
+bool ReportRunners(workerpair::heavy::RunnerPool& runners, absl::Time deadline) {
   if (!runners.WaitAllReady(deadline)) {
     spdlog::error("not every runner process started in time; jobs wait for the rest");
   }
@@ -187,6 +192,15 @@ void ReportRunners(workerpair::heavy::RunnerPool& runners, absl::Time deadline) 
   } else if (!stats.gl_error.empty()) {
     spdlog::warn("runners have no renderer: {}; jobs that render will fail", stats.gl_error);
   }
+  if (absl::GetFlag(FLAGS_require_gpu_renderer) &&
+      !workerpair::heavy::IsGpuRenderer(stats.gl_renderer)) {
+    spdlog::critical(
+        "NO GPU RENDERER ({}) and --require_gpu_renderer is set: this replica reports "
+        "NOT_SERVING, so no pool routes jobs to it; check the pod's nvidia.com/gpu and the NVIDIA EGL driver",
+        stats.gl_renderer.empty() ? stats.gl_error : stats.gl_renderer);
+    return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -220,7 +234,8 @@ int main(int argc, char** argv) {
     spdlog::critical("cannot start the runner processes: {}", runners.status().ToString());
     return EXIT_FAILURE;
   }
-  ReportRunners(**runners, absl::Now() + absl::Seconds(absl::GetFlag(FLAGS_runner_start_timeout_s)));
+  const bool renderer_ok = ReportRunners(
+      **runners, absl::Now() + absl::Seconds(absl::GetFlag(FLAGS_runner_start_timeout_s)));
 
   heavy::Scheduler scheduler({.slots = slots,
                               .queue_capacity = absl::GetFlag(FLAGS_queue),
@@ -236,7 +251,9 @@ int main(int argc, char** argv) {
     spdlog::critical("{}", status.ToString());
     return EXIT_FAILURE;
   }
-  spdlog::info("{} slot(s), queue of {}, scratch in {}", scheduler.slots(),
+  // Liveness ("") stays SERVING: restarting the pod would not bring a GPU back.
+  if (!renderer_ok) runner.SetServicesServing(false);
+    spdlog::info("{} slot(s), queue of {}, scratch in {}", scheduler.slots(),
                absl::GetFlag(FLAGS_queue), (*scratch)->instance_dir().string());
   runner.RunUntilSignal([&](absl::Time deadline) { service.Drain(deadline); });
   return EXIT_SUCCESS;

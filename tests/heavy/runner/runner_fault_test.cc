@@ -36,6 +36,31 @@ TEST_CASE("Runners start warm and sandboxed, and Info says so") {
   CHECK(heavy.RunnerPids().size() == 2);
 }
 
+TEST_CASE("--require_gpu_renderer keeps a replica on a software renderer out of service") {
+  const auto software = [](const std::string& renderer) {
+    return renderer.empty() || renderer.find("llvmpipe") != std::string::npos ||
+           renderer.find("softpipe") != std::string::npos;
+  };
+  SECTION("required: NOT_SERVING, though alive and answering Info") {
+    Heavy heavy({"--slots=1", "--require_gpu_renderer"});
+    REQUIRE(Eventually([&] { return heavy.Info().runners_alive() == 1; }));
+    const std::string renderer = heavy.Info().gl_renderer();
+    if (!software(renderer)) {
+      WARN("this machine renders on " << renderer << ": nothing to refuse");
+      CHECK(Eventually([&] { return heavy.Serving(); }));
+      return;
+    }
+    // The health status is set once the server starts: give it the time SERVING would take.
+    absl::SleepFor(absl::Milliseconds(500));
+    CHECK_FALSE(heavy.Serving());
+    CHECK(heavy.process().running());
+  }
+  SECTION("not required (the default): SERVING on the same renderer") {
+    Heavy heavy({"--slots=1"});
+    CHECK(Eventually([&] { return heavy.Serving(); }));
+  }
+}
+
 TEST_CASE("A runner killed from outside mid-job: RUNNER_LOST, the slot comes back, others go on") {
   Heavy heavy({"--slots=2"});
   TempDir slow_dir;
