@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "libs/common/server_runner.h"
 #include "libs/common/str_cat.h"
 #include "services/controller/cli/cli_context.h"
 #include "services/controller/cli/commands.h"
@@ -30,6 +31,7 @@ constexpr Command kCommands[] = {
     {"verify", cli::RunVerifyCommand},     {"render", cli::RunRenderCommand},
     {"build", cli::RunBuildCommand},       {"info", cli::RunInfoCommand},
     {"run", cli::RunFlowCommand},          {"demo", cli::RunDemoCommand},
+    {"serve", cli::RunServeCommand},
     {"results", cli::RunResultsCommand},
 };
 
@@ -75,6 +77,8 @@ int main(int argc, char** argv) {
   const bool json = parsed->options.json;
   if (parsed->args.empty()) return EarlyUsage("no command given", json, true);
 
+  // `serve` waits for SIGTERM with sigwait: block it before any thread (gRPC's) exists.
+  if (parsed->args[0] == "serve") workerpair::BlockTerminationSignals();
   auto context = cli::CliContext::Create(parsed->options);
   if (!context.ok()) {
     const int code = cli::ExitCodeFor(context.status());

@@ -55,6 +55,9 @@ int RunInfoCommand(CliContext& context, const Args& args);
 int RunFlowCommand(CliContext& context, const std::vector<std::string>& args);
 int RunDemoCommand(CliContext& context, const std::vector<std::string>& args);
 
+// serve_command.cc: the controller as a gRPC service (controller.proto).
+int RunServeCommand(CliContext& context, const Args& args);
+
 // results_commands.cc: a run's results folder downloaded from its workspace, or its runs listed.
 int RunResultsCommand(CliContext& context, const Args& args);
 

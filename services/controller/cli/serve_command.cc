@@ -1,0 +1,82 @@
+// `controller serve`: the controller as a gRPC service (ControllerService, controller.proto),
+// with the workers' bootstrap (libs/common/server_runner.h: health, reflection, TLS/mTLS,
+// token, metrics, logs, graceful drain) and the same pools the CLI commands use (--light,
+// --heavy and the other global flags, given before `serve`).
+//
+//   controller --light=L:50051 --heavy=dns:///worker-heavy:50052 serve --listen=0.0.0.0:50053
+#include <iostream>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "absl/flags/flag.h"
+#include "libs/common/process_flags.h"
+#include "libs/common/server_runner.h"
+#include "libs/common/str_cat.h"
+#include "services/controller/cli/commands.h"
+#include "services/controller/cli/exit_codes.h"
+#include "services/controller/controller_service.h"
+#include "services/controller/job_table.h"
+
+ABSL_FLAG(int, max_running_jobs, 8,
+          "Jobs the controller runs at once (each holds worker-heavy attempts or a flow); more "
+          "wait in its queue (env WORKERPAIR_MAX_RUNNING_JOBS).");
+ABSL_FLAG(int, max_queued_jobs, 256,
+          "Jobs that may wait in the controller; more are refused with RESOURCE_EXHAUSTED "
+          "(env WORKERPAIR_MAX_QUEUED_JOBS).");
+ABSL_FLAG(int, max_finished_jobs, 1000,
+          "Finished jobs kept for GetJob/ListJobs, oldest dropped first "
+          "(env WORKERPAIR_MAX_FINISHED_JOBS).");
+ABSL_FLAG(int, job_retention_s, 3600,
+          "Seconds a finished job (and its result) is kept (env WORKERPAIR_JOB_RETENTION_S).");
+
+namespace workerpair::controller::cli {
+
+int RunServeCommand(CliContext& context, const Args& args) {
+  // absl parses the server flags, as the workers do; argv[0] is the program name.
+  std::vector<std::string> words = {"controller serve"};
+  words.insert(words.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& word : words) argv.push_back(word.data());
+  argv.push_back(nullptr);
+  std::vector<char*> positional = InitProcess(
+      static_cast<int>(argv.size() - 1), argv.data(),
+      "controller [global flags] serve [server flags]: the controller as a gRPC service "
+      "(workerpair.v1.ControllerService)");
+  if (positional.size() > 1) {
+    return context.Usage(StrCat("serve takes flags only, not '", positional[1], "'"));
+  }
+  auto positive = [&](int value, const char* flag) -> absl::Status {
+    if (value <= 0) return absl::InvalidArgumentError(StrCat("--", flag, " must be positive"));
+    return absl::OkStatus();
+  };
+  for (auto [value, flag] : {std::pair{absl::GetFlag(FLAGS_max_running_jobs), "max_running_jobs"},
+                             std::pair{absl::GetFlag(FLAGS_max_queued_jobs), "max_queued_jobs"},
+                             std::pair{absl::GetFlag(FLAGS_max_finished_jobs), "max_finished_jobs"},
+                             std::pair{absl::GetFlag(FLAGS_job_retention_s), "job_retention_s"}}) {
+    if (absl::Status bad = positive(value, flag); !bad.ok()) return context.Usage(bad);
+  }
+  JobTable jobs({.max_running = static_cast<std::size_t>(absl::GetFlag(FLAGS_max_running_jobs)),
+                 .max_queued = static_cast<std::size_t>(absl::GetFlag(FLAGS_max_queued_jobs)),
+                 .max_finished = static_cast<std::size_t>(absl::GetFlag(FLAGS_max_finished_jobs)),
+                 .retention = absl::Seconds(absl::GetFlag(FLAGS_job_retention_s))});
+  ControllerServiceImpl service(context.light_pool(), context.heavy(), jobs);
+  ServerRunner runner(ServerOptionsFromFlags("controller"));
+  runner.AddService(&service, v1::ControllerService::service_full_name());
+  if (absl::Status status = runner.Start(); !status.ok()) {
+    spdlog::critical("{}", status.ToString());
+    return context.Fail(status);
+  }
+  spdlog::info("controller serving on port {}: {} job(s) at once, queue of {}", runner.port(),
+               jobs.options().max_running, jobs.options().max_queued);
+  runner.RunUntilSignal([&](absl::Time deadline) {
+    // New jobs are refused and queued ones fail as retryable; running ones may finish.
+    jobs.Drain();
+    if (!jobs.WaitIdle(deadline)) {
+      spdlog::warn("shutdown grace passed with {} job(s) still running", jobs.Stats().running);
+    }
+  });
+  return kExitOk;
+}
+
+}  // namespace workerpair::controller::cli

@@ -1,0 +1,262 @@
+// `controller serve` as a subprocess in front of a real worker-light and worker-heavy on
+// loopback, called through the generated ControllerService stub as any other language would.
+#include <catch2/catch.hpp>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "libs/common/bundle.h"
+#include "libs/common/error_reason.h"
+#include "libs/common/grpc_status.h"
+#include "services/controller/demo_scene.h"
+#include "tests/support/server_process.h"
+#include "workerpair/v1/controller.grpc.pb.h"
+
+namespace fs = std::filesystem;
+namespace v1 = workerpair::v1;
+using workerpair::testing::ServerProcess;
+using workerpair::testing::TempDir;
+
+namespace {
+
+// A falling box without rendering, `duration_s` simulated seconds at a 0.1 ms timestep.
+std::string BoxArchive(const fs::path& dir, double duration_s) {
+  fs::create_directories(dir);
+  std::ofstream(dir / "manifest.json")
+      << R"({"version": 1, "scene": "scene.xml", "simulation": {"duration_s": )" << duration_s
+      << R"(, "timestep_s": 0.0001, "target_body": "box"}, "render": {"enabled": false}})";
+  std::ofstream(dir / "scene.xml") << R"(<mujoco><worldbody><geom type="plane" size="5 5 0.1"/>
+    <body name="box" pos="0 0 0.5"><freejoint/><geom type="box" size="0.1 0.1 0.1"/></body>
+    </worldbody></mujoco>)";
+  auto packed = workerpair::PackDirectory(dir, {}, workerpair::PackOptions{});
+  REQUIRE(packed.ok());
+  return packed->archive;
+}
+
+struct Pair {
+  explicit Pair(std::vector<std::string> serve_flags = {}) {
+    auto light_started = ServerProcess::Start(
+        WORKERPAIR_LIGHT_BINARY, {"--root=" + (dir.path() / "workspaces").string(),
+                                  "--log_level=warn"});
+    REQUIRE(light_started.ok());
+    light = std::move(*light_started);
+    auto heavy_started = ServerProcess::Start(
+        WORKERPAIR_HEAVY_BINARY,
+        {"--slots=1", "--scratch_dir=" + (dir.path() / "heavy").string(), "--log_level=warn"});
+    REQUIRE(heavy_started.ok());
+    heavy = std::move(*heavy_started);
+    // ServerProcess puts --listen and --port_file first; the global flags must come before
+    // `serve`, so a script puts them there and execs (same pid: signals reach the controller).
+    const fs::path script = dir.path() / "serve.sh";
+    std::ofstream(script) << "#!/bin/sh\nexec " << WORKERPAIR_CONTROLLER_BINARY
+                          << " --light=" << light->address() << " --heavy=" << heavy->address()
+                          << " serve \"$@\"\n";
+    fs::permissions(script, fs::perms::owner_all);
+    std::vector<std::string> args = {"--log_level=warn"};
+    args.insert(args.end(), serve_flags.begin(), serve_flags.end());
+    auto controller_started = ServerProcess::Start(script.string(), args);
+    REQUIRE(controller_started.ok());
+    controller = std::move(*controller_started);
+    stub = v1::ControllerService::NewStub(controller->Channel());
+  }
+
+  v1::SubmitJobResponse SubmitSimulation(const std::string& archive, const std::string& caller) {
+    grpc::ClientContext context;
+    v1::SubmitJobRequest request;
+    request.set_caller(caller);
+    v1::SimulationJobSpec* simulation = request.mutable_spec()->mutable_simulation();
+    simulation->mutable_payload()->set_archive(archive);
+    simulation->mutable_options()->set_render(false);
+    v1::SubmitJobResponse response;
+    last_status = stub->SubmitJob(&context, request, &response);
+    return response;
+  }
+
+  // Watches a job to its end; the finished job.
+  v1::Job Watch(const std::string& id, std::vector<v1::JobProgress>* progress = nullptr) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(2));
+    v1::WatchJobRequest request;
+    request.set_job_id(id);
+    auto reader = stub->WatchJob(&context, request);
+    v1::WatchJobResponse event;
+    v1::Job finished;
+    while (reader->Read(&event)) {
+      if (event.has_progress() && progress) progress->push_back(event.progress());
+      if (event.has_finished()) finished = event.finished();
+    }
+    last_status = reader->Finish();
+    return finished;
+  }
+
+  TempDir dir;
+  std::unique_ptr<ServerProcess> light;
+  std::unique_ptr<ServerProcess> heavy;
+  std::unique_ptr<ServerProcess> controller;
+  std::unique_ptr<v1::ControllerService::Stub> stub;
+  grpc::Status last_status;
+};
+
+}  // namespace
+
+TEST_CASE("RunSimulation of a caller's payload streams the job id, progress and the result",
+          "[controller_service]") {
+  Pair pair;
+  TempDir scene;
+  grpc::ClientContext context;
+  v1::RunSimulationRequest request;
+  request.mutable_simulation()->mutable_payload()->set_archive(BoxArchive(scene.path(), 1));
+  request.mutable_simulation()->mutable_options()->set_render(false);
+  request.set_caller("python-agent");
+  auto reader = pair.stub->RunSimulation(&context, request);
+  v1::RunSimulationResponse event;
+  std::string id;
+  int progress = 0;
+  v1::Job finished;
+  while (reader->Read(&event)) {
+    if (event.has_submitted()) id = event.submitted().job_id();
+    if (event.has_progress()) ++progress;
+    if (event.has_finished()) finished = event.finished();
+  }
+  REQUIRE(reader->Finish().ok());
+  CHECK_FALSE(id.empty());
+  CHECK(progress > 0);
+  CHECK(finished.job_id() == id);
+  REQUIRE(finished.state() == v1::JOB_STATE_SUCCEEDED);
+  REQUIRE(finished.result().has_simulation());
+  CHECK(finished.result().simulation().replica() == pair.heavy->address());
+  CHECK(finished.result().simulation().result().outcome() != v1::OUTCOME_UNSPECIFIED);
+  // GetJob answers the same afterwards; a bad payload is the worker's error, with its reason.
+  grpc::ClientContext get_context;
+  v1::GetJobRequest get;
+  get.set_job_id(id);
+  v1::GetJobResponse got;
+  REQUIRE(pair.stub->GetJob(&get_context, get, &got).ok());
+  CHECK(got.job().state() == v1::JOB_STATE_SUCCEEDED);
+  const std::string bad_id = pair.SubmitSimulation("not a tar.gz", "python-agent").job().job_id();
+  REQUIRE(pair.last_status.ok());
+  const v1::Job bad = pair.Watch(bad_id);
+  CHECK(bad.state() == v1::JOB_STATE_FAILED);
+  CHECK(bad.error().code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(bad.error().reason() == "PAYLOAD_INVALID");
+}
+
+TEST_CASE("RunFlow runs the whole flow on a workspace through the service",
+          "[controller_service]") {
+  Pair pair;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(3));
+  v1::RunFlowRequest request;
+  request.mutable_flow()->set_workspace("agent-7");
+  for (const auto& [path, bytes] : workerpair::controller::DemoSceneFiles()) {
+    v1::FlowFile* file = request.mutable_flow()->add_files();
+    file->set_path(path);
+    file->set_content(bytes);
+  }
+  request.mutable_flow()->mutable_simulate()->set_render(false);
+  request.mutable_flow()->set_skip_external_linters(true);
+  auto reader = pair.stub->RunFlow(&context, request);
+  v1::RunFlowResponse event;
+  std::set<std::string> steps;
+  v1::Job finished;
+  while (reader->Read(&event)) {
+    if (event.has_progress()) steps.insert(event.progress().step());
+    if (event.has_finished()) finished = event.finished();
+  }
+  REQUIRE(reader->Finish().ok());
+  INFO(finished.error().message());
+  REQUIRE(finished.state() == v1::JOB_STATE_SUCCEEDED);
+  const v1::FlowJobResult& flow = finished.result().flow();
+  CHECK(flow.failed_step().empty());
+  CHECK_FALSE(flow.scene_commit().empty());
+  CHECK_FALSE(flow.results_commit().empty());
+  CHECK(flow.simulate_result().outcome() != v1::OUTCOME_UNSPECIFIED);
+  CHECK(steps.count("lint") == 1);
+  CHECK(steps.count("simulate") == 1);
+  CHECK(fs::exists(pair.dir.path() / "workspaces" / "agent-7" / flow.results_dir() / "result.json"));
+}
+
+TEST_CASE("A job survives its caller leaving and is re-attached by id; a full queue refuses; "
+          "cancel by id; pool status", "[controller_service]") {
+  Pair pair({"--max_running_jobs=1", "--max_queued_jobs=1"});
+  TempDir scene;
+  const std::string long_job = BoxArchive(scene.path() / "long", 20);  // a few seconds
+  std::string id;
+  {
+    grpc::ClientContext context;
+    v1::RunSimulationRequest request;
+    request.mutable_simulation()->mutable_payload()->set_archive(long_job);
+    auto reader = pair.stub->RunSimulation(&context, request);
+    v1::RunSimulationResponse event;
+    REQUIRE(reader->Read(&event));
+    REQUIRE(event.has_submitted());
+    id = event.submitted().job_id();
+    context.TryCancel();  // the caller leaves
+    while (reader->Read(&event)) {
+    }
+    reader->Finish();
+  }
+  // One running, one queued: the third is refused as retryable.
+  const std::string queued = pair.SubmitSimulation(long_job, "b").job().job_id();
+  REQUIRE(pair.last_status.ok());
+  pair.SubmitSimulation(long_job, "c");
+  CHECK(pair.last_status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  CHECK(workerpair::RetryElsewhere(workerpair::FromGrpcStatus(pair.last_status)));
+  {
+    grpc::ClientContext context;
+    v1::CancelJobRequest cancel;
+    cancel.set_job_id(queued);
+    v1::CancelJobResponse cancelled;
+    REQUIRE(pair.stub->CancelJob(&context, cancel, &cancelled).ok());
+    CHECK(cancelled.job().state() == v1::JOB_STATE_CANCELLED);
+  }
+  {
+    grpc::ClientContext context;
+    v1::GetPoolStatusResponse status;
+    REQUIRE(pair.stub->GetPoolStatus(&context, {}, &status).ok());
+    REQUIRE(status.heavy_size() == 1);
+    CHECK(status.heavy(0).address() == pair.heavy->address());
+    REQUIRE(status.light_size() == 1);
+    CHECK(status.light(0).reachable());
+    CHECK(status.jobs().rejected_total() == 1);
+    CHECK(status.jobs().cancelled_total() == 1);
+  }
+  std::vector<v1::JobProgress> progress;
+  const v1::Job finished = pair.Watch(id, &progress);
+  CHECK(pair.last_status.ok());
+  CHECK(finished.state() == v1::JOB_STATE_SUCCEEDED);  // ran on after its caller left
+  REQUIRE_FALSE(progress.empty());
+  CHECK(progress.front().sequence() == 0);
+  grpc::ClientContext list_context;
+  v1::ListJobsResponse listed;
+  REQUIRE(pair.stub->ListJobs(&list_context, {}, &listed).ok());
+  CHECK(listed.jobs_size() == 2);
+}
+
+TEST_CASE("SIGTERM: queued jobs fail as retryable, the running one finishes",
+          "[controller_service]") {
+  Pair pair({"--max_running_jobs=1", "--shutdown_grace=60s"});
+  TempDir scene;
+  const std::string job = BoxArchive(scene.path(), 10);
+  const std::string running = pair.SubmitSimulation(job, "a").job().job_id();
+  const std::string queued = pair.SubmitSimulation(job, "a").job().job_id();
+  REQUIRE(pair.last_status.ok());
+  // Attach to both before the signal: the streams end with the jobs.
+  std::vector<v1::JobProgress> progress;
+  std::thread signal([&] {
+    absl::SleepFor(absl::Milliseconds(300));
+    pair.controller->Signal(SIGTERM);
+  });
+  const v1::Job queued_end = pair.Watch(queued);
+  signal.join();
+  CHECK(queued_end.state() == v1::JOB_STATE_FAILED);
+  CHECK(queued_end.error().code() == grpc::StatusCode::UNAVAILABLE);
+  CHECK(queued_end.error().reason() == "REPLICA_DRAINING");
+  const v1::Job running_end = pair.Watch(running);
+  CHECK(running_end.state() == v1::JOB_STATE_SUCCEEDED);
+  CHECK(pair.controller->Wait(absl::Seconds(60)) == 0);
+}
