@@ -189,5 +189,21 @@ TEST_CASE("An assembly with more parts than max_bodies is RESOURCE_EXHAUSTED nam
   CHECK_THAT(Message(s), Catch::Contains("max_bodies=2"));
 }
 
+
+TEST_CASE("A manifest error quotes a caller's value in bounded form, never whole") {
+  // 20 levels of nesting and 100,000 elements: within the parser's limits, far too much to quote.
+  std::string nested = std::string(20, '[') + "1" + std::string(20, ']');
+  std::string wide = "[";
+  for (int i = 0; i < 100000; ++i) wide += (i ? ",7" : "7");
+  wide += "]";
+  const std::string head = R"({"version": 1, "assembly": {"parts": [{"name": "a", "mesh": "a.stl", "pos": )";
+  for (const std::string& value : {nested, wide}) {
+    const absl::Status status = ParseManifest(head + value + "}]}}", {}).status();
+    CHECK(absl::IsInvalidArgument(status));
+    CHECK_THAT(std::string(status.message()), Catch::Contains("assembly.parts[0].pos"));
+    CHECK(status.message().size() < 400);
+  }
+}
+
 }  // namespace
 }  // namespace workerpair::heavy

@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "libs/common/json_kind.h"
+#include "libs/common/json_limits.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/str_cat.h"
 
@@ -68,7 +69,7 @@ absl::StatusOr<const json*> Get(const json& object, const std::string& where,
 absl::Status Above(const json& value, const std::string& name, double bound) {
   const double v = value.get<double>();
   if (!std::isfinite(v) || v <= bound) {
-    return Invalid(StrCat("'", name, "' is ", value.dump(), "; it must be > ", bound));
+    return Invalid(StrCat("'", name, "' is ", JsonPreview(value), "; it must be > ", bound));
   }
   return absl::OkStatus();
 }
@@ -86,7 +87,7 @@ absl::StatusOr<std::array<double, N>> Vector(const json& value, const std::strin
   }
   if (!good) {
     return Invalid(StrCat("'", name, "' must be an array of ", N, " numbers", rule, ", got ",
-                          value.dump()));
+                          JsonPreview(value)));
   }
   return out;
 }
@@ -121,7 +122,7 @@ bool EndsWithIgnoreCase(std::string_view text, std::string_view suffix) {
 absl::StatusOr<int> CappedCount(const json& value, const std::string& name, int cap,
                                 std::string_view cap_name, std::vector<std::string>* notes) {
   const std::int64_t v = value.get<std::int64_t>();
-  if (v <= 0) return Invalid(StrCat("'", name, "' is ", value.dump(), "; it must be > 0"));
+  if (v <= 0) return Invalid(StrCat("'", name, "' is ", JsonPreview(value), "; it must be > 0"));
   if (v > cap) {
     notes->push_back(StrCat(name, " ", v, " clamped to the cap ", cap_name, "=", cap));
     return cap;
@@ -149,7 +150,7 @@ absl::Status ParseSimulation(const json& sim, const SceneLimits& limits, Manifes
   if (timestep) {
     const double t = timestep->get<double>();
     if (!(t >= limits.min_timestep_s && t <= limits.max_timestep_s)) {
-      return Invalid(StrCat("'simulation.timestep_s' is ", timestep->dump(),
+      return Invalid(StrCat("'simulation.timestep_s' is ", JsonPreview(*timestep),
                             "; it must be within min_timestep_s=", limits.min_timestep_s,
                             " .. max_timestep_s=", limits.max_timestep_s));
     }
@@ -158,7 +159,7 @@ absl::Status ParseSimulation(const json& sim, const SceneLimits& limits, Manifes
   WP_ASSIGN_OR_RETURN(const json* seed, Get(sim, where, "seed", Kind::kInt));
   if (seed) {
     if (!seed->is_number_unsigned() && seed->get<std::int64_t>() < 0) {
-      return Invalid(StrCat("'simulation.seed' is ", seed->dump(), "; it must be >= 0"));
+      return Invalid(StrCat("'simulation.seed' is ", JsonPreview(*seed), "; it must be >= 0"));
     }
     s.seed = seed->get<std::uint64_t>();
   }
@@ -210,7 +211,7 @@ absl::Status ParseRender(const json& render, const SceneLimits& limits, Manifest
     if (!v) continue;
     const std::string name = Join(where, size.key);
     if (v->get<std::int64_t>() % 2 != 0) {
-      return Invalid(StrCat("'", name, "' is ", v->dump(), "; video sizes must be even"));
+      return Invalid(StrCat("'", name, "' is ", JsonPreview(*v), "; video sizes must be even"));
     }
     WP_ASSIGN_OR_RETURN(*size.field,
                         CappedCount(*v, name, size.cap, size.cap_name, &out->adjustments));
@@ -374,7 +375,7 @@ absl::StatusOr<Manifest> ParseManifest(std::string_view json_text, const SceneLi
                                           "stress", "verify"}));
   WP_ASSIGN_OR_RETURN(const json* version, Get(doc, top, "version", Kind::kInt, true));
   if (!version->is_number_integer() || version->get<std::int64_t>() != kManifestVersion) {
-    return Invalid(StrCat("'version' is ", version->dump(), "; this service reads version ",
+    return Invalid(StrCat("'version' is ", JsonPreview(*version), "; this service reads version ",
                           kManifestVersion));
   }
   out.version = kManifestVersion;
@@ -415,7 +416,7 @@ absl::StatusOr<Manifest> ParseManifest(std::string_view json_text, const SceneLi
     if (j) {
       const double v = j->get<double>();
       if (!std::isfinite(v) || v < 0) {
-        return Invalid(StrCat("'verify.jitter_m' is ", j->dump(), "; it must be >= 0"));
+        return Invalid(StrCat("'verify.jitter_m' is ", JsonPreview(*j), "; it must be >= 0"));
       }
       out.verify.jitter_m = v;
     }
