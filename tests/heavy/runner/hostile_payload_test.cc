@@ -70,8 +70,10 @@ TEST_CASE("Scenes that crash MuJoCo 2.2.2 fail alone with SCENE_CRASHED naming s
                       "height=\"70000\"/><material name=\"mat\" texture=\"t\"/>",
                       "<geom type=\"sphere\" size=\".1\" material=\"mat\"/>"))},
   };
+  // One replica for every case (a SECTION each would start a replica per case).
   for (const Case& c : cases) {
-    SECTION(c.name) {
+    {
+      INFO("case: " << c.name);
       GoodJob good(heavy);
       CallResult call = heavy.Simulate(c.payload);
       INFO(call.status.error_code() << " " << call.status.error_message());
@@ -107,8 +109,10 @@ TEST_CASE("Compile-time memory bombs end JOB_MEMORY_LIMIT and the replica stays 
                  "<composite type=\"grid\" count=\"500 500 1\" spacing=\"0.01\">"
                  "<geom size=\".004\"/></composite></worldbody></mujoco>")},
   };
+  // One replica for every case (a SECTION each would start a replica per case).
   for (const Case& c : cases) {
-    SECTION(c.name) {
+    {
+      INFO("case: " << c.name);
       GoodJob good(heavy);
       CallResult call = heavy.Simulate(c.payload);
       INFO(call.status.error_code() << " " << call.status.error_message());
@@ -166,8 +170,10 @@ TEST_CASE("A deeply nested manifest or a huge number is PAYLOAD_INVALID, not a c
                             R"({"version": 1, "scene": "scene.xml", "simulation": {"duration_s": 1e999}})"},
                            {"scene.xml", scene}})},
   };
+  // One replica for every case (a SECTION each would start a replica per case).
   for (const Case& c : cases) {
-    SECTION(c.name) {
+    {
+      INFO("case: " << c.name);
       CallResult call = heavy.Simulate(c.payload);
       INFO(call.status.error_code() << " " << call.status.error_message());
       CHECK(call.status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
