@@ -101,14 +101,17 @@ void PrintReport(const FlowReport& report, const std::string& workspace,
     if (!result.detail().empty()) std::cout << " - " << result.detail();
     std::cout << "\n";
     std::printf(
-        "metrics: %.2f s simulated in %llu steps, %.2f s wall; max speed %.2f m/s; max contact "
-        "force %.1f N; energy %.2f J; %llu frames\n",
+        "metrics: %.2f s simulated in %llu steps, %.2f s wall; max speed %.2f m/s; largest "
+        "single contact %.1f N; energy %.2f J; %llu frames\n",
         m.sim_time_s(), static_cast<unsigned long long>(m.steps()), m.wall_time_s(),
         m.max_velocity_mps(), m.max_contact_force_n(), m.total_energy_j(),
         static_cast<unsigned long long>(m.frames_rendered()));
     for (const auto& part : result.stress()) {
-      std::printf("stress: %-12s peak %.1f N, safety factor %.2f\n", part.part().c_str(),
-                  part.peak_force_n(), part.safety_factor());
+      std::printf(
+          "stress: %-12s peak total %.1f N (sum over its contacts), largest single contact "
+          "%.1f N, safety factor %.2f\n",
+          part.part().c_str(), part.peak_force_n(), part.peak_single_contact_force_n(),
+          part.safety_factor());
     }
   }
   if (report.verify_result) {
