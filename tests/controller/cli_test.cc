@@ -375,7 +375,7 @@ TEST_CASE("Usage errors exit 2: a heavy command without its scene", "[cli]") {
   CHECK(RunController(dir, {"run"}).exit_code == 2);
 }
 
-TEST_CASE("--help exits 0 for controller, worker-light, worker-heavy and worker-heavy-runner",
+TEST_CASE("The flag --help exits 0 for controller, worker-light, worker-heavy and worker-heavy-runner",
           "[cli]") {
   TempDir dir;
   const std::string runner =

@@ -36,7 +36,7 @@ TEST_CASE("Runners start warm and sandboxed, and Info says so") {
   CHECK(heavy.RunnerPids().size() == 2);
 }
 
-TEST_CASE("--require_gpu_renderer keeps a replica on a software renderer out of service") {
+TEST_CASE("The flag --require_gpu_renderer keeps a replica on a software renderer out of service") {
   const auto software = [](const std::string& renderer) {
     return renderer.empty() || renderer.find("llvmpipe") != std::string::npos ||
            renderer.find("softpipe") != std::string::npos;
