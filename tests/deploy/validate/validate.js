@@ -13,7 +13,8 @@
 //      not define (a misspelt key would otherwise be dropped silently by the API server);
 //   3. checks cross-references: probe and Service/NetworkPolicy ports exist on the containers;
 //      Service/PDB/NetworkPolicy selectors and ScaledObject/HPA targets match workloads; the
-//      autoscaler's query reads worker-heavy metrics of docs/PORTS_AND_METRICS.md; every
+//      autoscaler's query reads worker-heavy (and controller demand) metrics of
+//      docs/PORTS_AND_METRICS.md, every series of its load sentence; every
 //      ConfigMap/Secret referenced exists; gRPC ports and listen flags agree with the contract;
 //      terminationGracePeriodSeconds covers preStop + WORKERPAIR_SHUTDOWN_GRACE; a non-root pod
 //      can read the Secret files it mounts (mode and fsGroup); GPUs are only reached through an
@@ -75,7 +76,7 @@ function parseArgs(argv) {
 function readContract(root) {
   const text = fs.readFileSync(path.join(root, 'docs', 'PORTS_AND_METRICS.md'), 'utf8');
   const ports = {};
-  for (const m of text.matchAll(/^\|\s*(worker-[a-z]+)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|/gm)) {
+  for (const m of text.matchAll(/^\|\s*(worker-[a-z]+|controller)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|/gm)) {
     ports[m[1]] = { grpc: Number(m[2]), metrics: Number(m[3]), health: Number(m[4]) };
   }
   // Metric names listed under the "worker-heavy" heading, up to the next service heading.
@@ -85,6 +86,16 @@ function readContract(root) {
     for (const line of section.split(/^worker-light\s*$/m)[0].split('\n')) {
       const m = line.match(/^-\s*`([a-z_:][a-z0-9_:]*)/);
       if (m) heavy.add(m[1]);
+    }
+  }
+  // The controller's metrics (its heading starts with "controller", up to "every service"): the
+  // demand the autoscaler may add to the pool's load.
+  const controller = new Set();
+  const controllerSection = text.split(/^controller\b.*$/m)[1];
+  if (controllerSection) {
+    for (const line of controllerSection.split(/^every service\s*$/m)[0].split('\n')) {
+      const m = line.match(/^-\s*`([a-z_:][a-z0-9_:]*)/);
+      if (m) controller.add(m[1]);
     }
   }
   const autoscaler = (text.match(/autoscaler reads[^\n]*(?:\n[^\n]+)*/) || [''])[0];
@@ -98,7 +109,8 @@ function readContract(root) {
   // Every metric the document lists, under any heading (what alerts and dashboards may read).
   const all = new Set();
   for (const m of text.matchAll(/`((?:workerpair|process)_[a-z0-9_]+)/g)) all.add(m[1]);
-  return { ports, heavyMetrics: heavy, allMetrics: all, loadSeries: [...new Set(load)], health };
+  return { ports, heavyMetrics: heavy, controllerMetrics: controller, allMetrics: all,
+    loadSeries: [...new Set(load)], health };
 }
 
 function isListedMetric(contract, name) {
@@ -577,6 +589,19 @@ function crossCheck(docs, label, contract, root, errors) {
       const prom = (d.spec?.triggers || []).filter((t) => t.type === 'prometheus');
       if (prom.length === 0) errors.push(`${where}: no prometheus trigger`);
       for (const t of prom) checkQuery(`${where}: prometheus trigger`, t.metadata?.query, contract, errors);
+      // At zero heavy pods the heavy series do not exist: each must read 0 then, or the whole
+      // query is "no data", KEDA holds its fallback and the pool never reaches (or leaves) zero.
+      if (d.spec?.minReplicaCount === 0) {
+        for (const t of prom) {
+          const query = String(t.metadata?.query ?? '');
+          for (const s of new Set(query.match(/\bworkerpair_heavy_[a-z0-9_]+\b/g) || [])) {
+            const guarded = new RegExp(`\\(\\s*sum\\(\\s*${s}\\s*(\\{[^}]*\\})?\\s*\\)\\s*or\\s+vector\\(0\\)\\s*\\)`);
+            if (!guarded.test(query)) {
+              errors.push(`${where}: minReplicaCount 0 but ${s} is not read as (sum(${s}{...}) or vector(0)): with no heavy pod the query has no data`);
+            }
+          }
+        }
+      }
       for (const t of prom) {
         if (!(Number(t.metadata?.threshold) > 0)) errors.push(`${where}: threshold ${t.metadata?.threshold} is not a positive number`);
       }
@@ -644,8 +669,8 @@ function checkQuery(where, query, contract, errors) {
   const series = [...new Set(query.match(/\b[a-zA-Z_:][a-zA-Z0-9_:]*(?=\s*\{)/g) || [])];
   const named = [...new Set(query.match(/\bworkerpair_[a-z0-9_]+\b/g) || [])];
   for (const s of new Set([...series, ...named])) {
-    if (!isHeavyMetric(contract, s)) {
-      errors.push(`${where}: query reads ${s}, which is not a worker-heavy metric of docs/PORTS_AND_METRICS.md`);
+    if (!isHeavyMetric(contract, s) && !contract.controllerMetrics.has(s)) {
+      errors.push(`${where}: query reads ${s}, which is neither a worker-heavy metric nor a controller metric of docs/PORTS_AND_METRICS.md`);
     }
   }
   for (const s of contract.loadSeries) {
