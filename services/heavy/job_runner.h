@@ -21,7 +21,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "libs/common/scene_limits.h"
+#include "libs/scene/scene_limits.h"
 #include "services/heavy/core/admission/scheduler.h"
 #include "services/heavy/core/intake/payload_intake.h"
 #include "services/heavy/core/intake/received_payload.h"

@@ -3,13 +3,13 @@
 #include <cstdlib>
 
 #include "libs/common/json_limits.h"
-#include "services/light/core/lint/json_positions.h"
+#include "libs/scene/json_positions.h"
 #include "tests/fuzz/fuzz_workspace.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace workerpair;
   const std::string_view text = fuzz::AsText(data, size);
-  const light::JsonPositions positions = light::IndexJsonPositions(text, 32);
+  const scene::JsonPositions positions = scene::IndexJsonPositions(text, 32);
   for (const auto& [pointer, offset] : positions.offsets) {
     if (offset > text.size()) std::abort();
   }

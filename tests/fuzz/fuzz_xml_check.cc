@@ -1,7 +1,7 @@
 // Fuzzes the XML / MJCF linter (expat tree + MJCF checks): any bytes as scenes/scene.xml.
 #include <cstdlib>
 
-#include "libs/common/scene_limits.h"
+#include "libs/scene/scene_limits.h"
 #include "services/light/core/lint/mjcf_check.h"
 #include "tests/fuzz/fuzz_workspace.h"
 

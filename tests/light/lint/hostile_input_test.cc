@@ -9,7 +9,6 @@
 
 #include "libs/common/json_limits.h"
 #include "libs/common/text_preview.h"
-#include "services/light/core/lint/json_positions.h"
 #include "services/light/core/lint/manifest_check.h"
 #include "services/light/core/lint/mesh_check.h"
 #include "services/light/core/lint/mjcf_check.h"
@@ -154,16 +153,6 @@ TEST_CASE("JsonPreview and CheckJsonShape stay bounded on any value", "[lint][js
   auto problem = ParseJsonWithin("[1, 2,", JsonLimits{}, &doc);
   REQUIRE(problem);
   CHECK(problem->offset == 6);
-}
-
-TEST_CASE("The JSON position index terminates on text that is not JSON",
-          "[lint][json][hostile]") {
-  for (const std::string text : std::vector<std::string>{"[}", "[}}}]", "{\"a\":}", "[,,,]",
-                                                        "{]", "[\"", "{\"a\\",
-                                                        std::string(100000, '[')}) {
-    const JsonPositions positions = IndexJsonPositions(text, 32);
-    for (const auto& [pointer, offset] : positions.offsets) CHECK(offset <= text.size() + 1);
-  }
 }
 
 TEST_CASE("XML over the element limit is malformed, not a 3 GB tree", "[lint][mjcf][hostile]") {

@@ -2,7 +2,6 @@
 
 #include <catch2/catch.hpp>
 
-#include "services/light/core/lint/json_positions.h"
 #include "tests/light/lint/lint_test_util.h"
 
 namespace workerpair::light {
@@ -167,17 +166,6 @@ TEST_CASE("Repeated keys are reported, since JSON parsers keep only one", "[lint
   REQUIRE(duplicate);
   CHECK(duplicate->line == 2);
   CHECK(duplicate->column == 2);
-}
-
-TEST_CASE("JSON positions index keys and array elements by pointer", "[lint][manifest]") {
-  const std::string text = "{\"a\": [1, {\"b/c\": 2}], \"d\": \"x\\\"y\"}";
-  JsonPositions positions = IndexJsonPositions(text);
-  CHECK(positions.offsets.at("") == 0);
-  CHECK(positions.offsets.at("/a") == 1);
-  CHECK(positions.offsets.at("/a/0") == 7);
-  CHECK(positions.offsets.at("/a/1") == 10);
-  CHECK(positions.offsets.at("/a/1/b~1c") == 11);
-  CHECK(text.substr(positions.offsets.at("/d"), 3) == "\"d\"");
 }
 
 }  // namespace

@@ -179,7 +179,7 @@ absl::StatusOr<SimulateOutput> RunSimulateJob(const fs::path& job_dir,
   SimulateOutput output;
   output.warnings = scene.warnings;
   for (const std::string& note : prepared.manifest.adjustments) output.warnings.push_back(note);
-  const RenderSettings& render = prepared.manifest.render;
+  const ManifestRender& render = prepared.manifest.render;
   const SceneLimits& limits = env.limits->scene;
   std::unique_ptr<VideoSession> video;
   if (render.enabled) {

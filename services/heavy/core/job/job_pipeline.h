@@ -26,7 +26,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "libs/common/scene_limits.h"
+#include "libs/scene/scene_limits.h"
 #include "services/heavy/core/intake/payload_intake.h"
 #include "services/heavy/core/job/render_bridge.h"
 #include "services/heavy/core/scene/scene_loader.h"

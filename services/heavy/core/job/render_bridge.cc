@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "libs/common/scene_limits.h"
+#include "libs/scene/scene_limits.h"
 #include "libs/common/status_macros.h"
 #include "services/heavy/core/render/heatmap.h"
 #include "services/heavy/core/render/render_thread.h"

@@ -39,7 +39,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "libs/common/scene_limits.h"
+#include "libs/scene/scene_limits.h"
 #include "services/heavy/core/render/frame_renderer.h"
 #include "services/heavy/core/render/render_thread.h"
 #include "services/heavy/core/render/video_writer.h"

@@ -16,7 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "libs/common/scene_limits.h"
+#include "libs/scene/scene_limits.h"
 
 namespace workerpair::heavy {
 

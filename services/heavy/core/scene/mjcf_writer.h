@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "libs/common/scene_limits.h"
+#include "libs/scene/scene_limits.h"
 #include "services/heavy/core/scene/manifest.h"
 
 namespace workerpair::heavy {

@@ -22,7 +22,7 @@
 #include <mujoco/mujoco.h>
 
 #include "absl/status/statusor.h"
-#include "libs/common/scene_limits.h"
+#include "libs/scene/scene_limits.h"
 #include "services/heavy/core/scene/manifest.h"
 
 namespace workerpair::heavy {

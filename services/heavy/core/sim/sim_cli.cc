@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "libs/common/file_io.h"
-#include "libs/common/scene_limits.h"
+#include "libs/scene/scene_limits.h"
 #include "services/heavy/core/scene/manifest.h"
 #include "services/heavy/core/scene/scene_loader.h"
 #include "services/heavy/core/sim/simulate.h"

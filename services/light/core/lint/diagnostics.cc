@@ -14,20 +14,6 @@ std::string_view SeverityName(Severity severity) {
   return "error";
 }
 
-LineColumn LineColumnAt(std::string_view text, std::size_t offset) {
-  LineColumn position;
-  const std::size_t end = std::min(offset, text.size());
-  for (std::size_t i = 0; i < end; ++i) {
-    if (text[i] == '\n') {
-      ++position.line;
-      position.column = 1;
-    } else {
-      ++position.column;
-    }
-  }
-  return position;
-}
-
 void LintReport::Add(Diagnostic diagnostic) {
   // Errors always count, even past the cap, so ok() never turns true by truncation.
   if (diagnostic.severity == Severity::kError) ++errors_;

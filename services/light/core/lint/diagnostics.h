@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "libs/common/line_column.h"
+
 namespace workerpair::light {
 
 enum class Severity { kInfo, kWarning, kError };
@@ -35,13 +37,9 @@ struct Diagnostic {
   std::string message;
 };
 
-// 1-based line and column of the byte at `offset` in `text` (columns count bytes). An offset
-// past the end gives the position just after the last byte.
-struct LineColumn {
-  int line = 1;
-  int column = 1;
-};
-LineColumn LineColumnAt(std::string_view text, std::size_t offset);
+// 1-based line and column of the byte at `offset` in `text` (libs/common/line_column.h).
+using workerpair::LineColumn;
+using workerpair::LineColumnAt;
 
 // The result of linting one file or a workspace.
 class LintReport {

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "libs/common/ascii.h"
 #include "libs/common/str_cat.h"
 #include "libs/common/text_preview.h"
 
@@ -22,11 +23,7 @@ constexpr std::size_t kMaxTokensPerLine = 1u << 16;
 // How often (in lines or triangles) a long scan asks its budget whether to go on.
 constexpr std::uint64_t kBudgetStride = 4096;
 
-bool EndsWithIgnoreCase(std::string_view text, std::string_view suffix) {
-  if (text.size() < suffix.size()) return false;
-  return std::equal(suffix.begin(), suffix.end(), text.end() - suffix.size(),
-                    [](char a, char b) { return std::tolower(a) == std::tolower(b); });
-}
+using ascii::EndsWithIgnoreCase;
 
 // Splits a line into whitespace-separated tokens, at most kMaxTokensPerLine + 1 of them (so a
 // caller can tell the line had too many).

@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "libs/common/call_budget.h"
-#include "libs/common/scene_limits.h"
+#include "libs/scene/scene_limits.h"
 #include "services/light/core/lint/diagnostics.h"
 
 namespace workerpair::light {

@@ -3,15 +3,16 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cctype>
 #include <functional>
 #include <map>
 
+#include "libs/common/ascii.h"
 #include "libs/common/file_io.h"
 #include "libs/common/glob.h"
 #include "libs/common/path_confinement.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/str_cat.h"
+#include "libs/scene/scene_names.h"
 #include "services/light/core/files/workspace_walk.h"
 #include "services/light/core/lint/manifest_check.h"
 #include "services/light/core/lint/mesh_check.h"
@@ -20,11 +21,7 @@
 namespace workerpair::light {
 namespace {
 
-bool EndsWithIgnoreCase(std::string_view text, std::string_view suffix) {
-  if (text.size() < suffix.size()) return false;
-  return std::equal(suffix.begin(), suffix.end(), text.end() - suffix.size(),
-                    [](char a, char b) { return std::tolower(a) == std::tolower(b); });
-}
+using ascii::EndsWithIgnoreCase;
 
 std::string_view FileName(std::string_view path) {
   const std::size_t slash = path.rfind('/');
@@ -44,7 +41,7 @@ std::function<bool()> StopWhenExhausted(const CallBudget* budget) {
 }  // namespace
 
 bool Linter::HasBuiltinCheck(std::string_view path) {
-  return EndsWithIgnoreCase(path, ".xml") || FileName(path) == kManifestFileName ||
+  return EndsWithIgnoreCase(path, ".xml") || FileName(path) == scene::kManifestFileName ||
          IsMeshFile(path);
 }
 
@@ -74,7 +71,7 @@ absl::Status Linter::RunBuiltin(const Workspace& workspace, const std::string& p
   std::vector<Diagnostic> found;
   if (EndsWithIgnoreCase(path, ".xml")) {
     found = CheckXmlFile(workspace.root, path, *content, options_.limits, budget);
-  } else if (FileName(path) == kManifestFileName) {
+  } else if (FileName(path) == scene::kManifestFileName) {
     found = CheckManifestFile(workspace.root, path, *content, options_.limits);
   } else {
     found = CheckMeshFile(path, *content, /*max_findings=*/20, budget);

@@ -19,7 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "libs/common/call_budget.h"
-#include "libs/common/scene_limits.h"
+#include "libs/scene/scene_limits.h"
 #include "services/light/core/files/workspace_store.h"
 #include "services/light/core/lint/diagnostics.h"
 #include "services/light/core/lint/external_linters.h"

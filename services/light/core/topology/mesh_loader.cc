@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "libs/common/ascii.h"
 #include "libs/common/file_io.h"
 #include "libs/common/path_confinement.h"
 #include "libs/common/status_macros.h"
@@ -29,25 +30,8 @@ absl::Status CheckBudget(const CallBudget* budget, std::uint64_t step) {
   return budget->Check();
 }
 
-bool EndsWithIgnoreCase(std::string_view text, std::string_view suffix) {
-  if (text.size() < suffix.size()) return false;
-  for (std::size_t i = 0; i < suffix.size(); ++i) {
-    char c = text[text.size() - suffix.size() + i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != suffix[i]) return false;
-  }
-  return true;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char c = a[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != b[i]) return false;
-  }
-  return true;
-}
+using ascii::EndsWithIgnoreCase;
+using ascii::EqualsIgnoreCase;
 
 // Merges corners into shared vertices, exactly or within an epsilon (see the header).
 class Welder {

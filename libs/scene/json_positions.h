@@ -2,11 +2,15 @@
 //
 //   JsonPositions positions = IndexJsonPositions(text);   // text already parsed successfully
 //   std::size_t offset = positions.offsets["/simulation/duration_s"];  // where the key starts
+//   LineColumn at = TextLines(text).At(offset);   // libs/common/line_column.h
 //
 // Keys are JSON pointers (RFC 6901: "~" -> "~0", "/" -> "~1"); "" is the document itself.
 // An object member maps to the offset of its key, an array element to its value.
-#ifndef WORKERPAIR_SERVICES_LIGHT_CORE_LINT_JSON_POSITIONS_H_
-#define WORKERPAIR_SERVICES_LIGHT_CORE_LINT_JSON_POSITIONS_H_
+// Memory stays linear in the text: containers whose pointer is longer than
+// `max_descend_pointer_bytes` get an entry themselves but their members are not indexed (else
+// a few long keys nested a few times over would multiply into gigabytes of pointers).
+#ifndef WORKERPAIR_LIBS_SCENE_JSON_POSITIONS_H_
+#define WORKERPAIR_LIBS_SCENE_JSON_POSITIONS_H_
 
 #include <cstddef>
 #include <map>
@@ -14,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-namespace workerpair::light {
+namespace workerpair::scene {
 
 struct JsonPositions {
   std::map<std::string, std::size_t> offsets;
@@ -27,11 +31,12 @@ struct JsonPositions {
 // Indexes `text`, which should be valid JSON (parse it first: positions in anything else are
 // meaningless, though indexing it still terminates without harm); nesting deeper than
 // `max_depth` is not indexed (and not recursed into).
-JsonPositions IndexJsonPositions(std::string_view text, int max_depth = 64);
+JsonPositions IndexJsonPositions(std::string_view text, int max_depth = 64,
+                                 std::size_t max_descend_pointer_bytes = 256);
 
 // Escapes one reference token of a JSON pointer.
 std::string JsonPointerToken(std::string_view key);
 
-}  // namespace workerpair::light
+}  // namespace workerpair::scene
 
-#endif  // WORKERPAIR_SERVICES_LIGHT_CORE_LINT_JSON_POSITIONS_H_
+#endif  // WORKERPAIR_LIBS_SCENE_JSON_POSITIONS_H_

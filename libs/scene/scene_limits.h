@@ -1,8 +1,11 @@
 // Limits on what a simulation scene may ask for. worker-heavy enforces them (flags override
 // these defaults) and worker-light's linter warns against them, so both read this one place.
 // Memory grows about quadratically with njmax (PLATFORM.md), hence the caps.
-#ifndef WORKERPAIR_LIBS_COMMON_SCENE_LIMITS_H_
-#define WORKERPAIR_LIBS_COMMON_SCENE_LIMITS_H_
+//
+//   SceneLimits limits;                  // the defaults
+//   limits.max_duration_s = 60;          // worker-heavy --max_duration_s
+#ifndef WORKERPAIR_LIBS_SCENE_SCENE_LIMITS_H_
+#define WORKERPAIR_LIBS_SCENE_SCENE_LIMITS_H_
 
 namespace workerpair {
 
@@ -18,9 +21,6 @@ struct SceneLimits {
   int max_fps = 60;
 };
 
-// The manifest schema version this build reads and writes.
-inline constexpr int kManifestVersion = 1;
-
 }  // namespace workerpair
 
-#endif  // WORKERPAIR_LIBS_COMMON_SCENE_LIMITS_H_
+#endif  // WORKERPAIR_LIBS_SCENE_SCENE_LIMITS_H_

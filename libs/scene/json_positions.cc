@@ -1,14 +1,15 @@
-#include "services/light/core/lint/json_positions.h"
+#include "libs/scene/json_positions.h"
 
 #include <cctype>
 
-namespace workerpair::light {
+namespace workerpair::scene {
 namespace {
 
 class Indexer {
  public:
-  Indexer(std::string_view text, int max_depth, JsonPositions* out)
-      : text_(text), max_depth_(max_depth), out_(out) {}
+  Indexer(std::string_view text, int max_depth, std::size_t max_descend_pointer_bytes,
+          JsonPositions* out)
+      : text_(text), max_depth_(max_depth), max_pointer_(max_descend_pointer_bytes), out_(out) {}
 
   void Run() {
     SkipSpace();
@@ -49,7 +50,7 @@ class Indexer {
     SkipSpace();
     if (AtEnd()) return;
     const char c = text_[pos_];
-    if ((c == '{' || c == '[') && depth >= max_depth_) {
+    if ((c == '{' || c == '[') && (depth >= max_depth_ || pointer.size() > max_pointer_)) {
       SkipContainer();
       return;
     }
@@ -126,6 +127,7 @@ class Indexer {
 
   std::string_view text_;
   int max_depth_;
+  std::size_t max_pointer_;
   JsonPositions* out_;
   std::size_t pos_ = 0;
 };
@@ -146,10 +148,11 @@ std::string JsonPointerToken(std::string_view key) {
   return token;
 }
 
-JsonPositions IndexJsonPositions(std::string_view text, int max_depth) {
+JsonPositions IndexJsonPositions(std::string_view text, int max_depth,
+                                 std::size_t max_descend_pointer_bytes) {
   JsonPositions positions;
-  Indexer(text, max_depth, &positions).Run();
+  Indexer(text, max_depth, max_descend_pointer_bytes, &positions).Run();
   return positions;
 }
 
-}  // namespace workerpair::light
+}  // namespace workerpair::scene

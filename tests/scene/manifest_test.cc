@@ -1,16 +1,38 @@
-#include "services/heavy/core/scene/manifest.h"
+// The manifest check's behaviour: the documented keys and defaults, clamps, the first error as
+// heavy's status, positions of findings, file references, and hostile documents.
+#include "libs/scene/manifest.h"
 
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
-#include "tests/heavy/scene/scratch_dir.h"
+#include "libs/scene/scene_names.h"
 
-namespace workerpair::heavy {
+namespace workerpair::scene {
 namespace {
 
-using workerpair::testing::ExampleScenesDir;
-using workerpair::testing::ReadText;
+std::string ReadText(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+std::filesystem::path ExampleScenesDir() {
+  return std::filesystem::path(WORKERPAIR_SOURCE_DIR) / "examples" / "scenes";
+}
+
+std::string Dump(const ManifestCheck& check) {
+  std::string out;
+  for (const ManifestFinding& f : check.findings) {
+    out += f.code + " " + f.pointer + " " + std::to_string(f.line) + ":" +
+           std::to_string(f.column) + " " + f.message + "\n";
+  }
+  return out;
+}
 
 std::string Message(const absl::Status& status) { return std::string(status.message()); }
 
@@ -205,5 +227,148 @@ TEST_CASE("A manifest error quotes a caller's value in bounded form, never whole
   }
 }
 
+TEST_CASE("Findings carry the pointer, line and column of the key concerned",
+          "[scene][manifest]") {
+  const std::string text =
+      "{\n"
+      "  \"version\": 1,\n"
+      "  \"scene\": \"scene.xml\",\n"
+      "  \"simulation\": {\"seed\": -1,\n"
+      "     \"duraton_s\": 3},\n"
+      "  \"render\": {\"width\": 641}\n"
+      "}\n";
+  const ManifestCheck check = CheckManifest(text, SceneLimits{});
+  INFO(Dump(check));
+  REQUIRE(check.findings.size() == 3);
+  CHECK_FALSE(check.manifest.has_value());
+  // In order of the table walk: the unknown key of 'simulation', its seed, then render.
+  CHECK(check.findings[0].code == "manifest/unknown-key");
+  CHECK(check.findings[0].pointer == "/simulation/duraton_s");
+  CHECK(check.findings[0].line == 5);
+  CHECK(check.findings[0].column == 6);
+  CHECK(check.findings[1].code == "manifest/out-of-range");
+  CHECK(check.findings[1].pointer == "/simulation/seed");
+  CHECK(check.findings[1].line == 4);
+  CHECK(check.findings[1].column == 18);
+  CHECK(check.findings[2].code == "manifest/invalid-value");
+  CHECK(check.findings[2].pointer == "/render/width");
+  CHECK(check.findings[2].line == 6);
+  CHECK(check.findings[2].column == 14);
+
+  // ParseManifest: the first of them, with file, pointer, line and column in the message.
+  const absl::Status status = ParseManifest(text, SceneLimits{}).status();
+  CHECK(status.code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(std::string(status.message()),
+             Catch::StartsWith("manifest.json /simulation/duraton_s (line 5, column 6): "));
+}
+
+TEST_CASE("A missing key is found at the object that lacks it", "[scene][manifest]") {
+  const std::string text = "{\"version\": 1,\n \"assembly\": {\"parts\": [\n  {\"name\": \"a\"}]}}";
+  const ManifestCheck check = CheckManifest(text, SceneLimits{});
+  INFO(Dump(check));
+  REQUIRE(check.findings.size() == 1);
+  CHECK(check.findings[0].code == "manifest/missing-key");
+  CHECK(check.findings[0].pointer == "/assembly/parts/0");
+  CHECK(check.findings[0].line == 3);
+  CHECK(check.findings[0].column == 3);
+  CHECK_THAT(check.findings[0].message, Catch::Contains("'assembly.parts[0].mesh'"));
+}
+
+TEST_CASE("Parse errors and over-limit documents are one finding at the parser's stop",
+          "[scene][manifest]") {
+  const ManifestCheck syntax = CheckManifest("{\n  \"version\": 1,\n}\n", SceneLimits{});
+  REQUIRE(syntax.findings.size() == 1);
+  CHECK(syntax.findings[0].code == "manifest/parse-error");
+  CHECK(syntax.findings[0].line == 3);
+  CHECK(syntax.findings[0].column == 1);
+
+  const ManifestCheck deep = CheckManifest(std::string(100000, '['), SceneLimits{});
+  REQUIRE(deep.findings.size() == 1);
+  CHECK(deep.findings[0].code == "manifest/over-limit");
+  CHECK_THAT(deep.findings[0].message, Catch::Contains("32 levels"));
+
+  const ManifestCheck huge =
+      CheckManifest("{\"version\": 1, \"scene\": \"" + std::string(2u << 20, 'a') + "\"}", {});
+  REQUIRE(huge.findings.size() == 1);
+  CHECK(huge.findings[0].code == "manifest/over-limit");
+
+  const ManifestCheck overflow = CheckManifest("{\"version\": 1e999}", SceneLimits{});
+  REQUIRE(overflow.findings.size() == 1);
+  CHECK(overflow.findings[0].code == "manifest/parse-error");
+  CHECK(ParseManifest("{\"version\": 1e999}", SceneLimits{}).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("Findings are capped, so a manifest of a million mistakes stays a bounded answer",
+          "[scene][manifest][hostile]") {
+  std::string text = "{\"version\": 1, \"scene\": \"s.xml\"";
+  for (int i = 0; i < 20000; ++i) text += ",\"k" + std::to_string(i) + "\":0";
+  text += "}";
+  const ManifestCheck check = CheckManifest(text, SceneLimits{});
+  REQUIRE(check.findings.size() == kMaxManifestFindings);
+  CHECK(check.findings.back().code == "manifest/over-limit");
+  CHECK_FALSE(check.manifest.has_value());
+}
+
+TEST_CASE("Long keys nested many times are checked in bounded memory and time",
+          "[scene][manifest][hostile]") {
+  // 30 levels of 4000-byte unknown keys under 'simulation', each object with 200 members.
+  std::string inner = "1";
+  for (int depth = 0; depth < 30; ++depth) {
+    std::string object = "{";
+    for (int i = 0; i < 200; ++i) object += (i ? ",\"" : "\"") + std::to_string(i) + "\":0";
+    object += ",\"" + std::string(4000, 'k') + "\":" + inner + "}";
+    inner = object;
+  }
+  const std::string text = "{\"version\": 1, \"scene\": \"s.xml\", \"simulation\": " + inner + "}";
+  REQUIRE(text.size() < (1u << 20));
+  const ManifestCheck check = CheckManifest(text, SceneLimits{});
+  INFO(check.findings.size());
+  CHECK_FALSE(check.manifest.has_value());
+  CHECK(check.findings.size() == 201);  // the unknown keys of 'simulation' itself
+}
+
+TEST_CASE("The files a manifest names are listed with their positions, errors or not",
+          "[scene][manifest]") {
+  const std::string text =
+      "{\"version\": 1, \"assembly\": {\"parts\": [\n"
+      "  {\"name\": \"a\", \"mesh\": \"meshes/a.stl\"},\n"
+      "  {\"name\": \"b\", \"mesh\": \"meshes/b.obj\", \"mass\": -1}]}}";
+  const ManifestCheck check = CheckManifest(text, SceneLimits{});
+  CHECK_FALSE(check.manifest.has_value());
+  REQUIRE(check.references.size() == 2);
+  CHECK(check.references[0].what == "mesh");
+  CHECK(check.references[0].path == "meshes/a.stl");
+  CHECK(check.references[0].pointer == "/assembly/parts/0/mesh");
+  CHECK(check.references[0].display == "assembly.parts[0].mesh");
+  CHECK(check.references[0].line == 2);
+  CHECK(check.references[1].path == "meshes/b.obj");
+
+  const ManifestCheck scene = CheckManifest(R"({"version": 1, "scene": "s/scene.xml"})", {});
+  REQUIRE(scene.references.size() == 1);
+  CHECK(scene.references[0].what == "scene");
+  CHECK(scene.references[0].pointer == "/scene");
+}
+
+TEST_CASE("Sizes clamped to an odd cap stay even", "[scene][manifest]") {
+  SceneLimits limits;
+  limits.max_width = 801;
+  const absl::StatusOr<Manifest> m =
+      ParseManifest(R"({"version": 1, "scene": "s.xml", "render": {"width": 1000}})", limits);
+  REQUIRE(m.ok());
+  CHECK(m->render.width == 800);
+  REQUIRE(m->adjustments.size() == 1);
+  CHECK_THAT(m->adjustments[0], Catch::Contains("max_width=801") && Catch::Contains("800"));
+}
+
+TEST_CASE("Empty scene, camera and target are refused", "[scene][manifest]") {
+  CHECK(absl::IsInvalidArgument(ParseManifest(R"({"version": 1, "scene": ""})", {}).status()));
+  CHECK(absl::IsInvalidArgument(
+      ParseManifest(R"({"version": 1, "scene": "s.xml", "render": {"camera": ""}})", {}).status()));
+  CHECK(absl::IsInvalidArgument(
+      ParseManifest(R"({"version": 1, "scene": "s.xml", "simulation": {"target_body": ""}})", {})
+          .status()));
+}
+
 }  // namespace
-}  // namespace workerpair::heavy
+}  // namespace workerpair::scene
