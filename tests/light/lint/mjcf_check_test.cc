@@ -204,5 +204,100 @@ TEST_CASE("XML that is not MJCF is checked for well-formedness only", "[lint][mj
   CHECK(doctype[0].line == 1);
 }
 
+TEST_CASE("A reference naming no mesh or material is an error with its line and column",
+          "[lint][mjcf]") {
+  TempWorkspace ws;
+  ws.Write("scenes/meshes/ramp.stl", "solid x\nendsolid x\n");
+  const std::string xml = R"(<mujoco>
+  <asset><mesh name="ramp" file="meshes/ramp.stl"/><material name="grid"/></asset>
+  <worldbody>
+    <geom type="mesh" mesh="rampp"/>
+    <geom size="1" material="gridd"/>
+  </worldbody>
+</mujoco>)";
+  auto found = Check(ws, "scenes/scene.xml", xml);
+  INFO(Dump(found));
+  auto unknown = WithCode(found, "mjcf/unknown-name");
+  REQUIRE(unknown.size() == 2);
+  CHECK(found.size() == 2);
+  CHECK(unknown[0].path == "scenes/scene.xml");
+  CHECK(unknown[0].line == 4);
+  CHECK(unknown[0].column == 5);
+  CHECK(unknown[0].severity == Severity::kError);
+  CHECK_THAT(unknown[0].message, Catch::Contains("mesh=\"rampp\"") &&
+                                     Catch::Contains("did you mean 'ramp'?"));
+  CHECK(unknown[1].line == 5);
+  CHECK_THAT(unknown[1].message, Catch::Contains("material=\"gridd\""));
+}
+
+TEST_CASE("An included file is checked with the file that includes it", "[lint][mjcf]") {
+  TempWorkspace ws;
+  ws.Write("scenes/parts/mesh.stl", "solid x\nendsolid x\n");
+  const std::string main = R"(<mujoco>
+  <compiler meshdir="parts"/>
+  <include file="parts/assets.xml"/>
+  <worldbody><include file="parts/bodies.xml"/></worldbody>
+</mujoco>)";
+  ws.Write("scenes/parts/assets.xml",
+           R"(<mujoco><asset><mesh name="m" file="mesh.stl"/></asset></mujoco>)");
+  // Alone, bodies.xml names a mesh it does not define: the include gives it one.
+  const std::string bodies = "<mujoco>\n  <geom type=\"mesh\" mesh=\"m\"/>\n"
+                             "  <geom type=\"mesh\" mesh=\"q\"/>\n</mujoco>";
+  ws.Write("scenes/parts/bodies.xml", bodies);
+  auto found = Check(ws, "scenes/scene.xml", main);
+  INFO(Dump(found));
+  // The file reference resolves against the main file's directory plus meshdir, as in MuJoCo.
+  auto unknown = OnlyWithCode(found, "mjcf/unknown-name");
+  REQUIRE(unknown);
+  CHECK(unknown->path == "scenes/parts/bodies.xml");
+  CHECK(unknown->line == 3);
+  CHECK(found.size() == 1);
+  // Linted alone, the included file reports nothing about names: its includer does.
+  auto alone = CheckXmlFile(ws.root(), "scenes/parts/bodies.xml", bodies, {});
+  INFO(Dump(alone));
+  CHECK(alone.empty());
+}
+
+TEST_CASE("References that climb with '..' are errors, as worker-heavy refuses them",
+          "[lint][mjcf]") {
+  TempWorkspace ws;
+  ws.Write("meshes/a.stl", "solid x\nendsolid x\n");
+  const std::string xml = R"(<mujoco>
+  <asset><mesh name="a" file="../meshes/a.stl"/></asset>
+  <compiler texturedir="/usr/share"/>
+  <include file="missing.xml"/>
+</mujoco>)";
+  auto found = Check(ws, "scenes/scene.xml", xml);
+  INFO(Dump(found));
+  auto climbs = OnlyWithCode(found, "mjcf/asset-path-climbs");
+  REQUIRE(climbs);
+  CHECK(climbs->line == 2);
+  CHECK_THAT(climbs->message, Catch::Contains("worker-heavy refuses it"));
+  auto outside = OnlyWithCode(found, "mjcf/asset-outside-workspace");
+  REQUIRE(outside);
+  CHECK(outside->line == 3);
+  auto missing = OnlyWithCode(found, "mjcf/missing-asset");
+  REQUIRE(missing);
+  CHECK(missing->line == 4);
+  CHECK(found.size() == 3);
+}
+
+TEST_CASE("A malformed or repeated include is a bad include at the include element",
+          "[lint][mjcf]") {
+  TempWorkspace ws;
+  ws.Write("part.xml", "<mujoco>\n<asset>\n</mujoco>");
+  ws.Write("ok.xml", "<mujoco/>");
+  auto found = Check(ws, "scene.xml",
+                     "<mujoco>\n<include file=\"part.xml\"/>\n<include file=\"ok.xml\"/>\n"
+                     "<include file=\"ok.xml\"/>\n</mujoco>");
+  INFO(Dump(found));
+  auto bad = WithCode(found, "mjcf/bad-include");
+  REQUIRE(bad.size() == 2);
+  CHECK(bad[0].line == 2);
+  CHECK_THAT(bad[0].message, Catch::Contains("'part.xml' is not well-formed: line 3"));
+  CHECK(bad[1].line == 4);
+  CHECK_THAT(bad[1].message, Catch::Contains("already part of the scene"));
+}
+
 }  // namespace
 }  // namespace workerpair::light

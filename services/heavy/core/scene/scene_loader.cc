@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <exception>
 #include <mutex>
 #include <string>
@@ -15,6 +14,9 @@
 #include "libs/common/path_confinement.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/str_cat.h"
+#include "libs/common/text_preview.h"
+#include "libs/scene/mjcf_references.h"
+#include "libs/scene/mjcf_scene.h"
 #include "services/heavy/core/scene/mjcf_writer.h"
 #include "services/heavy/core/scene/mujoco_guard.h"
 
@@ -25,8 +27,6 @@ namespace fs = std::filesystem;
 
 // Largest MJCF file (the scene or one it includes) LoadScene reads to check its references.
 constexpr std::uint64_t kMaxMjcfBytes = 32 << 20;
-// Deepest chain of <include> files followed.
-constexpr int kMaxIncludeDepth = 8;
 
 // mj_loadXML keeps parser state in globals in some MuJoCo versions: one compile at a time.
 std::mutex& LoadMutex() {
@@ -47,170 +47,95 @@ std::string Sanitize(std::string message, const fs::path& scratch_dir) {
   return message;
 }
 
-// One attribute of one element in an XML text.
-struct XmlAttribute {
-  std::string element;
-  std::string name;
-  std::string value;
-};
-
-// A lenient scan of every element's attributes (comments, declarations and closing tags
-// skipped). Enough to find file references; MuJoCo itself parses the file properly.
-std::vector<XmlAttribute> ScanAttributes(std::string_view xml) {
-  std::vector<XmlAttribute> found;
-  auto is_name = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == ':' || c == '-' ||
-           c == '.';
-  };
-  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-  std::size_t i = 0;
-  while ((i = xml.find('<', i)) != std::string_view::npos) {
-    if (xml.substr(i, 4) == "<!--") {
-      const std::size_t end = xml.find("-->", i + 4);
-      if (end == std::string_view::npos) break;
-      i = end + 3;
-      continue;
-    }
-    if (i + 1 < xml.size() && (xml[i + 1] == '?' || xml[i + 1] == '!' || xml[i + 1] == '/')) {
-      i = xml.find('>', i);
-      if (i == std::string_view::npos) break;
-      continue;
-    }
-    ++i;
-    std::size_t start = i;
-    while (i < xml.size() && is_name(xml[i])) ++i;
-    const std::string element(xml.substr(start, i - start));
-    // Attributes until '>'.
-    while (i < xml.size()) {
-      while (i < xml.size() && is_space(xml[i])) ++i;
-      if (i >= xml.size() || xml[i] == '>' || xml[i] == '/') break;
-      start = i;
-      while (i < xml.size() && is_name(xml[i])) ++i;
-      std::string name(xml.substr(start, i - start));
-      while (i < xml.size() && is_space(xml[i])) ++i;
-      if (i >= xml.size() || xml[i] != '=' || name.empty()) break;
-      ++i;
-      while (i < xml.size() && is_space(xml[i])) ++i;
-      if (i >= xml.size() || (xml[i] != '"' && xml[i] != '\'')) break;
-      const char quote = xml[i++];
-      const std::size_t end = xml.find(quote, i);
-      if (end == std::string_view::npos) return found;
-      found.push_back({element, std::move(name), std::string(xml.substr(i, end - i))});
-      i = end + 1;
-    }
-  }
-  return found;
-}
-
-// Occurrences of the element `<name` (followed by a space, '/' or '>') outside comments.
-int CountElements(std::string_view xml, std::string_view name) {
-  int count = 0;
-  std::size_t i = 0;
-  while ((i = xml.find('<', i)) != std::string_view::npos) {
-    if (xml.substr(i, 4) == "<!--") {
-      const std::size_t end = xml.find("-->", i + 4);
-      if (end == std::string_view::npos) break;
-      i = end + 3;
-      continue;
-    }
-    ++i;
-    if (xml.substr(i, name.size()) == name && i + name.size() < xml.size()) {
-      const char next = xml[i + name.size()];
-      if (next == ' ' || next == '/' || next == '>' || next == '\t' || next == '\n' ||
-          next == '\r') {
-        ++count;
-      }
-    }
-  }
-  return count;
-}
-
-bool IsPathAttribute(std::string_view name) {
-  return name.starts_with("file") || name == "meshdir" || name == "texturedir" ||
-         name == "assetdir";
-}
-
-// A referenced path must be relative, plain (no character references or backslashes) and
-// never climb: then no combination of them leaves the scratch directory lexically, and
-// ConfinePath refuses symlinks pointing out.
+// A referenced path must obey the scene contract's path rule (relative, no `..`, no backslash:
+// then no combination of them leaves the scratch directory lexically), and ConfinePath refuses
+// symlinks pointing out.
 absl::Status CheckReference(const fs::path& scratch_dir, std::string_view where,
-                            std::string_view value) {
-  auto refuse = [&](std::string_view why) {
-    return absl::InvalidArgumentError(StrCat(where, " names '", value, "', which ", why));
-  };
+                            std::string_view value, std::string_view resolved) {
   if (value.empty()) return absl::OkStatus();
-  if (value.find('&') != std::string_view::npos || value.find('\\') != std::string_view::npos) {
-    return refuse("contains '&' or '\\'; use a plain relative path");
+  if (std::optional<std::string> why = scene::ScenePathProblem(value)) {
+    return absl::InvalidArgumentError(
+        StrCat(where, " names '", TextPreview(value), "', which ", *why));
   }
-  if (value.front() == '/') return refuse("is absolute; paths are relative to the payload root");
-  std::size_t begin = 0;
-  while (begin <= value.size()) {
-    std::size_t end = value.find('/', begin);
-    if (end == std::string_view::npos) end = value.size();
-    if (value.substr(begin, end - begin) == "..") return refuse("climbs with '..'");
-    begin = end + 1;
-  }
-  if (!ConfinePath(scratch_dir, value, {.allow_root = true}).ok()) {
-    return refuse("leaves the payload");
+  if (!ConfinePath(scratch_dir, resolved, {.allow_root = true}).ok()) {
+    return absl::InvalidArgumentError(
+        StrCat(where, " names '", TextPreview(value), "', which leaves the payload"));
   }
   return absl::OkStatus();
 }
 
-// A <size> attribute over its cap, read from the text: mj_loadXML itself allocates a trial
-// mjData while compiling, so the caps must hold before MuJoCo sees the file.
-absl::Status CheckSizeAttribute(std::string_view where, const XmlAttribute& attribute,
-                                const SceneLimits& limits) {
-  long long value = 0;
-  try {
-    value = std::stoll(attribute.value);
-  } catch (const std::exception&) {
-    return absl::OkStatus();  // not a number: MuJoCo's parser reports it
+// A <size> value over its cap: mj_loadXML itself allocates a trial mjData while compiling, so
+// the caps must hold before MuJoCo sees the file. A value that is not a number is left to
+// MuJoCo's parser.
+absl::Status CheckSizeElement(std::string_view where, const scene::XmlElement& size,
+                              const SceneLimits& limits) {
+  const long long max_nstack = kMaxStackBytes / static_cast<long long>(sizeof(mjtNum));
+  const std::pair<const char*, std::pair<const char*, long long>> caps[] = {
+      {"njmax", {"max_njmax", limits.max_njmax}},
+      {"nconmax", {"max_nconmax", limits.max_nconmax}},
+      {"nstack", {"max_stack_bytes/8", max_nstack}}};
+  for (const auto& [key, cap] : caps) {
+    const std::optional<std::string_view> text = size.Attribute(key);
+    if (!text) continue;
+    long long value = 0;
+    try {
+      value = std::stoll(std::string(*text));
+    } catch (const std::exception&) {
+      continue;
+    }
+    if (value > cap.second) {
+      return absl::ResourceExhaustedError(StrCat(where, ": the scene asks for ", key, " ", value,
+                                                 ", over the limit ", cap.first, "=", cap.second));
+    }
   }
-  auto over = [&](std::string_view limit, long long cap) {
-    return absl::ResourceExhaustedError(StrCat(where, ": the scene asks for ", attribute.name,
-                                               " ", value, ", over the limit ", limit, "=", cap));
+  return absl::OkStatus();
+}
+
+// Reads a file of the scene for the MJCF scan: inside the scratch directory, regular, capped.
+scene::MjcfFileReader ScratchReader(const fs::path& scratch_dir) {
+  return [&scratch_dir](const std::string& relative) -> absl::StatusOr<std::string> {
+    WP_ASSIGN_OR_RETURN(fs::path file, ConfinePath(scratch_dir, relative));
+    std::error_code ec;
+    if (!fs::is_regular_file(fs::symlink_status(file, ec))) {
+      return absl::InvalidArgumentError(StrCat("'", relative, "' is not a regular file in the payload"));
+    }
+    return ReadFileCapped(file, relative, kMaxMjcfBytes);
   };
-  if (attribute.name == "njmax" && value > limits.max_njmax) {
-    return over("max_njmax", limits.max_njmax);
-  }
-  if (attribute.name == "nconmax" && value > limits.max_nconmax) {
-    return over("max_nconmax", limits.max_nconmax);
-  }
-  if (attribute.name == "nstack" && value > kMaxStackBytes / static_cast<long long>(sizeof(mjtNum))) {
-    return over("max_stack_bytes/8", kMaxStackBytes / static_cast<long long>(sizeof(mjtNum)));
-  }
-  return absl::OkStatus();
 }
 
-// Checks every path `relative` (an MJCF file) and the files it includes refer to, and the
-// sizes and body count they ask for (`bodies` counts <body> elements across the files).
+// Checks the scene `relative` (an MJCF file) with every file it includes, as the scene
+// contract reads MJCF (libs/scene/mjcf_scene.h): each file well-formed, every path reference
+// obeying the path rule, and the sizes and body count it asks for within the caps.
+// INVALID_ARGUMENT for the first broken rule, RESOURCE_EXHAUSTED for a cap.
 absl::Status CheckMjcfReferences(const fs::path& scratch_dir, const std::string& relative,
-                                 int depth, const SceneLimits& limits, int* bodies) {
-  if (depth > kMaxIncludeDepth) {
-    return absl::InvalidArgumentError(StrCat("'", relative, "': <include> nested deeper than ",
-                                             kMaxIncludeDepth));
+                                 const SceneLimits& limits) {
+  const scene::MjcfFileReader reader = ScratchReader(scratch_dir);
+  WP_ASSIGN_OR_RETURN(std::string text, reader(relative));
+  const scene::MjcfScene scene = scene::LoadMjcfScene(relative, text, reader);
+  if (!scene.problems.empty()) {
+    const scene::MjcfProblem& p = scene.problems.front();
+    return absl::InvalidArgumentError(
+        StrCat("'", p.path, "' line ", p.line, ", column ", p.column, ": ", p.message));
   }
-  WP_ASSIGN_OR_RETURN(fs::path file, ConfinePath(scratch_dir, relative));
-  WP_ASSIGN_OR_RETURN(std::string text, ReadFileCapped(file, relative, kMaxMjcfBytes));
-  *bodies += CountElements(text, "body");
-  if (*bodies > limits.max_bodies) {
-    return absl::ResourceExhaustedError(StrCat("'", relative, "': the scene has more than ",
-                                               limits.max_bodies,
+  for (const scene::MjcfFileReference& ref : scene::MjcfFileReferences(scene)) {
+    WP_RETURN_IF_ERROR(CheckReference(
+        scratch_dir, StrCat("'", ref.path, "': <", ref.element, " ", ref.attribute, ">"),
+        ref.value, ref.resolved));
+  }
+  absl::Status status;
+  int bodies = 0;
+  scene::VisitMjcf(scene, [&](const scene::MjcfVisit& v) {
+    if (!status.ok() || v.in_default) return;
+    if (v.element->name == "body") ++bodies;
+    if (v.element->name == "size") {
+      status = CheckSizeElement(StrCat("'", v.document->path, "': <size>"), *v.element, limits);
+    }
+  });
+  WP_RETURN_IF_ERROR(status);
+  if (bodies > limits.max_bodies) {
+    return absl::ResourceExhaustedError(StrCat("'", relative, "': the scene has ", bodies,
                                                " bodies, over the limit max_bodies=",
                                                limits.max_bodies));
-  }
-  for (const XmlAttribute& attribute : ScanAttributes(text)) {
-    if (attribute.element == "size") {
-      WP_RETURN_IF_ERROR(CheckSizeAttribute(StrCat("'", relative, "': <size>"), attribute, limits));
-    }
-    if (!IsPathAttribute(attribute.name)) continue;
-    const std::string where =
-        StrCat("'", relative, "': <", attribute.element, " ", attribute.name, ">");
-    WP_RETURN_IF_ERROR(CheckReference(scratch_dir, where, attribute.value));
-    if (attribute.element == "include" && attribute.name == "file") {
-      WP_RETURN_IF_ERROR(
-          CheckMjcfReferences(scratch_dir, attribute.value, depth + 1, limits, bodies));
-    }
   }
   return absl::OkStatus();
 }
@@ -219,7 +144,7 @@ absl::Status CheckMjcfReferences(const fs::path& scratch_dir, const std::string&
 // directory.
 absl::StatusOr<fs::path> PayloadFile(const fs::path& scratch_dir, std::string_view key,
                                      const std::string& value) {
-  WP_RETURN_IF_ERROR(CheckReference(scratch_dir, StrCat("'", key, "'"), value));
+  WP_RETURN_IF_ERROR(CheckReference(scratch_dir, StrCat("'", key, "'"), value, value));
   absl::StatusOr<fs::path> file = ConfinePath(scratch_dir, value);
   if (!file.ok()) {
     return absl::InvalidArgumentError(StrCat("'", key, "' names '", value,
@@ -289,9 +214,7 @@ absl::StatusOr<LoadedScene> LoadScene(const fs::path& scratch_dir, const Manifes
     scene.scene_file = manifest.scene;
   }
   {
-    int bodies = 0;
-    const absl::Status checked =
-        CheckMjcfReferences(scratch_dir, scene.scene_file, 0, limits, &bodies);
+    const absl::Status checked = CheckMjcfReferences(scratch_dir, scene.scene_file, limits);
     if (checked.code() == absl::StatusCode::kResourceExhausted) return checked;
     // The scan's own refusals (PAYLOAD_INVALID attached): textual, they tell nothing about the
     // host, so a caller may see the path it wrote.

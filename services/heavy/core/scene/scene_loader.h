@@ -6,10 +6,13 @@
 //   WP_ASSIGN_OR_RETURN(MjDataPtr data, MakeData(scene.model.get()));
 //
 // The scene is the manifest's MJCF file, or MJCF generated from its assembly (written into the
-// scratch directory as kGeneratedSceneFileName). Every file the MJCF names (mesh, texture, hfield,
-// skin, include, and the compiler's meshdir/texturedir) must be a relative path without `..`,
-// without XML character references, that stays inside the scratch directory: checked before
-// MuJoCo opens anything. MuJoCo's messages have the scratch directory's absolute path removed.
+// scratch directory as kGeneratedSceneFileName). Before MuJoCo opens anything, the MJCF and
+// every file it includes is read as the scene contract reads it (libs/scene/mjcf_scene.h, expat,
+// the same reader as worker-light's linter): well-formed XML without a DOCTYPE, and every file it
+// names (mesh, texture, hfield, skin, include, the compiler's meshdir/texturedir/assetdir)
+// obeying the path rule (scene::ScenePathProblem: relative, no `..`, no backslash) and staying
+// inside the scratch directory. That scan is the early, clear PAYLOAD_INVALID; the runner's
+// Landlock sandbox is the guard. MuJoCo's messages have the scratch directory's path removed.
 #ifndef WORKERPAIR_SERVICES_HEAVY_CORE_SCENE_SCENE_LOADER_H_
 #define WORKERPAIR_SERVICES_HEAVY_CORE_SCENE_SCENE_LOADER_H_
 
@@ -63,7 +66,9 @@ struct LoadedScene {
 // MuJoCo compiles it, since mj_loadXML allocates a trial mjData whose memory grows with njmax,
 // and again on the compiled model. mjData itself is NOT allocated here (MakeData does that).
 // Returns:
-//   INVALID_ARGUMENT    the scene file is missing or not a file, a referenced path is absolute,
+//   INVALID_ARGUMENT    the scene file is missing or not a file, it or a file it includes is not
+//                       well-formed XML (message: file, line, column), an include is missing or
+//                       repeated, a referenced path is absolute,
 //                       climbs with `..` or leaves the scratch directory, or MuJoCo could not
 //                       parse/compile the MJCF (its message, e.g. "XML Error: ... line 3")
 //   RESOURCE_EXHAUSTED  njmax, nconmax, bodies (nbody - 1) or the stack over the caps; the

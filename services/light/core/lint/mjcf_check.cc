@@ -3,156 +3,206 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
-#include <map>
+#include <filesystem>
 #include <string>
 
+#include "libs/common/ascii.h"
+#include "libs/common/file_io.h"
 #include "libs/common/str_cat.h"
 #include "libs/common/text_preview.h"
+#include "libs/scene/mjcf_names.h"
+#include "libs/scene/mjcf_references.h"
+#include "libs/scene/mjcf_scene.h"
+#include "libs/scene/mjcf_xml.h"
+#include "libs/scene/scene_names.h"
 #include "services/light/core/lint/workspace_refs.h"
-#include "services/light/core/lint/xml_tree.h"
 
 namespace workerpair::light {
 namespace {
 
-constexpr std::string_view kZoneGoalPrefix = "zone_goal";
-constexpr std::string_view kZoneForbidPrefix = "zone_forbid";
+using scene::MjcfFileReference;
+using scene::MjcfReferenceKind;
+using scene::MjcfScene;
+using scene::XmlElement;
 
-// Directories from <compiler>: where mesh-like and texture files are looked up.
-struct AssetDirs {
-  std::string meshdir;
-  std::string texturedir;
-};
+// Largest included MJCF file read, and largest file read when looking for the file that
+// includes another.
+constexpr std::uint64_t kMaxIncludedBytes = 32 << 20;
+constexpr std::uintmax_t kMaxIncluderBytes = 4 << 20;
+// Most .xml files of one directory examined when looking for the file that includes another.
+constexpr int kMaxIncludersPerDir = 64;
+
+// Reads root-relative files of the workspace for the scene loader, confined to it.
+scene::MjcfFileReader WorkspaceReader(const std::filesystem::path& root) {
+  return [&root](const std::string& path) -> absl::StatusOr<std::string> {
+    const ResolvedRef ref = ResolveReference(root, "", path);
+    switch (ref.problem) {
+      case RefProblem::kNone:
+        return ReadFileCapped(root / ref.relative, ref.relative, kMaxIncludedBytes);
+      case RefProblem::kOutside:
+        return absl::PermissionDeniedError("it lies outside the workspace");
+      case RefProblem::kInvalid:
+        return absl::InvalidArgumentError("it is not a valid path");
+      case RefProblem::kMissing:
+        return absl::NotFoundError("it does not exist");
+      case RefProblem::kNotFile:
+        return absl::FailedPreconditionError("it is not a regular file");
+    }
+    return absl::InternalError("unreachable");
+  };
+}
+
+// True when another MJCF file includes `relative_path` (directly or through its includes). Its
+// includer lies in the file's directory or above it, since includes resolve against the main
+// file's directory; a bounded number of .xml files there is examined.
+bool IncludedByAnotherFile(const std::filesystem::path& root, const std::string& relative_path,
+                           const CallBudget* budget) {
+  std::string dir = scene::SceneParentDir(relative_path);
+  while (true) {
+    std::error_code ec;
+    int examined = 0;
+    for (std::filesystem::directory_iterator it(root / dir, ec), end; !ec && it != end;
+         it.increment(ec)) {
+      if (budget != nullptr && budget->Exhausted()) return false;
+      const std::string name = it->path().filename().string();
+      const std::string candidate = scene::JoinScenePath(dir, name);
+      std::error_code stat_ec;
+      if (candidate == relative_path || !ascii::EndsWithIgnoreCase(name, ".xml") ||
+          !it->is_regular_file(stat_ec) || it->is_symlink(stat_ec) ||
+          it->file_size(stat_ec) > kMaxIncluderBytes) {
+        continue;
+      }
+      if (++examined > kMaxIncludersPerDir) break;
+      absl::StatusOr<std::string> text = ReadFileCapped(it->path(), candidate, kMaxIncluderBytes);
+      if (!text.ok() || text->find("include") == std::string::npos) continue;
+      scene::XmlParseResult parsed = scene::ParseXml(*text, {}, budget);
+      if (parsed.error || parsed.root->name != "mujoco") continue;
+      const MjcfScene includer = scene::LoadMjcfScene(candidate, std::move(parsed.root),
+                                                      WorkspaceReader(root), {}, budget);
+      if (includer.Find(relative_path) != nullptr) return true;
+    }
+    if (dir.empty()) return false;
+    dir = scene::SceneParentDir(dir);
+  }
+}
 
 class MjcfChecker {
  public:
   MjcfChecker(const std::filesystem::path& root, std::string_view path, const SceneLimits& limits)
-      : root_(root), path_(path), model_dir_(ParentDir(path)), limits_(limits) {}
+      : root_(root), path_(path), limits_(limits) {}
 
-  std::vector<Diagnostic> Run(const XmlElement& mujoco) {
-    ReadCompiler(mujoco);
-    for (const auto& child : mujoco.children) VisitSection(*child);
-    if (bodies_ > limits_.max_bodies) {
-      Add(mujoco, "mjcf/too-many-bodies", Severity::kError,
-          StrCat("the scene has ", bodies_, " bodies, over the limit of ", limits_.max_bodies));
+  // Checks of this file's own elements.
+  void CheckFile(const XmlElement& element) {
+    if (element.name == "default") return;  // class defaults, not objects
+    if (element.name == "size") {
+      CheckLimit(element, "njmax", limits_.max_njmax);
+      CheckLimit(element, "nconmax", limits_.max_nconmax);
     }
-    return std::move(found_);
+    if (element.name == "site") CheckZone(element);
+    for (const auto& child : element.children) CheckFile(*child);
   }
+
+  // Checks of the scene this file is the main file of: its includes, file references, names
+  // and body count, across every file it includes.
+  void CheckScene(const MjcfScene& scene) {
+    for (const scene::MjcfProblem& problem : scene.problems) {
+      // Includes that are missing or break the path rule are reported as references below.
+      if (problem.kind == scene::MjcfProblemKind::kIncludeRefused) continue;
+      if (problem.kind == scene::MjcfProblemKind::kIncludeUnread &&
+          problem.message.find("could not be read: it ") != std::string::npos) {
+        continue;
+      }
+      Add(problem.path, problem.line, problem.column, "mjcf/bad-include", Severity::kError,
+          problem.message);
+    }
+    for (const MjcfFileReference& ref : scene::MjcfFileReferences(scene)) CheckReference(ref);
+    for (scene::MjcfNameFinding& f : scene::CheckMjcfNames(scene)) {
+      Add(f.path, f.line, f.column, std::move(f.code),
+          f.error ? Severity::kError : Severity::kWarning, std::move(f.message));
+    }
+    int bodies = 0;
+    scene::VisitMjcf(scene, [&](const scene::MjcfVisit& v) {
+      if (v.element->name == "body" && !v.in_default) ++bodies;
+    });
+    if (bodies > limits_.max_bodies) {
+      Add(path_, scene.documents.front().root->line, scene.documents.front().root->column,
+          "mjcf/too-many-bodies", Severity::kError,
+          StrCat("the scene has ", bodies, " bodies, over the limit of ", limits_.max_bodies));
+    }
+  }
+
+  std::vector<Diagnostic> Take() { return std::move(found_); }
 
  private:
+  void Add(const std::string& path, int line, int column, std::string code, Severity severity,
+           std::string message) {
+    found_.push_back(Diagnostic{path, line, column, std::move(code), severity, std::move(message)});
+  }
   void Add(const XmlElement& at, std::string code, Severity severity, std::string message) {
-    found_.push_back(Diagnostic{path_, at.line, at.column, std::move(code), severity,
-                                std::move(message)});
+    Add(path_, at.line, at.column, std::move(code), severity, std::move(message));
   }
 
-  // <compiler assetdir/meshdir/texturedir>: meshdir and texturedir win over assetdir.
-  void ReadCompiler(const XmlElement& mujoco) {
-    std::string assetdir;
-    std::optional<std::string> meshdir;
-    std::optional<std::string> texturedir;
-    for (const auto& child : mujoco.children) {
-      if (child->name != "compiler") continue;
-      if (auto v = child->Attribute("assetdir")) assetdir = *v;
-      if (auto v = child->Attribute("meshdir")) meshdir = std::string(*v);
-      if (auto v = child->Attribute("texturedir")) texturedir = std::string(*v);
-    }
-    dirs_.meshdir = meshdir.value_or(assetdir);
-    dirs_.texturedir = texturedir.value_or(assetdir);
-  }
-
-  // A top-level child of <mujoco>; <default> holds classes, not objects, and is skipped.
-  void VisitSection(const XmlElement& section) {
-    const std::string& s = section.name;
-    if (s == "default") return;
-    if (s == "include") {
-      CheckFile(section, "file", "", "included");
+  // The path rule (scene::ScenePathProblem, as worker-heavy applies it), then whether the file
+  // is there.
+  void CheckReference(const MjcfFileReference& ref) {
+    const std::string what = ref.kind == MjcfReferenceKind::kInclude     ? "included"
+                             : ref.kind == MjcfReferenceKind::kDirectory ? "compiler directory"
+                                                                         : ref.element;
+    const std::string subject =
+        StrCat(TextPreview(what, 40), " ", ref.kind == MjcfReferenceKind::kDirectory ? "" : "file ",
+               "'", TextPreview(ref.value), "' (", TextPreview(ref.attribute, 40), "=)");
+    auto add = [&](std::string code, std::string message) {
+      Add(ref.path, ref.line, ref.column, std::move(code), Severity::kError, std::move(message));
+    };
+    if (ref.value.empty()) {
+      if (ref.kind != MjcfReferenceKind::kDirectory) {
+        add("mjcf/invalid-asset-path", StrCat(subject, " is not a valid path"));
+      }
       return;
     }
-    if (s == "size") {
-      CheckSize(section);
+    const std::optional<std::string> why = scene::ScenePathProblem(ref.value);
+    const bool absolute = ref.value.front() == '/';
+    if (absolute) {
+      add("mjcf/asset-outside-workspace", StrCat(subject, " lies outside the workspace"));
       return;
     }
-    // In these sections every child is one object kind named after the section.
-    const bool kind_is_section =
-        s == "tendon" || s == "actuator" || s == "sensor" || s == "equality";
-    for (const auto& child : section.children) {
-      if (kind_is_section) {
-        CheckName(*child, s);
-      } else if (s == "worldbody") {
-        VisitWorld(*child);
-      } else {
-        CheckName(*child, child->name);
-        if (s == "asset") CheckAsset(*child);
-      }
+    if (why) {
+      const bool climbs = why->find("'..'") != std::string::npos;
+      add(climbs ? "mjcf/asset-path-climbs" : "mjcf/invalid-asset-path",
+          StrCat(subject, " ", *why, " (worker-heavy refuses it)"));
+      if (!climbs) return;
     }
-  }
-
-  // An element under <worldbody>, recursively.
-  void VisitWorld(const XmlElement& element) {
-    const std::string& tag = element.name;
-    if (tag == "body") ++bodies_;
-    CheckName(element, tag == "freejoint" ? "joint" : tag);
-    if (tag == "site") CheckZone(element);
-    for (const auto& child : element.children) VisitWorld(*child);
-  }
-
-  void CheckAsset(const XmlElement& asset) {
-    const std::string& tag = asset.name;
-    if (tag == "mesh" || tag == "hfield" || tag == "skin") {
-      CheckFile(asset, "file", dirs_.meshdir, tag);
-    } else if (tag == "texture") {
-      for (std::string_view key : {"file", "fileright", "fileleft", "fileup", "filedown",
-                                   "filefront", "fileback"}) {
-        CheckFile(asset, key, dirs_.texturedir, tag);
-      }
+    // Directories, references in defaults, and files behind a refused compiler directory are
+    // not looked up.
+    if (ref.kind == MjcfReferenceKind::kDirectory || ref.in_default ||
+        scene::ScenePathProblem(ref.directory) ||
+        (!ref.directory.empty() && ref.directory.front() == '/')) {
+      return;
     }
-  }
-
-  // A file attribute resolves against the model's directory plus the compiler's directory.
-  void CheckFile(const XmlElement& element, std::string_view key, std::string_view dir,
-                 std::string_view what) {
-    std::optional<std::string_view> file = element.Attribute(key);
-    if (!file) return;
-    const ResolvedRef ref = ResolveReference(root_, JoinRelative(model_dir_, dir), *file);
-    const std::string subject = StrCat(what, " file '", TextPreview(*file), "' (", key, "=)");
-    switch (ref.problem) {
+    const ResolvedRef resolved = ResolveReference(root_, "", ref.resolved);
+    switch (resolved.problem) {
       case RefProblem::kNone:
         return;
       case RefProblem::kOutside:
-        Add(element, "mjcf/asset-outside-workspace", Severity::kError,
-            StrCat(subject, " lies outside the workspace"));
+        add("mjcf/asset-outside-workspace", StrCat(subject, " lies outside the workspace"));
         return;
       case RefProblem::kInvalid:
-        Add(element, "mjcf/invalid-asset-path", Severity::kError,
-            StrCat(subject, " is not a valid path"));
+        add("mjcf/invalid-asset-path", StrCat(subject, " is not a valid path"));
         return;
       case RefProblem::kMissing:
-        Add(element, "mjcf/missing-asset", Severity::kError,
-            StrCat(subject, " not found: looked for '", TextPreview(ref.relative), "'"));
+        add("mjcf/missing-asset",
+            StrCat(subject, " not found: looked for '", TextPreview(resolved.relative), "'"));
         return;
       case RefProblem::kNotFile:
-        Add(element, "mjcf/asset-not-a-file", Severity::kError,
-            StrCat(subject, " names '", TextPreview(ref.relative), "', which is not a regular file"));
+        add("mjcf/asset-not-a-file", StrCat(subject, " names '", TextPreview(resolved.relative),
+                                             "', which is not a regular file"));
         return;
-    }
-  }
-
-  // Names are unique per kind; the second use is the error, pointing back at the first.
-  void CheckName(const XmlElement& element, const std::string& kind) {
-    std::optional<std::string_view> name = element.Attribute("name");
-    if (!name || name->empty()) return;
-    auto [it, inserted] = names_[kind].emplace(std::string(*name), element.line);
-    if (!inserted) {
-      Add(element, "mjcf/duplicate-name", Severity::kError,
-          StrCat(TextPreview(kind, 40), " name '", TextPreview(*name), "' is already used on line ",
-                 it->second));
     }
   }
 
   void CheckZone(const XmlElement& site) {
     std::optional<std::string_view> name = site.Attribute("name");
-    if (!name || !(name->starts_with(kZoneGoalPrefix) || name->starts_with(kZoneForbidPrefix))) {
-      return;
-    }
+    if (!name || !scene::IsZoneName(*name)) return;
     const std::string_view type = site.Attribute("type").value_or("sphere");
     if (type != "box" && type != "sphere") {
       Add(site, "mjcf/zone-bad-type", Severity::kError,
@@ -183,11 +233,6 @@ class MjcfChecker {
     }
   }
 
-  void CheckSize(const XmlElement& size) {
-    CheckLimit(size, "njmax", limits_.max_njmax);
-    CheckLimit(size, "nconmax", limits_.max_nconmax);
-  }
-
   void CheckLimit(const XmlElement& element, std::string_view key, int limit) {
     std::optional<std::string_view> text = element.Attribute(key);
     if (!text) return;
@@ -201,17 +246,17 @@ class MjcfChecker {
     }
     if (value > limit) {
       Add(element, StrCat("mjcf/", key, "-over-limit"), Severity::kError,
-          StrCat(key, "=", value, " is over worker-heavy's limit of ", limit, "; the scene would be refused"));
+          StrCat(key, "=", value, " is over worker-heavy's limit of ", limit,
+                 "; the scene would be refused"));
     }
   }
 
+  // XML whitespace (the parser normalised the rest away).
+  static bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
   static std::string_view Trim(std::string_view text) {
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
-      text.remove_prefix(1);
-    }
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
-      text.remove_suffix(1);
-    }
+    while (!text.empty() && IsSpace(text.front())) text.remove_prefix(1);
+    while (!text.empty() && IsSpace(text.back())) text.remove_suffix(1);
     return text;
   }
 
@@ -220,7 +265,7 @@ class MjcfChecker {
     std::string buffer(text);
     const char* p = buffer.c_str();
     while (true) {
-      while (std::isspace(static_cast<unsigned char>(*p))) ++p;
+      while (IsSpace(*p)) ++p;
       if (*p == '\0') return true;
       char* end = nullptr;
       const double value = std::strtod(p, &end);
@@ -232,12 +277,7 @@ class MjcfChecker {
 
   const std::filesystem::path& root_;
   std::string path_;
-  std::string model_dir_;
   const SceneLimits& limits_;
-  AssetDirs dirs_;
-  // kind -> name -> line of first use
-  std::map<std::string, std::map<std::string, int>> names_;
-  int bodies_ = 0;
   std::vector<Diagnostic> found_;
 };
 
@@ -246,14 +286,23 @@ class MjcfChecker {
 std::vector<Diagnostic> CheckXmlFile(const std::filesystem::path& root,
                                      std::string_view relative_path, std::string_view content,
                                      const SceneLimits& limits, const CallBudget* budget) {
-  XmlParseResult parsed = ParseXml(content, XmlLimits{}, budget);
+  scene::XmlParseResult parsed = scene::ParseXml(content, scene::XmlLimits{}, budget);
   if (parsed.error) {
     return {Diagnostic{std::string(relative_path), parsed.error->line, parsed.error->column,
                        "xml/malformed", Severity::kError,
                        StrCat("XML is not well-formed: ", parsed.error->message)}};
   }
   if (parsed.root->name != "mujoco") return {};
-  return MjcfChecker(root, relative_path, limits).Run(*parsed.root);
+  const std::string path(relative_path);
+  MjcfChecker checker(root, path, limits);
+  checker.CheckFile(*parsed.root);
+  // A file another one includes is a part of that scene: its references and names are checked
+  // with it (MuJoCo resolves them against the main file), not on their own.
+  if (!IncludedByAnotherFile(root, path, budget)) {
+    checker.CheckScene(scene::LoadMjcfScene(path, std::move(parsed.root), WorkspaceReader(root),
+                                            {}, budget));
+  }
+  return checker.Take();
 }
 
 }  // namespace workerpair::light

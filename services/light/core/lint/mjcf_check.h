@@ -3,21 +3,32 @@
 //   std::vector<Diagnostic> found =
 //       CheckXmlFile(ws.root, "scenes/ramp.xml", content, SceneLimits{});
 //
+// MJCF is read as MuJoCo 2.2.2 reads it, with the scene contract's reader (libs/scene/mjcf_*):
+// a file another MJCF file includes is part of that scene, and its references and names are
+// checked with the including file (they resolve against the main file's directory), not alone.
+//
 // Codes (severity):
 //   xml/malformed                  (error)   not well-formed, a DOCTYPE, or over XmlLimits
-//                                            (xml_tree.h: depth, elements, attributes); the
+//                                            (mjcf_xml.h: depth, elements, attributes); the
 //                                            parser's line and column
+//   mjcf/bad-include               (error)   an included file that is not well-formed, included
+//                                            twice, nested too deep, or one file too many
 //   mjcf/missing-asset             (error)   a mesh/texture/hfield/skin/include file is missing
 //   mjcf/asset-outside-workspace   (error)   such a reference is absolute or leads out
-//   mjcf/invalid-asset-path        (error)   such a reference is empty or malformed
+//   mjcf/asset-path-climbs         (error)   such a reference has a '..' (worker-heavy refuses it)
+//   mjcf/invalid-asset-path        (error)   such a reference is empty or breaks the path rule
+//                                            (scene::ScenePathProblem)
 //   mjcf/asset-not-a-file          (error)   it names a directory or another non-file
-//   mjcf/duplicate-name            (error)   a name used twice within one kind (body, geom, ...)
+//   mjcf/duplicate-name            (error)   a name used twice within one kind (body, geom, ...);
+//                                  (warning) when one of them is taken from a file name
+//   mjcf/unknown-name              (error)   mesh=, material=, class=, joint=, ... naming nothing
+//                                            (scene/mjcf_names.h); (warning) inside <default>
 //   mjcf/zone-without-size         (error)   a zone_goal*/zone_forbid* site has no size
 //   mjcf/zone-bad-size             (error)   a zone size that is not positive numbers
 //   mjcf/zone-bad-type             (error)   a zone site that is neither a box nor a sphere
 //   mjcf/invalid-value             (error)   njmax/nconmax that is not an integer
 //   mjcf/njmax-over-limit, mjcf/nconmax-over-limit, mjcf/too-many-bodies
-//                                  (warning) over SceneLimits: worker-heavy's defaults refuse it
+//                                  (error)   over SceneLimits: worker-heavy's defaults refuse it
 #ifndef WORKERPAIR_SERVICES_LIGHT_CORE_LINT_MJCF_CHECK_H_
 #define WORKERPAIR_SERVICES_LIGHT_CORE_LINT_MJCF_CHECK_H_
 

@@ -1,13 +1,17 @@
-// A small XML element tree with source positions, parsed with expat.
+// A small XML element tree with source positions, parsed with expat: the one XML reader of the
+// scene contract (worker-light's linter and worker-heavy's reference scan both read MJCF here).
 //
 // tinyxml2 reports lines only; expat reports line and column both for elements and for
-// well-formedness errors, which is what lint diagnostics want.
+// well-formedness errors, which is what lint diagnostics want. expat follows the XML rules
+// exactly (only space, tab, CR and LF are whitespace; a form feed is not even a legal
+// character), so a document it accepts has one reading, and attribute values arrive decoded
+// (`&#47;` is '/').
 //
 //   absl::StatusOr<XmlParseResult> parsed = ParseXml(text);
 //   if (parsed->error) { parsed->error->line ... }      // not well-formed
 //   else for (const XmlElement& child : parsed->root->children) ...
-#ifndef WORKERPAIR_SERVICES_LIGHT_CORE_LINT_XML_TREE_H_
-#define WORKERPAIR_SERVICES_LIGHT_CORE_LINT_XML_TREE_H_
+#ifndef WORKERPAIR_LIBS_SCENE_MJCF_XML_H_
+#define WORKERPAIR_LIBS_SCENE_MJCF_XML_H_
 
 #include <memory>
 #include <optional>
@@ -18,7 +22,7 @@
 
 #include "libs/common/call_budget.h"
 
-namespace workerpair::light {
+namespace workerpair::scene {
 
 struct XmlElement {
   std::string name;
@@ -61,6 +65,6 @@ struct XmlLimits {
 XmlParseResult ParseXml(std::string_view text, const XmlLimits& limits = {},
                         const CallBudget* budget = nullptr);
 
-}  // namespace workerpair::light
+}  // namespace workerpair::scene
 
-#endif  // WORKERPAIR_SERVICES_LIGHT_CORE_LINT_XML_TREE_H_
+#endif  // WORKERPAIR_LIBS_SCENE_MJCF_XML_H_

@@ -1,4 +1,4 @@
-#include "services/light/core/lint/xml_tree.h"
+#include "libs/scene/mjcf_xml.h"
 
 #include <expat.h>
 
@@ -7,7 +7,7 @@
 
 #include "libs/common/str_cat.h"
 
-namespace workerpair::light {
+namespace workerpair::scene {
 namespace {
 
 // Bytes handed to expat at a time, so a long document can stop between chunks.
@@ -121,4 +121,4 @@ XmlParseResult ParseXml(std::string_view text, const XmlLimits& limits,
   return result;
 }
 
-}  // namespace workerpair::light
+}  // namespace workerpair::scene
