@@ -81,7 +81,7 @@ struct SimulateFigures {
   bool ok = false;
 };
 
-SimulateFigures Simulate(v1::Heavy::Stub& stub, const workerpair::PackResult& payload) {
+SimulateFigures Simulate(v1::HeavyService::Stub& stub, const workerpair::PackResult& payload) {
   const auto start = Clock::now();
   grpc::ClientContext context;
   auto stream = stub.Simulate(&context);
@@ -96,7 +96,7 @@ SimulateFigures Simulate(v1::Heavy::Stub& stub, const workerpair::PackResult& pa
   }
   stream->WritesDone();
   SimulateFigures figures;
-  v1::SimulateEvent event;
+  v1::SimulateResponse event;
   while (stream->Read(&event)) {
     if (event.has_result()) {
       figures.steps = event.result().metrics().steps();
@@ -110,7 +110,7 @@ SimulateFigures Simulate(v1::Heavy::Stub& stub, const workerpair::PackResult& pa
   return figures;
 }
 
-double BuildSceneSeconds(v1::Heavy::Stub& stub, const workerpair::PackResult& payload) {
+double BuildSceneSeconds(v1::HeavyService::Stub& stub, const workerpair::PackResult& payload) {
   const auto start = Clock::now();
   grpc::ClientContext context;
   v1::BuildSceneResponse response;
@@ -149,7 +149,7 @@ int main() {
     std::fprintf(stderr, "%s\n", server.status().ToString().c_str());
     return 1;
   }
-  auto stub = v1::Heavy::NewStub((*server)->Channel());
+  auto stub = v1::HeavyService::NewStub((*server)->Channel());
   std::printf("model: %d free boxes on a plane, timestep %.3f s, %.0f s simulated\n\n", kBoxes,
               kTimestep, kDuration);
 

@@ -29,7 +29,7 @@ struct Result {
 // Runs `call(client_index)` from `clients` threads for `seconds`; each client has its own
 // channel so they do not share one HTTP/2 connection.
 Result Measure(const std::string& address, int clients, double seconds,
-               const std::function<bool(v1::LightFiles::Stub&, int)>& call) {
+               const std::function<bool(v1::LightFilesService::Stub&, int)>& call) {
   std::vector<std::vector<double>> latencies(clients);
   std::atomic<bool> failed{false};
   std::vector<std::thread> threads;
@@ -38,7 +38,7 @@ Result Measure(const std::string& address, int clients, double seconds,
     threads.emplace_back([&, c] {
       grpc::ChannelArguments args;
       args.SetInt("grpc.channel_id", c);  // distinct channels, distinct connections
-      auto stub = v1::LightFiles::NewStub(
+      auto stub = v1::LightFilesService::NewStub(
           grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
       call(*stub, c);  // warm-up: connect
       while (Clock::now() < deadline) {
@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string address = (*server)->address();
-  auto setup = v1::LightFiles::NewStub((*server)->Channel());
+  auto setup = v1::LightFilesService::NewStub((*server)->Channel());
 
   // One workspace; a 4 KiB file to read and one small file per client to edit.
   {
@@ -104,12 +104,12 @@ int main(int argc, char** argv) {
     write("edit_" + std::to_string(c) + ".py", "import os\nvalue = 0\nprint(value)\n");
   }
 
-  auto ping = [](v1::LightFiles::Stub& stub, int) {
+  auto ping = [](v1::LightFilesService::Stub& stub, int) {
     grpc::ClientContext context;
     v1::PingResponse response;
     return stub.Ping(&context, v1::PingRequest(), &response).ok();
   };
-  auto read = [](v1::LightFiles::Stub& stub, int) {
+  auto read = [](v1::LightFilesService::Stub& stub, int) {
     grpc::ClientContext context;
     v1::ReadFileRequest request;
     request.set_workspace("bench");
@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
     return stub.ReadFile(&context, request, &response).ok() && response.content().size() == 4096;
   };
   std::vector<int> edit_state(16, 0);
-  auto edit = [&](v1::LightFiles::Stub& stub, int c) {
+  auto edit = [&](v1::LightFilesService::Stub& stub, int c) {
     grpc::ClientContext context;
     v1::EditFileRequest request;
     request.set_workspace("bench");
@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
   std::printf("|---|---|---|---|---|---|---|\n");
   for (int clients : {1, 16}) {
     const Result base = Measure(address, clients, seconds, ping);
-    const std::pair<const char*, std::function<bool(v1::LightFiles::Stub&, int)>> calls[] = {
+    const std::pair<const char*, std::function<bool(v1::LightFilesService::Stub&, int)>> calls[] = {
         {"Ping (empty)", ping}, {"ReadFile 4 KiB", read}, {"EditFile 1 line", edit}};
     for (const auto& [name, call] : calls) {
       const Result r = std::string(name) == "Ping (empty)" ? base

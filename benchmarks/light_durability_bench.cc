@@ -38,7 +38,7 @@ struct Result {
 };
 
 Result Measure(const std::string& address, int clients, double seconds,
-               const std::function<bool(v1::LightFiles::Stub&, int, int)>& call) {
+               const std::function<bool(v1::LightFilesService::Stub&, int, int)>& call) {
   std::vector<std::vector<double>> latencies(clients);
   std::atomic<bool> failed{false};
   std::vector<std::thread> threads;
@@ -47,7 +47,7 @@ Result Measure(const std::string& address, int clients, double seconds,
     threads.emplace_back([&, c] {
       grpc::ChannelArguments args;
       args.SetInt("grpc.channel_id", c);
-      auto stub = v1::LightFiles::NewStub(
+      auto stub = v1::LightFilesService::NewStub(
           grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
       int round = 0;
       call(*stub, c, round++);  // warm-up: connect
@@ -79,7 +79,7 @@ struct Server {
 };
 
 bool Setup(workerpair::ServerProcess& server) {
-  auto stub = v1::LightFiles::NewStub(server.Channel());
+  auto stub = v1::LightFilesService::NewStub(server.Channel());
   {
     grpc::ClientContext context;
     v1::CreateWorkspaceRequest request;
@@ -131,7 +131,7 @@ int main(int argc, char** argv) {
   }
 
   const std::string content_4k(4096, 'w');
-  auto write = [&](v1::LightFiles::Stub& stub, int c, int) {
+  auto write = [&](v1::LightFilesService::Stub& stub, int c, int) {
     grpc::ClientContext context;
     v1::WriteFileRequest request;
     request.set_workspace("bench");
@@ -141,7 +141,7 @@ int main(int argc, char** argv) {
     v1::WriteFileResponse response;
     return stub.WriteFile(&context, request, &response).ok();
   };
-  auto edit = [&](v1::LightFiles::Stub& stub, int c, int round) {
+  auto edit = [&](v1::LightFilesService::Stub& stub, int c, int round) {
     grpc::ClientContext context;
     v1::EditFileRequest request;
     request.set_workspace("bench");
@@ -161,7 +161,7 @@ int main(int argc, char** argv) {
   std::printf("| call | clients | binary | p50 (us) | p99 (us) | calls/s |\n");
   std::printf("|---|---|---|---|---|---|\n");
   for (const auto& [name, call] :
-       std::vector<std::pair<std::string, std::function<bool(v1::LightFiles::Stub&, int, int)>>>{
+       std::vector<std::pair<std::string, std::function<bool(v1::LightFilesService::Stub&, int, int)>>>{
            {"WriteFile 4 KiB", write}, {"EditFile one line", edit}}) {
     for (int clients : {1, 16}) {
       for (Server& server : servers) {

@@ -58,7 +58,7 @@ void Write(const fs::path& path, const std::string& content) {
   std::ofstream(path, std::ios::binary) << content;
 }
 
-double BuildSceneMs(v1::Heavy::Stub& stub, const workerpair::PackResult& payload) {
+double BuildSceneMs(v1::HeavyService::Stub& stub, const workerpair::PackResult& payload) {
   const Clock::time_point start = Clock::now();
   grpc::ClientContext context;
   v1::BuildSceneResponse response;
@@ -76,7 +76,7 @@ double BuildSceneMs(v1::Heavy::Stub& stub, const workerpair::PackResult& payload
   return Ms(start);
 }
 
-v1::InfoResponse Info(v1::Heavy::Stub& stub) {
+v1::InfoResponse Info(v1::HeavyService::Stub& stub) {
   grpc::ClientContext context;
   v1::InfoResponse info;
   stub.Info(&context, v1::InfoRequest(), &info);
@@ -110,7 +110,7 @@ int main() {
         WORKERPAIR_HEAVY_BINARY,
         {"--slots=1", "--runner_max_jobs=0", "--scratch_dir=" + (temp.path() / "s1").string()});
     if (!heavy.ok()) return 1;
-    auto stub = v1::Heavy::NewStub((*heavy)->Channel());
+    auto stub = v1::HeavyService::NewStub((*heavy)->Channel());
     for (int i = 0; i < 3; ++i) BuildSceneMs(*stub, *payload);  // channel and runner warm
     service_ms = Median(31, [&] { return BuildSceneMs(*stub, *payload); });
   }
@@ -127,7 +127,7 @@ int main() {
          "--scratch_dir=" + (temp.path() / ("start" + std::to_string(slots))).string()});
     if (!heavy.ok()) return 1;
     const double start_ms = Ms(start);
-    auto stub = v1::Heavy::NewStub((*heavy)->Channel());
+    auto stub = v1::HeavyService::NewStub((*heavy)->Channel());
     const v1::InfoResponse info = Info(*stub);
     std::uint64_t rss = 0;
     for (const auto& runner : info.runners()) rss = std::max<std::uint64_t>(rss, runner.rss_bytes());

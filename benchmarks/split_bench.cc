@@ -305,8 +305,8 @@ int main(int argc, char** argv) {
 
   // worker-light workspace: a 4 KiB file and the ramp_goal example (its mesh too, so the
   // scene's asset reference resolves).
-  auto files = v1::LightFiles::NewStub((*light)->Channel());
-  auto lint = v1::LightLint::NewStub((*light)->Channel());
+  auto files = v1::LightFilesService::NewStub((*light)->Channel());
+  auto lint = v1::LightLintService::NewStub((*light)->Channel());
   LightClient setup((*light)->Channel());
   if (!setup.CreateWorkspace("bench", /*exist_ok=*/false).ok()) {
     std::fprintf(stderr, "CreateWorkspace failed\n");
@@ -332,20 +332,20 @@ int main(int argc, char** argv) {
     v1::ReadFileResponse response;
     return files->ReadFile(&context, request, &response).ok() && response.content().size() == 4096;
   };
-  auto lint_call = [&](const std::string& path, v1::LintResponse* out) {
+  auto lint_call = [&](const std::string& path, v1::LintResult* out) {
     grpc::ClientContext context;
     v1::LintFileRequest request;
     request.set_workspace("bench");
     request.set_path(path);
     request.set_skip_external(true);
-    v1::LintResponse response;
+    v1::LintFileResponse response;
     const bool ok =
-        lint->LintFile(&context, request, &response).ok() && response.files_checked() == 1;
-    if (out != nullptr) *out = response;
+        lint->LintFile(&context, request, &response).ok() && response.result().files_checked() == 1;
+    if (out != nullptr) *out = response.result();
     return ok;
   };
   for (const char* path : {"scene.xml", "manifest.json"}) {
-    v1::LintResponse response;
+    v1::LintResult response;
     if (!lint_call(path, &response)) {
       std::fprintf(stderr, "LintFile %s failed\n", path);
       return 1;

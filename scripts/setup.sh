@@ -20,6 +20,8 @@ PACKAGES=(
   pyflakes3 shellcheck yamllint
   # Test tooling: the image package check is a Python script.
   python3
+  # The Python client (clients/python) and its tests against the real binaries.
+  python3-grpcio python3-protobuf
 )
 # node + npm validate deploy/k8s offline (tests/deploy); skip when a node install already has npm.
 if ! command -v npm >/dev/null 2>&1; then PACKAGES+=(nodejs npm); fi

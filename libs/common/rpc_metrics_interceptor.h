@@ -28,7 +28,7 @@ class RpcMetricsInterceptorFactory final
 
   explicit RpcMetricsInterceptorFactory(MetricsRegistry* registry);
 
-  // Makes every method of `service_full_name` (e.g. "workerpair.v1.LightFiles") a label value.
+  // Makes every method of `service_full_name` (e.g. "workerpair.v1.LightFilesService") a label value.
   // Returns false when the generated descriptor pool does not know the service (its calls then
   // count as unknown). Call before the server starts: calls read the set without a lock.
   bool AddKnownService(std::string_view service_full_name);

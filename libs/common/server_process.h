@@ -4,7 +4,7 @@
 //   TempDir dir;
 //   auto light = ServerProcess::Start(WORKERPAIR_LIGHT_BINARY, {"--root=" + dir.path().string()});
 //   REQUIRE(light.ok());
-//   auto stub = workerpair::v1::LightFiles::NewStub((*light)->Channel());
+//   auto stub = workerpair::v1::LightFilesService::NewStub((*light)->Channel());
 #ifndef WORKERPAIR_LIBS_COMMON_SERVER_PROCESS_H_
 #define WORKERPAIR_LIBS_COMMON_SERVER_PROCESS_H_
 

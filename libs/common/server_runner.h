@@ -10,7 +10,7 @@
 //     InitProcess(argc, argv, "...");
 //     ServerRunner runner(ServerOptionsFromFlags("worker-light"));
 //     FilesService files(...);
-//     runner.AddService(&files, v1::LightFiles::service_full_name());
+//     runner.AddService(&files, v1::LightFilesService::service_full_name());
 //     if (auto s = runner.Start(); !s.ok()) { ... }
 //     runner.RunUntilSignal();
 //   }
@@ -51,7 +51,7 @@ class ServerRunner {
   ServerRunner& operator=(const ServerRunner&) = delete;
 
   // Registers a service implementation; its health status is reported under `health_name`, its
-  // full name (pass v1::LightFiles::service_full_name()). Call before Start.
+  // full name (pass v1::LightFilesService::service_full_name()). Call before Start.
   void AddService(grpc::Service* service, std::string health_name);
 
   // Registers an async/callback service that has no health entry of its own.

@@ -147,7 +147,7 @@ class FlowRunner {
   absl::StatusOr<v1::GitStatusResponse> GitStatus() {
     v1::GitStatusRequest request;
     request.set_workspace(request_.workspace);
-    return light_.Call(light_.git(), &v1::LightGit::Stub::GitStatus, request);
+    return light_.Call(light_.git(), &v1::LightGitService::Stub::GitStatus, request);
   }
 
   absl::StatusOr<std::string> Commit(const std::string& message,
@@ -157,7 +157,7 @@ class FlowRunner {
     *request.mutable_author() = Author();
     request.set_message(message);
     for (const std::string& path : paths) request.add_paths(path);
-    auto committed = light_.Call(light_.git(), &v1::LightGit::Stub::GitCommit, request);
+    auto committed = light_.Call(light_.git(), &v1::LightGitService::Stub::GitCommit, request);
     if (!committed.ok()) return committed.status();
     return committed->hash();
   }
@@ -169,7 +169,7 @@ class FlowRunner {
     if (!created.ok()) return created.status();
     v1::GitInitRequest init;
     init.set_workspace(request_.workspace);
-    auto initialized = light_.Call(light_.git(), &v1::LightGit::Stub::GitInit, init);
+    auto initialized = light_.Call(light_.git(), &v1::LightGitService::Stub::GitInit, init);
     if (!initialized.ok()) return initialized.status();
     if (request_.files.empty()) {
       return StrCat(*created ? "created workspace '" : "workspace '", request_.workspace,
@@ -201,8 +201,9 @@ class FlowRunner {
     v1::LintWorkspaceRequest request;
     request.set_workspace(request_.workspace);
     request.set_skip_external(request_.skip_external_linters);
-    auto linted = light_.Call(light_.lint(), &v1::LightLint::Stub::LintWorkspace, request);
-    if (!linted.ok()) return linted.status();
+    auto response = light_.Call(light_.lint(), &v1::LightLintService::Stub::LintWorkspace, request);
+    if (!response.ok()) return response.status();
+    const v1::LintResult* linted = &response->result();
     for (const v1::Diagnostic& diagnostic : linted->diagnostics()) {
       if (diagnostic.severity() == v1::SEVERITY_INFO) continue;
       report_.diagnostics.push_back(diagnostic);
@@ -252,7 +253,7 @@ class FlowRunner {
       request.set_workspace(request_.workspace);
       for (v1::TopologyPart& part : parts) *request.add_parts() = std::move(part);
       auto validated =
-          light_.Call(light_.topology(), &v1::LightTopology::Stub::ValidateAssembly, request);
+          light_.Call(light_.topology(), &v1::LightTopologyService::Stub::ValidateAssembly, request);
       if (!validated.ok()) return validated.status();
       report_.topology_findings.assign(validated->findings().begin(), validated->findings().end());
       for (const v1::TopologyFinding& finding : validated->findings()) {
@@ -275,7 +276,7 @@ class FlowRunner {
       request.set_workspace(request_.workspace);
       request.set_path(entry.path());
       auto analyzed =
-          light_.Call(light_.topology(), &v1::LightTopology::Stub::AnalyzeMesh, request);
+          light_.Call(light_.topology(), &v1::LightTopologyService::Stub::AnalyzeMesh, request);
       if (!analyzed.ok()) return analyzed.status();
       ++meshes;
       if (!analyzed->watertight()) {

@@ -52,7 +52,7 @@ bool SendPayload(Stream& stream, const std::string& bytes, std::size_t chunk_byt
 
 // What one job stream needs besides its messages.
 struct StreamSetup {
-  v1::Heavy::Stub* stub;
+  v1::HeavyService::Stub* stub;
   const AttemptContext* attempt;
   const Payload* payload;
   std::size_t chunk_bytes;
@@ -186,7 +186,7 @@ void HeavyClient::ReportCapacityWait(const CapacityWait& wait, const ProgressCal
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
     v1::InfoResponse info;
-    if (v1::Heavy::NewStub(*channel)->Info(&context, v1::InfoRequest(), &info).ok()) {
+    if (v1::HeavyService::NewStub(*channel)->Info(&context, v1::InfoRequest(), &info).ok()) {
       pool_.router().RecordLoad(replica, {info.slots(), info.running(), info.queued(),
                                           info.queue_capacity(), info.draining()});
     }
@@ -203,7 +203,7 @@ void HeavyClient::ReportCapacityWait(const CapacityWait& wait, const ProgressCal
   progress({"", 0, StrCat("pool full: ", figures, ", waiting ", Seconds(wait.wait))});
 }
 
-absl::StatusOr<std::unique_ptr<v1::Heavy::Stub>> HeavyClient::ConnectedStub(
+absl::StatusOr<std::unique_ptr<v1::HeavyService::Stub>> HeavyClient::ConnectedStub(
     const AttemptContext& attempt) {
   WP_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, pool_.Channel(attempt.replica));
   const absl::Time connect_by =
@@ -213,7 +213,7 @@ absl::StatusOr<std::unique_ptr<v1::Heavy::Stub>> HeavyClient::ConnectedStub(
     return ReplicaLost(attempt.replica,
                        StrCat("did not connect within ", Seconds(options_.liveness.connect_timeout)));
   }
-  return v1::Heavy::NewStub(channel);
+  return v1::HeavyService::NewStub(channel);
 }
 
 absl::StatusOr<SimulationRun> HeavyClient::SimulateOnce(const AttemptContext& attempt,
@@ -228,32 +228,32 @@ absl::StatusOr<SimulationRun> HeavyClient::SimulateOnce(const AttemptContext& at
   bool got_result = false;
   const StreamSetup setup{stub.get(), &attempt, &payload, options_.chunk_bytes,
                           &options_.liveness, &pool_.router(), report};
-  WP_RETURN_IF_ERROR((RunJobStream<v1::SimulateRequest, v1::SimulateEvent>(
+  WP_RETURN_IF_ERROR((RunJobStream<v1::SimulateRequest, v1::SimulateResponse>(
       setup, [&](grpc::ClientContext* context) { return stub->Simulate(context); },
       [&](v1::SimulateHeader* header) {
         DescribePayload(payload, header->mutable_payload());
         *header->mutable_options() = options;
       },
-      [&](const v1::SimulateEvent& event) -> absl::Status {
+      [&](const v1::SimulateResponse& event) -> absl::Status {
         switch (event.kind_case()) {
-          case v1::SimulateEvent::kAccepted:
+          case v1::SimulateResponse::kAccepted:
             report(StrCat("accepted as ", event.accepted().job_id(),
                           event.accepted().queue_position() > 0
                               ? StrCat(", queue position ", event.accepted().queue_position())
                               : std::string()));
             break;
-          case v1::SimulateEvent::kQueue:
+          case v1::SimulateResponse::kQueue:
             report(StrCat("queue position ", event.queue().queue_position()));
             break;
-          case v1::SimulateEvent::kStarted:
+          case v1::SimulateResponse::kStarted:
             report("started");
             break;
-          case v1::SimulateEvent::kProgress:
+          case v1::SimulateResponse::kProgress:
             report(StrCat("simulated ", FixedDecimals(event.progress().sim_time_s(), 1), "/",
                           FixedDecimals(event.progress().duration_s(), 1), " s, ",
                           event.progress().frames_rendered(), " frames"));
             break;
-          case v1::SimulateEvent::kArtifact: {
+          case v1::SimulateResponse::kArtifact: {
             const v1::ArtifactChunk& chunk = event.artifact();
             Artifact& artifact = run.artifacts[chunk.name()];
             artifact.media_type = chunk.media_type();
@@ -265,7 +265,7 @@ absl::StatusOr<SimulationRun> HeavyClient::SimulateOnce(const AttemptContext& at
             }
             break;
           }
-          case v1::SimulateEvent::kResult:
+          case v1::SimulateResponse::kResult:
             run.result = event.result();
             got_result = true;
             break;
@@ -297,7 +297,7 @@ absl::Status HeavyClient::VerifyRange(const AttemptContext& attempt, const Paylo
   bool got_result = false;
   const StreamSetup setup{stub.get(), &attempt, &payload, options_.chunk_bytes,
                           &options_.liveness, &pool_.router(), report};
-  return RunJobStream<v1::VerifyRequest, v1::VerifyEvent>(
+  return RunJobStream<v1::VerifyRequest, v1::VerifyResponse>(
       setup, [&](grpc::ClientContext* context) { return stub->Verify(context); },
       [&](v1::VerifyHeader* header) {
         DescribePayload(payload, header->mutable_payload());
@@ -307,7 +307,7 @@ absl::Status HeavyClient::VerifyRange(const AttemptContext& attempt, const Paylo
         header->set_base_seed(part.batch_base_seed + first);
         if (part.jitter_m) header->set_jitter_m(*part.jitter_m);
       },
-      [&](const v1::VerifyEvent& event) -> absl::Status {
+      [&](const v1::VerifyResponse& event) -> absl::Status {
         if (event.has_run()) {
           if (event.run().index() >= count) {
             return absl::DataLossError(StrCat("replica ", attempt.replica, " sent run ",
@@ -464,13 +464,13 @@ absl::StatusOr<RenderedViews> HeavyClient::RenderViewsOnce(const AttemptContext&
   bool got_result = false;
   const StreamSetup setup{stub.get(), &attempt, &payload, options_.chunk_bytes,
                           &options_.liveness, &pool_.router(), report};
-  WP_RETURN_IF_ERROR((RunJobStream<v1::RenderViewsRequest, v1::RenderViewsEvent>(
+  WP_RETURN_IF_ERROR((RunJobStream<v1::RenderViewsRequest, v1::RenderViewsResponse>(
       setup, [&](grpc::ClientContext* context) { return stub->RenderViews(context); },
       [&](v1::RenderViewsHeader* header) {
         DescribePayload(payload, header->mutable_payload());
         *header->mutable_options() = options;
       },
-      [&](const v1::RenderViewsEvent& event) -> absl::Status {
+      [&](const v1::RenderViewsResponse& event) -> absl::Status {
         if (event.has_view()) {
           report(StrCat("rendered view ", event.view().name()));
           rendered.views.push_back(event.view());
@@ -501,7 +501,7 @@ absl::StatusOr<v1::InfoResponse> HeavyClient::Info(const std::string& target) {
   context.set_deadline(absl::ToChronoTime(absl::Now() + options_.call_deadline));
   v1::InfoResponse response;
   absl::Status status =
-      FromGrpcStatus(v1::Heavy::NewStub(channel)->Info(&context, v1::InfoRequest(), &response));
+      FromGrpcStatus(v1::HeavyService::NewStub(channel)->Info(&context, v1::InfoRequest(), &response));
   if (!status.ok()) return status;
   pool_.router().RecordLoad(target, {response.slots(), response.running(), response.queued(),
                                      response.queue_capacity(), response.draining()});

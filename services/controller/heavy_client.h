@@ -164,7 +164,7 @@ class HeavyClient {
   absl::StatusOr<FailoverOutcome<T>> RunJob(
       const std::function<absl::StatusOr<T>(const AttemptContext&)>& attempt_fn,
       const ProgressCallback& progress);
-  absl::StatusOr<std::unique_ptr<v1::Heavy::Stub>> ConnectedStub(const AttemptContext& attempt);
+  absl::StatusOr<std::unique_ptr<v1::HeavyService::Stub>> ConnectedStub(const AttemptContext& attempt);
   absl::StatusOr<SimulationRun> SimulateOnce(const AttemptContext& attempt, const Payload& payload,
                                              const v1::SimulateOptions& options,
                                              const ProgressCallback& progress);

@@ -13,28 +13,28 @@ std::shared_ptr<grpc::Channel> CreateChannel(const std::string& address) {
 }
 
 LightClient::LightClient(std::shared_ptr<grpc::Channel> channel, absl::Duration deadline)
-    : files_(v1::LightFiles::NewStub(channel)),
-      git_(v1::LightGit::NewStub(channel)),
-      lint_(v1::LightLint::NewStub(channel)),
-      topology_(v1::LightTopology::NewStub(channel)),
-      bundle_(v1::LightBundle::NewStub(channel)),
+    : files_(v1::LightFilesService::NewStub(channel)),
+      git_(v1::LightGitService::NewStub(channel)),
+      lint_(v1::LightLintService::NewStub(channel)),
+      topology_(v1::LightTopologyService::NewStub(channel)),
+      bundle_(v1::LightBundleService::NewStub(channel)),
       deadline_(deadline) {}
 
 absl::Status LightClient::Ping() {
-  return Call(&v1::LightFiles::Stub::Ping, v1::PingRequest()).status();
+  return Call(&v1::LightFilesService::Stub::Ping, v1::PingRequest()).status();
 }
 
 absl::StatusOr<bool> LightClient::CreateWorkspace(const std::string& workspace, bool exist_ok) {
   v1::CreateWorkspaceRequest request;
   request.set_workspace(workspace);
   request.set_exist_ok(exist_ok);
-  auto response = Call(&v1::LightFiles::Stub::CreateWorkspace, request);
+  auto response = Call(&v1::LightFilesService::Stub::CreateWorkspace, request);
   if (!response.ok()) return response.status();
   return response->created();
 }
 
 absl::StatusOr<std::vector<std::string>> LightClient::ListWorkspaces() {
-  auto response = Call(&v1::LightFiles::Stub::ListWorkspaces, v1::ListWorkspacesRequest());
+  auto response = Call(&v1::LightFilesService::Stub::ListWorkspaces, v1::ListWorkspacesRequest());
   if (!response.ok()) return response.status();
   return std::vector<std::string>(response->workspaces().begin(), response->workspaces().end());
 }
@@ -42,7 +42,7 @@ absl::StatusOr<std::vector<std::string>> LightClient::ListWorkspaces() {
 absl::Status LightClient::DeleteWorkspace(const std::string& workspace) {
   v1::DeleteWorkspaceRequest request;
   request.set_workspace(workspace);
-  return Call(&v1::LightFiles::Stub::DeleteWorkspace, request).status();
+  return Call(&v1::LightFilesService::Stub::DeleteWorkspace, request).status();
 }
 
 absl::StatusOr<v1::ListFilesResponse> LightClient::ListFiles(const std::string& workspace,
@@ -54,11 +54,11 @@ absl::StatusOr<v1::ListFilesResponse> LightClient::ListFiles(const std::string& 
   request.set_path(path);
   request.set_recursive(recursive);
   request.set_glob(glob);
-  return Call(&v1::LightFiles::Stub::ListFiles, request);
+  return Call(&v1::LightFilesService::Stub::ListFiles, request);
 }
 
 absl::StatusOr<v1::ReadFileResponse> LightClient::ReadFile(const v1::ReadFileRequest& request) {
-  return Call(&v1::LightFiles::Stub::ReadFile, request);
+  return Call(&v1::LightFilesService::Stub::ReadFile, request);
 }
 
 absl::StatusOr<v1::WriteFileResponse> LightClient::WriteFile(const std::string& workspace,
@@ -70,15 +70,15 @@ absl::StatusOr<v1::WriteFileResponse> LightClient::WriteFile(const std::string& 
   request.set_path(path);
   request.set_content(std::move(content));
   request.set_overwrite(overwrite);
-  return Call(&v1::LightFiles::Stub::WriteFile, request);
+  return Call(&v1::LightFilesService::Stub::WriteFile, request);
 }
 
 absl::StatusOr<v1::EditFileResponse> LightClient::EditFile(const v1::EditFileRequest& request) {
-  return Call(&v1::LightFiles::Stub::EditFile, request);
+  return Call(&v1::LightFilesService::Stub::EditFile, request);
 }
 
 absl::StatusOr<v1::GrepResponse> LightClient::Grep(const v1::GrepRequest& request) {
-  return Call(&v1::LightFiles::Stub::Grep, request);
+  return Call(&v1::LightFilesService::Stub::Grep, request);
 }
 
 absl::Status LightClient::DeleteFile(const std::string& workspace, const std::string& path,
@@ -87,7 +87,7 @@ absl::Status LightClient::DeleteFile(const std::string& workspace, const std::st
   request.set_workspace(workspace);
   request.set_path(path);
   request.set_recursive(recursive);
-  return Call(&v1::LightFiles::Stub::DeleteFile, request).status();
+  return Call(&v1::LightFilesService::Stub::DeleteFile, request).status();
 }
 
 absl::StatusOr<Bundle> LightClient::BundleWorkspace(const v1::BundleWorkspaceRequest& request,
@@ -97,7 +97,7 @@ absl::StatusOr<Bundle> LightClient::BundleWorkspace(const v1::BundleWorkspaceReq
   auto reader = bundle_->BundleWorkspace(&context, request);
   Bundle bundle;
   bool got_summary = false;
-  v1::BundleChunk chunk;
+  v1::BundleWorkspaceResponse chunk;
   while (reader->Read(&chunk)) {
     if (chunk.has_summary()) {
       bundle.summary = chunk.summary();

@@ -8,7 +8,7 @@
 //   WP_RETURN_IF_ERROR(light.CreateWorkspace("agent-7", /*exist_ok=*/true).status());
 //   v1::GitStatusRequest request;
 //   request.set_workspace("agent-7");
-//   WP_ASSIGN_OR_RETURN(auto status, light.Call(light.git(), &v1::LightGit::Stub::GitStatus,
+//   WP_ASSIGN_OR_RETURN(auto status, light.Call(light.git(), &v1::LightGitService::Stub::GitStatus,
 //                                               request));
 #ifndef WORKERPAIR_SERVICES_CONTROLLER_LIGHT_CLIENT_H_
 #define WORKERPAIR_SERVICES_CONTROLLER_LIGHT_CLIENT_H_
@@ -70,12 +70,12 @@ class LightClient {
       const std::string& workspace, const std::vector<std::pair<std::string, std::string>>& files,
       bool overwrite);
 
-  v1::LightFiles::Stub& files() { return *files_; }
-  v1::LightGit::Stub& git() { return *git_; }
-  v1::LightLint::Stub& lint() { return *lint_; }
-  v1::LightTopology::Stub& topology() { return *topology_; }
+  v1::LightFilesService::Stub& files() { return *files_; }
+  v1::LightGitService::Stub& git() { return *git_; }
+  v1::LightLintService::Stub& lint() { return *lint_; }
+  v1::LightTopologyService::Stub& topology() { return *topology_; }
   // Backwards-compatible name of files().
-  v1::LightFiles::Stub& stub() { return *files_; }
+  v1::LightFilesService::Stub& stub() { return *files_; }
 
   // Makes one unary call on `stub` with the client's deadline; the server's error becomes the
   // status.
@@ -95,17 +95,17 @@ class LightClient {
  private:
   template <typename Request, typename Response>
   absl::StatusOr<Response> Call(
-      grpc::Status (v1::LightFiles::Stub::*method)(grpc::ClientContext*, const Request&,
+      grpc::Status (v1::LightFilesService::Stub::*method)(grpc::ClientContext*, const Request&,
                                                     Response*),
       const Request& request) {
     return Call(*files_, method, request);
   }
 
-  std::unique_ptr<v1::LightFiles::Stub> files_;
-  std::unique_ptr<v1::LightGit::Stub> git_;
-  std::unique_ptr<v1::LightLint::Stub> lint_;
-  std::unique_ptr<v1::LightTopology::Stub> topology_;
-  std::unique_ptr<v1::LightBundle::Stub> bundle_;
+  std::unique_ptr<v1::LightFilesService::Stub> files_;
+  std::unique_ptr<v1::LightGitService::Stub> git_;
+  std::unique_ptr<v1::LightLintService::Stub> lint_;
+  std::unique_ptr<v1::LightTopologyService::Stub> topology_;
+  std::unique_ptr<v1::LightBundleService::Stub> bundle_;
   absl::Duration deadline_;
 };
 

@@ -70,11 +70,11 @@ absl::StatusOr<Snapshot> Capture(LightClient& light, const std::string& workspac
   }
   v1::GitExportHistoryRequest history_request;
   history_request.set_workspace(workspace);
-  absl::StatusOr<v1::GitHistory> history =
-      light.Call(light.git(), &v1::LightGit::Stub::GitExportHistory, history_request);
+  absl::StatusOr<v1::GitExportHistoryResponse> history =
+      light.Call(light.git(), &v1::LightGitService::Stub::GitExportHistory, history_request);
   if (history.ok()) {
     snapshot.repository = true;
-    snapshot.history = *std::move(history);
+    snapshot.history = std::move(*history->mutable_history());
   } else if (!(absl::IsFailedPrecondition(history.status()) &&
                history.status().message().find("is not a git repository") !=
                    std::string_view::npos)) {
@@ -111,7 +111,7 @@ absl::Status Copy(LightClient& to, const std::string& workspace, const Snapshot&
     request.set_workspace(workspace);
     *request.mutable_history() = source.history;
     WP_RETURN_IF_ERROR(
-        to.Call(to.git(), &v1::LightGit::Stub::GitImportHistory, request).status());
+        to.Call(to.git(), &v1::LightGitService::Stub::GitImportHistory, request).status());
   }
   if (!source.files.empty()) {
     std::vector<std::pair<std::string, std::string>> files(source.files.begin(),

@@ -42,9 +42,9 @@ HeavyService::HeavyService(Scheduler* scheduler, ScratchSpace* scratch, RunnerPo
       env_{config, runners},
       hub_(config->intake.uploads, config->heartbeat_interval, scratch) {}
 
-grpc::ServerBidiReactor<v1::SimulateRequest, v1::SimulateEvent>* HeavyService::Simulate(
+grpc::ServerBidiReactor<v1::SimulateRequest, v1::SimulateResponse>* HeavyService::Simulate(
     grpc::CallbackServerContext* context) {
-  PayloadCallSpec<v1::SimulateRequest, v1::SimulateEvent> spec;
+  PayloadCallSpec<v1::SimulateRequest, v1::SimulateResponse> spec;
   spec.kind = "simulate";
   const SceneLimits* limits = &config_->scene;
   spec.check_header = [limits](const v1::SimulateRequest& header) {
@@ -52,16 +52,16 @@ grpc::ServerBidiReactor<v1::SimulateRequest, v1::SimulateEvent>* HeavyService::S
   };
   const JobEnv env = env_;
   spec.run = [env](JobContext& job, const v1::SimulateRequest& header,
-                   ReceivedPayload& payload, const EmitFn<v1::SimulateEvent>& emit) {
+                   ReceivedPayload& payload, const EmitFn<v1::SimulateResponse>& emit) {
     return RunSimulate(job, header, payload, env, emit);
   };
-  return new PayloadStreamReactor<v1::SimulateRequest, v1::SimulateEvent>(context, CallEnv(),
+  return new PayloadStreamReactor<v1::SimulateRequest, v1::SimulateResponse>(context, CallEnv(),
                                                                           std::move(spec));
 }
 
-grpc::ServerBidiReactor<v1::VerifyRequest, v1::VerifyEvent>* HeavyService::Verify(
+grpc::ServerBidiReactor<v1::VerifyRequest, v1::VerifyResponse>* HeavyService::Verify(
     grpc::CallbackServerContext* context) {
-  PayloadCallSpec<v1::VerifyRequest, v1::VerifyEvent> spec;
+  PayloadCallSpec<v1::VerifyRequest, v1::VerifyResponse> spec;
   spec.kind = "verify";
   const HeavyConfig* config = config_;
   spec.check_header = [config](const v1::VerifyRequest& header) {
@@ -69,16 +69,16 @@ grpc::ServerBidiReactor<v1::VerifyRequest, v1::VerifyEvent>* HeavyService::Verif
   };
   const JobEnv env = env_;
   spec.run = [env](JobContext& job, const v1::VerifyRequest& header,
-                   ReceivedPayload& payload, const EmitFn<v1::VerifyEvent>& emit) {
+                   ReceivedPayload& payload, const EmitFn<v1::VerifyResponse>& emit) {
     return RunVerify(job, header, payload, env, emit);
   };
-  return new PayloadStreamReactor<v1::VerifyRequest, v1::VerifyEvent>(context, CallEnv(),
+  return new PayloadStreamReactor<v1::VerifyRequest, v1::VerifyResponse>(context, CallEnv(),
                                                                       std::move(spec));
 }
 
-grpc::ServerBidiReactor<v1::RenderViewsRequest, v1::RenderViewsEvent>* HeavyService::RenderViews(
+grpc::ServerBidiReactor<v1::RenderViewsRequest, v1::RenderViewsResponse>* HeavyService::RenderViews(
     grpc::CallbackServerContext* context) {
-  PayloadCallSpec<v1::RenderViewsRequest, v1::RenderViewsEvent> spec;
+  PayloadCallSpec<v1::RenderViewsRequest, v1::RenderViewsResponse> spec;
   spec.kind = "render_views";
   const SceneLimits* limits = &config_->scene;
   spec.check_header = [limits](const v1::RenderViewsRequest& header) {
@@ -86,10 +86,10 @@ grpc::ServerBidiReactor<v1::RenderViewsRequest, v1::RenderViewsEvent>* HeavyServ
   };
   const JobEnv env = env_;
   spec.run = [env](JobContext& job, const v1::RenderViewsRequest& header,
-                   ReceivedPayload& payload, const EmitFn<v1::RenderViewsEvent>& emit) {
+                   ReceivedPayload& payload, const EmitFn<v1::RenderViewsResponse>& emit) {
     return RunRenderViews(job, header, payload, env, emit);
   };
-  return new PayloadStreamReactor<v1::RenderViewsRequest, v1::RenderViewsEvent>(
+  return new PayloadStreamReactor<v1::RenderViewsRequest, v1::RenderViewsResponse>(
       context, CallEnv(), std::move(spec));
 }
 

@@ -6,7 +6,7 @@
 //
 //   Scheduler scheduler({.slots = 4, .queue_capacity = 8});
 //   HeavyService heavy(&scheduler, scratch.get(), runners.get(), &config);
-//   runner.AddService(&heavy, v1::Heavy::service_full_name());
+//   runner.AddService(&heavy, v1::HeavyService::service_full_name());
 //   runner.RunUntilSignal([&](absl::Time deadline) { heavy.Drain(deadline); });
 #ifndef WORKERPAIR_SERVICES_HEAVY_HEAVY_SERVICE_H_
 #define WORKERPAIR_SERVICES_HEAVY_HEAVY_SERVICE_H_
@@ -21,17 +21,17 @@
 
 namespace workerpair::heavy {
 
-class HeavyService final : public v1::Heavy::CallbackService {
+class HeavyService final : public v1::HeavyService::CallbackService {
  public:
   // `runners` runs the jobs (one runner per slot); it must outlive the service.
   HeavyService(Scheduler* scheduler, ScratchSpace* scratch, RunnerPool* runners,
                const HeavyConfig* config);
 
-  grpc::ServerBidiReactor<v1::SimulateRequest, v1::SimulateEvent>* Simulate(
+  grpc::ServerBidiReactor<v1::SimulateRequest, v1::SimulateResponse>* Simulate(
       grpc::CallbackServerContext* context) override;
-  grpc::ServerBidiReactor<v1::VerifyRequest, v1::VerifyEvent>* Verify(
+  grpc::ServerBidiReactor<v1::VerifyRequest, v1::VerifyResponse>* Verify(
       grpc::CallbackServerContext* context) override;
-  grpc::ServerBidiReactor<v1::RenderViewsRequest, v1::RenderViewsEvent>* RenderViews(
+  grpc::ServerBidiReactor<v1::RenderViewsRequest, v1::RenderViewsResponse>* RenderViews(
       grpc::CallbackServerContext* context) override;
   grpc::ServerReadReactor<v1::BuildSceneRequest>* BuildScene(
       grpc::CallbackServerContext* context, v1::BuildSceneResponse* response) override;

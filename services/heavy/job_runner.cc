@@ -154,7 +154,7 @@ absl::Status CheckRenderViewsHeader(const v1::RenderViewsHeader& header,
 
 absl::Status RunSimulate(JobContext& job, const v1::SimulateRequest& request,
                          ReceivedPayload& payload, const JobEnv& env,
-                         const EmitFn<v1::SimulateEvent>& emit) {
+                         const EmitFn<v1::SimulateResponse>& emit) {
   WP_ASSIGN_OR_RETURN(RunnerPool::Lease lease, AcquireRunner(job, env));
   RunnerCall call = BaseCall(job, JobDirName(job));
   *call.request.mutable_simulate() = request.header();
@@ -162,12 +162,12 @@ absl::Status RunSimulate(JobContext& job, const v1::SimulateRequest& request,
   bool have_result = false;
   call.on_event = [&](internal::RunnerMessage& message) -> absl::Status {
     if (!message.has_simulate()) return absl::OkStatus();
-    v1::SimulateEvent& event = *message.mutable_simulate();
+    v1::SimulateResponse& event = *message.mutable_simulate();
     switch (event.kind_case()) {
-      case v1::SimulateEvent::kProgress:
-      case v1::SimulateEvent::kArtifact:
+      case v1::SimulateResponse::kProgress:
+      case v1::SimulateResponse::kArtifact:
         break;
-      case v1::SimulateEvent::kResult:
+      case v1::SimulateResponse::kResult:
         if (have_result) return absl::OkStatus();
         have_result = true;
         RecordOutcome(OutcomeLabel(event.result().outcome(), event.result().fail_reason()));
@@ -185,7 +185,7 @@ absl::Status RunSimulate(JobContext& job, const v1::SimulateRequest& request,
 
 absl::Status RunVerify(JobContext& job, const v1::VerifyRequest& request,
                        ReceivedPayload& payload, const JobEnv& env,
-                       const EmitFn<v1::VerifyEvent>& emit) {
+                       const EmitFn<v1::VerifyResponse>& emit) {
   const v1::VerifyHeader& header = request.header();
   const int runs = static_cast<int>(header.runs());
   WP_ASSIGN_OR_RETURN(RunnerPool::Lease first, AcquireRunner(job, env));
@@ -244,7 +244,7 @@ absl::Status RunVerify(JobContext& job, const v1::VerifyRequest& request,
       if (!message.has_verify_run()) return absl::OkStatus();
       const std::uint32_t index = message.verify_run().index();
       if (index >= static_cast<std::uint32_t>(runs) || !mine[index]) return absl::OkStatus();
-      v1::VerifyEvent event;
+      v1::VerifyResponse event;
       {
         std::lock_guard<std::mutex> lock(mu);
         if (done[index]) return absl::OkStatus();
@@ -279,7 +279,7 @@ absl::Status RunVerify(JobContext& job, const v1::VerifyRequest& request,
   if (job.cancelled()) return job.cancel_reason();
   WP_RETURN_IF_ERROR(first_error);
   if (!std::all_of(done.begin(), done.end(), [](bool d) { return d; })) return NoResult();
-  v1::VerifyEvent summary;
+  v1::VerifyResponse summary;
   v1::VerifyResult* out = summary.mutable_result();
   std::uint32_t successes = 0;
   for (v1::VerifyRun& run : results) {
@@ -295,7 +295,7 @@ absl::Status RunVerify(JobContext& job, const v1::VerifyRequest& request,
 
 absl::Status RunRenderViews(JobContext& job, const v1::RenderViewsRequest& request,
                             ReceivedPayload& payload, const JobEnv& env,
-                            const EmitFn<v1::RenderViewsEvent>& emit) {
+                            const EmitFn<v1::RenderViewsResponse>& emit) {
   WP_ASSIGN_OR_RETURN(RunnerPool::Lease lease, AcquireRunner(job, env));
   RunnerCall call = BaseCall(job, JobDirName(job));
   *call.request.mutable_render_views() = request.header();
@@ -303,11 +303,11 @@ absl::Status RunRenderViews(JobContext& job, const v1::RenderViewsRequest& reque
   bool have_result = false;
   call.on_event = [&](internal::RunnerMessage& message) -> absl::Status {
     if (!message.has_render_views()) return absl::OkStatus();
-    v1::RenderViewsEvent& event = *message.mutable_render_views();
-    if (event.kind_case() == v1::RenderViewsEvent::kResult) {
+    v1::RenderViewsResponse& event = *message.mutable_render_views();
+    if (event.kind_case() == v1::RenderViewsResponse::kResult) {
       if (have_result) return absl::OkStatus();
       have_result = true;
-    } else if (event.kind_case() != v1::RenderViewsEvent::kView) {
+    } else if (event.kind_case() != v1::RenderViewsResponse::kView) {
       return absl::OkStatus();
     }
     if (!emit(std::move(event))) return CallGone(job);

@@ -71,18 +71,18 @@ absl::Status CheckRenderViewsHeader(const v1::RenderViewsHeader& header,
 // rendering is enabled; result.json always), then the result. Outcomes are results, not errors.
 absl::Status RunSimulate(JobContext& job, const v1::SimulateRequest& request,
                          ReceivedPayload& payload, const JobEnv& env,
-                         const EmitFn<v1::SimulateEvent>& emit);
+                         const EmitFn<v1::SimulateResponse>& emit);
 
 // Verify: one event per finished run, then the summary.
 absl::Status RunVerify(JobContext& job, const v1::VerifyRequest& request,
                        ReceivedPayload& payload, const JobEnv& env,
-                       const EmitFn<v1::VerifyEvent>& emit);
+                       const EmitFn<v1::VerifyResponse>& emit);
 
 // RenderViews: one event per still (PNG), then the summary. Errors of the renderer, e.g.
 // NOT_FOUND for an unknown camera, UNAVAILABLE without a GL context.
 absl::Status RunRenderViews(JobContext& job, const v1::RenderViewsRequest& request,
                             ReceivedPayload& payload, const JobEnv& env,
-                            const EmitFn<v1::RenderViewsEvent>& emit);
+                            const EmitFn<v1::RenderViewsResponse>& emit);
 
 // BuildScene: compile only. INVALID_ARGUMENT with MuJoCo's message for a bad scene.
 absl::StatusOr<v1::BuildSceneResponse> RunBuildScene(JobContext& job,

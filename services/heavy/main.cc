@@ -46,7 +46,7 @@ ABSL_FLAG(std::string, runner_path, "",
           "The worker-heavy-runner executable; empty: the one beside this binary "
           "(env WORKERPAIR_RUNNER_PATH).");
 ABSL_FLAG(bool, require_gpu_renderer, false,
-          "Never report ready (health NOT_SERVING for workerpair.v1.Heavy) when the runners came "
+          "Never report ready (health NOT_SERVING for workerpair.v1.HeavyService) when the runners came "
           "up without a GPU renderer (none, or Mesa's llvmpipe/softpipe): a GPU pod that lost "
           "its GPU stays out of the pool instead of rendering 50x slower "
           "(env WORKERPAIR_REQUIRE_GPU_RENDERER).");
@@ -246,7 +246,7 @@ int main(int argc, char** argv) {
   heavy::RegisterUploadMetrics(&service.uploads());
 
   ServerRunner runner(ServerOptionsFromFlags("worker-heavy"));
-  runner.AddService(&service, v1::Heavy::service_full_name());
+  runner.AddService(&service, v1::HeavyService::service_full_name());
   if (absl::Status status = runner.Start(); !status.ok()) {
     spdlog::critical("{}", status.ToString());
     return EXIT_FAILURE;

@@ -13,7 +13,7 @@ namespace workerpair::light {
 
 grpc::Status LightBundleService::BundleWorkspace(grpc::ServerContext* context,
                                                  const v1::BundleWorkspaceRequest* request,
-                                                 grpc::ServerWriter<v1::BundleChunk>* writer) {
+                                                 grpc::ServerWriter<v1::BundleWorkspaceResponse>* writer) {
   WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
   WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall call,
                            policy_->Admit(context, ws.name, "BundleWorkspace"));
@@ -24,7 +24,7 @@ grpc::Status LightBundleService::BundleWorkspace(grpc::ServerContext* context,
 
   // The archive in chunks, then the summary.
   const std::string_view archive = packed.archive;
-  v1::BundleChunk chunk;
+  v1::BundleWorkspaceResponse chunk;
   std::uint32_t chunks = 0;
   for (std::size_t offset = 0; offset < archive.size(); offset += kBundleChunkBytes) {
     if (absl::Status budget = call.budget().Check(); !budget.ok()) return ToGrpcStatus(budget);

@@ -4,7 +4,7 @@
 // The packing itself is PackDirectory (libs/common/bundle.h); errors are mapped to gRPC codes once.
 //
 //   light::LightBundleService bundle_service(store);
-//   runner.AddService(&bundle_service, v1::LightBundle::service_full_name());
+//   runner.AddService(&bundle_service, v1::LightBundleService::service_full_name());
 #ifndef WORKERPAIR_SERVICES_LIGHT_LIGHT_BUNDLE_SERVICE_H_
 #define WORKERPAIR_SERVICES_LIGHT_LIGHT_BUNDLE_SERVICE_H_
 
@@ -20,14 +20,14 @@ namespace workerpair::light {
 // Largest `data` chunk of a BundleWorkspace stream.
 inline constexpr std::size_t kBundleChunkBytes = 1 << 20;
 
-class LightBundleService final : public workerpair::v1::LightBundle::Service {
+class LightBundleService final : public workerpair::v1::LightBundleService::Service {
  public:
   LightBundleService(WorkspaceStore* store, LightCallPolicy* policy, PackOptions options = {})
       : store_(store), policy_(policy), options_(options) {}
 
   grpc::Status BundleWorkspace(grpc::ServerContext* context,
                                const v1::BundleWorkspaceRequest* request,
-                               grpc::ServerWriter<v1::BundleChunk>* writer) override;
+                               grpc::ServerWriter<v1::BundleWorkspaceResponse>* writer) override;
 
  private:
   WorkspaceStore* store_;

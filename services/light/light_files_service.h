@@ -12,7 +12,7 @@
 
 namespace workerpair::light {
 
-class LightFilesService final : public workerpair::v1::LightFiles::Service {
+class LightFilesService final : public workerpair::v1::LightFilesService::Service {
  public:
   // `policy` admits Grep, the one expensive call here (time limit, cancellation, caps).
   LightFilesService(WorkspaceStore* store, WorkspaceFiles* files, LightCallPolicy* policy)

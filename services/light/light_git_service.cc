@@ -7,7 +7,7 @@ namespace {
 
 v1::GitChangeKind ToProto(ChangeKind kind) {
   switch (kind) {
-    case ChangeKind::kNone: return v1::GIT_CHANGE_KIND_NONE;
+    case ChangeKind::kNone: return v1::GIT_CHANGE_KIND_UNSPECIFIED;
     case ChangeKind::kAdded: return v1::GIT_CHANGE_KIND_ADDED;
     case ChangeKind::kModified: return v1::GIT_CHANGE_KIND_MODIFIED;
     case ChangeKind::kDeleted: return v1::GIT_CHANGE_KIND_DELETED;
@@ -15,7 +15,7 @@ v1::GitChangeKind ToProto(ChangeKind kind) {
     case ChangeKind::kTypeChanged: return v1::GIT_CHANGE_KIND_TYPE_CHANGED;
     case ChangeKind::kUntracked: return v1::GIT_CHANGE_KIND_UNTRACKED;
   }
-  return v1::GIT_CHANGE_KIND_NONE;
+  return v1::GIT_CHANGE_KIND_UNSPECIFIED;
 }
 
 v1::GitMergeOutcome ToProto(MergeOutcome outcome) {
@@ -219,11 +219,12 @@ grpc::Status LightGitService::GitPush(grpc::ServerContext* context, const v1::Gi
 
 grpc::Status LightGitService::GitExportHistory(grpc::ServerContext* context,
                                               const v1::GitExportHistoryRequest* request,
-                                              v1::GitHistory* response) {
+                                              v1::GitExportHistoryResponse* out) {
   WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
   WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall admitted,
                            policy_->Admit(context, ws.name, "GitExportHistory"));
   WP_GRPC_ASSIGN_OR_RETURN(GitHistory history, git_->ExportHistory(ws));
+  v1::GitHistory* response = out->mutable_history();
   response->set_pack(std::move(history.pack));
   for (auto& [name, hash] : history.branches) {
     v1::GitBranchRef* branch = response->add_branches();

@@ -5,7 +5,7 @@
 //
 //   light::GitCore git(light::GitOptions{});
 //   light::LightGitService git_service(store, &git, &policy);   // LightCallPolicy
-//   runner.AddService(&git_service, v1::LightGit::service_full_name());
+//   runner.AddService(&git_service, v1::LightGitService::service_full_name());
 #ifndef WORKERPAIR_SERVICES_LIGHT_LIGHT_GIT_SERVICE_H_
 #define WORKERPAIR_SERVICES_LIGHT_LIGHT_GIT_SERVICE_H_
 
@@ -16,7 +16,7 @@
 
 namespace workerpair::light {
 
-class LightGitService final : public workerpair::v1::LightGit::Service {
+class LightGitService final : public workerpair::v1::LightGitService::Service {
  public:
   // `policy` admits every git call (each holds the workspace's lock, so they count as
   // expensive): per-workspace and total caps, and no start once the client has gone.
@@ -48,7 +48,7 @@ class LightGitService final : public workerpair::v1::LightGit::Service {
   grpc::Status GitPush(grpc::ServerContext*, const v1::GitPushRequest*,
                        v1::GitPushResponse*) override;
   grpc::Status GitExportHistory(grpc::ServerContext*, const v1::GitExportHistoryRequest*,
-                                v1::GitHistory*) override;
+                                v1::GitExportHistoryResponse*) override;
   grpc::Status GitImportHistory(grpc::ServerContext*, const v1::GitImportHistoryRequest*,
                                 v1::GitImportHistoryResponse*) override;
 

@@ -14,7 +14,7 @@ v1::Severity ToProto(Severity severity) {
   return v1::SEVERITY_UNSPECIFIED;
 }
 
-void ToProto(LintReport report, v1::LintResponse* response) {
+void ToProto(LintReport report, v1::LintResult* response) {
   response->set_ok(report.ok());
   response->set_files_checked(report.files_checked());
   response->set_error_count(report.error_count());
@@ -35,26 +35,26 @@ void ToProto(LintReport report, v1::LintResponse* response) {
 
 grpc::Status LightLintService::LintFile(grpc::ServerContext* context,
                                         const v1::LintFileRequest* request,
-                                        v1::LintResponse* response) {
+                                        v1::LintFileResponse* response) {
   WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
   WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall call, policy_->Admit(context, ws.name, "LintFile"));
   WP_GRPC_ASSIGN_OR_RETURN(
       LintReport report,
       linter_->LintFile(ws, request->path(),
                         {.external = !request->skip_external(), .budget = &call.budget()}));
-  ToProto(std::move(report), response);
+  ToProto(std::move(report), response->mutable_result());
   return grpc::Status::OK;
 }
 
 grpc::Status LightLintService::LintWorkspace(grpc::ServerContext* context,
                                              const v1::LintWorkspaceRequest* request,
-                                             v1::LintResponse* response) {
+                                             v1::LintWorkspaceResponse* response) {
   WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
   WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall call, policy_->Admit(context, ws.name, "LintWorkspace"));
   WorkspaceLintOptions options{request->path(), request->glob(), !request->skip_external(),
                                &call.budget()};
   WP_GRPC_ASSIGN_OR_RETURN(LintReport report, linter_->LintWorkspace(ws, options));
-  ToProto(std::move(report), response);
+  ToProto(std::move(report), response->mutable_result());
   return grpc::Status::OK;
 }
 

@@ -2,11 +2,11 @@
 //
 // Each handler resolves the workspace, is admitted by the LightCallPolicy (time limit, client
 // cancellation, per-workspace concurrency cap), calls Linter (services/light/core/lint) with the
-// call's budget and converts the LintReport to a LintResponse; errors are mapped once.
+// call's budget and converts the LintReport to a LintResult; errors are mapped once.
 //
 //   light::Linter linter(light::LintOptions{});
 //   light::LightLintService lint_service(store, &linter, &policy);   // LightCallPolicy
-//   runner.AddService(&lint_service, v1::LightLint::service_full_name());
+//   runner.AddService(&lint_service, v1::LightLintService::service_full_name());
 #ifndef WORKERPAIR_SERVICES_LIGHT_LIGHT_LINT_SERVICE_H_
 #define WORKERPAIR_SERVICES_LIGHT_LIGHT_LINT_SERVICE_H_
 
@@ -17,15 +17,15 @@
 
 namespace workerpair::light {
 
-class LightLintService final : public workerpair::v1::LightLint::Service {
+class LightLintService final : public workerpair::v1::LightLintService::Service {
  public:
   LightLintService(WorkspaceStore* store, const Linter* linter, LightCallPolicy* policy)
       : store_(store), linter_(linter), policy_(policy) {}
 
   grpc::Status LintFile(grpc::ServerContext*, const v1::LintFileRequest*,
-                        v1::LintResponse*) override;
+                        v1::LintFileResponse*) override;
   grpc::Status LintWorkspace(grpc::ServerContext*, const v1::LintWorkspaceRequest*,
-                             v1::LintResponse*) override;
+                             v1::LintWorkspaceResponse*) override;
 
  private:
   WorkspaceStore* store_;

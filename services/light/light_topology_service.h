@@ -7,7 +7,7 @@
 //
 //   light::TopologyAnalyzer analyzer(light::TopologyOptions{});
 //   light::LightTopologyService topology_service(store, &analyzer, &policy);
-//   runner.AddService(&topology_service, v1::LightTopology::service_full_name());
+//   runner.AddService(&topology_service, v1::LightTopologyService::service_full_name());
 #ifndef WORKERPAIR_SERVICES_LIGHT_LIGHT_TOPOLOGY_SERVICE_H_
 #define WORKERPAIR_SERVICES_LIGHT_LIGHT_TOPOLOGY_SERVICE_H_
 
@@ -18,7 +18,7 @@
 
 namespace workerpair::light {
 
-class LightTopologyService final : public workerpair::v1::LightTopology::Service {
+class LightTopologyService final : public workerpair::v1::LightTopologyService::Service {
  public:
   LightTopologyService(WorkspaceStore* store, const TopologyAnalyzer* analyzer,
                        LightCallPolicy* policy)

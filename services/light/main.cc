@@ -128,11 +128,11 @@ int main(int argc, char** argv) {
   light::LightTopologyService topology_service(store->get(), &topology, &call_policy);
 
   ServerRunner runner(ServerOptionsFromFlags("worker-light"));
-  runner.AddService(&files_service, v1::LightFiles::service_full_name());
-  runner.AddService(&lint_service, v1::LightLint::service_full_name());
-  runner.AddService(&git_service, v1::LightGit::service_full_name());
-  runner.AddService(&bundle_service, v1::LightBundle::service_full_name());
-  runner.AddService(&topology_service, v1::LightTopology::service_full_name());
+  runner.AddService(&files_service, v1::LightFilesService::service_full_name());
+  runner.AddService(&lint_service, v1::LightLintService::service_full_name());
+  runner.AddService(&git_service, v1::LightGitService::service_full_name());
+  runner.AddService(&bundle_service, v1::LightBundleService::service_full_name());
+  runner.AddService(&topology_service, v1::LightTopologyService::service_full_name());
   light::RegisterWorkspaceMetrics(store->get(), &MetricsRegistry::Default());
   if (absl::Status status = runner.Start(); !status.ok()) {
     spdlog::critical("{}", status.ToString());

@@ -97,7 +97,7 @@ struct Harness {
 std::vector<v1::GitLogEntry> GitLog(LightClient& light, const std::string& workspace) {
   v1::GitLogRequest request;
   request.set_workspace(workspace);
-  auto log = light.Call(light.git(), &v1::LightGit::Stub::GitLog, request);
+  auto log = light.Call(light.git(), &v1::LightGitService::Stub::GitLog, request);
   REQUIRE(log.ok());
   return {log->entries().begin(), log->entries().end()};
 }
@@ -204,14 +204,14 @@ TEST_CASE("A bad scene stops the flow with its diagnostics, and the workspace ke
   REQUIRE(light.CreateWorkspace("agent", false).ok());
   v1::GitInitRequest init;
   init.set_workspace("agent");
-  REQUIRE(light.Call(light.git(), &v1::LightGit::Stub::GitInit, init).ok());
+  REQUIRE(light.Call(light.git(), &v1::LightGitService::Stub::GitInit, init).ok());
   REQUIRE(light.WriteFile("agent", "notes.md", "design notes\n", false).ok());
   v1::GitCommitRequest commit;
   commit.set_workspace("agent");
   commit.set_message("Notes");
   commit.mutable_author()->set_name("agent");
   commit.mutable_author()->set_email("agent@example.invalid");
-  REQUIRE(light.Call(light.git(), &v1::LightGit::Stub::GitCommit, commit).ok());
+  REQUIRE(light.Call(light.git(), &v1::LightGitService::Stub::GitCommit, commit).ok());
   // Uncommitted work the flow must not lose.
   REQUIRE(light.WriteFile("agent", "scene.xml", "<mujoco><!-- draft --></mujoco>\n", false).ok());
 
@@ -332,9 +332,9 @@ TEST_CASE("worker-light answers file calls while both heavy replicas are saturat
     lint.set_workspace("busy");
     lint.set_path("scene.xml");
     lint.set_skip_external(true);
-    auto linted = light.Call(light.lint(), &v1::LightLint::Stub::LintFile, lint);
+    auto linted = light.Call(light.lint(), &v1::LightLintService::Stub::LintFile, lint);
     REQUIRE(linted.ok());
-    CHECK(linted->error_count() == 0);
+    CHECK(linted->result().error_count() == 0);
   }
   for (auto& process : harness.heavies) process->Signal(SIGKILL);
   for (auto& job : jobs) job.join();

@@ -104,7 +104,7 @@ struct ThreePods {
     v1::GitLogRequest request;
     request.set_workspace(workspace);
     request.set_limit(100);
-    auto log = clients[pod]->Call(clients[pod]->git(), &v1::LightGit::Stub::GitLog, request);
+    auto log = clients[pod]->Call(clients[pod]->git(), &v1::LightGitService::Stub::GitLog, request);
     REQUIRE(log.ok());
     std::vector<std::string> hashes;
     for (const auto& entry : log->entries()) hashes.push_back(entry.hash());

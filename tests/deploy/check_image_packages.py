@@ -48,6 +48,8 @@ NOT_BUILD_DEPENDENCIES = {
     "libegl1", "libegl-mesa0", "nodejs", "npm",
     # The fuzz targets (scripts/fuzz.sh) are built with clang in the test command only.
     "clang", "libclang-rt-14-dev",
+    # The Python client's tests run on the build machine, never in an image.
+    "python3-grpcio", "python3-protobuf",
 }
 
 

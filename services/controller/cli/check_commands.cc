@@ -102,7 +102,7 @@ absl::Status LoadPartsFile(const std::string& path, v1::ValidateAssemblyRequest&
   return absl::OkStatus();
 }
 
-int PrintLint(CliContext& context, const v1::LintResponse& response) {
+int PrintLint(CliContext& context, const v1::LintResult& response) {
   if (context.json()) {
     PrintJson(ProtoToJsonValue(response));
   } else {
@@ -129,9 +129,9 @@ int LintFile(CliContext& context, const CommandArgs& parsed) {
   request.set_skip_external(parsed.Bool("skip_external"));
   auto linted =
       context.light(request.workspace())
-          .Call(context.light(request.workspace()).lint(), &v1::LightLint::Stub::LintFile, request);
+          .Call(context.light(request.workspace()).lint(), &v1::LightLintService::Stub::LintFile, request);
   if (!linted.ok()) return context.Fail(linted.status());
-  return PrintLint(context, *linted);
+  return PrintLint(context, linted->result());
 }
 
 int LintWorkspace(CliContext& context, const CommandArgs& parsed) {
@@ -143,9 +143,9 @@ int LintWorkspace(CliContext& context, const CommandArgs& parsed) {
   request.set_skip_external(parsed.Bool("skip_external"));
   auto linted =
       context.light(request.workspace())
-          .Call(context.light(request.workspace()).lint(), &v1::LightLint::Stub::LintWorkspace, request);
+          .Call(context.light(request.workspace()).lint(), &v1::LightLintService::Stub::LintWorkspace, request);
   if (!linted.ok()) return context.Fail(linted.status());
-  return PrintLint(context, *linted);
+  return PrintLint(context, linted->result());
 }
 
 int Analyze(CliContext& context, const CommandArgs& parsed, double weld) {
@@ -155,7 +155,7 @@ int Analyze(CliContext& context, const CommandArgs& parsed, double weld) {
   request.set_path(parsed[2]);
   request.set_weld_epsilon(weld);
   auto mesh = context.light(request.workspace())
-          .Call(context.light(request.workspace()).topology(), &v1::LightTopology::Stub::AnalyzeMesh, request);
+          .Call(context.light(request.workspace()).topology(), &v1::LightTopologyService::Stub::AnalyzeMesh, request);
   if (!mesh.ok()) return context.Fail(mesh.status());
   if (context.json()) {
     PrintJson(ProtoToJsonValue(*mesh));
@@ -193,7 +193,7 @@ int InspectFace(CliContext& context, const CommandArgs& parsed, double weld) {
   request.set_face_index(*index);
   request.set_weld_epsilon(weld);
   auto face = context.light(request.workspace())
-          .Call(context.light(request.workspace()).topology(), &v1::LightTopology::Stub::InspectFace, request);
+          .Call(context.light(request.workspace()).topology(), &v1::LightTopologyService::Stub::InspectFace, request);
   if (!face.ok()) return context.Fail(face.status());
   if (context.json()) {
     PrintJson(ProtoToJsonValue(*face));
@@ -218,7 +218,7 @@ int InspectEdge(CliContext& context, const CommandArgs& parsed, double weld) {
   request.set_edge_index(*index);
   request.set_weld_epsilon(weld);
   auto edge = context.light(request.workspace())
-          .Call(context.light(request.workspace()).topology(), &v1::LightTopology::Stub::InspectEdge, request);
+          .Call(context.light(request.workspace()).topology(), &v1::LightTopologyService::Stub::InspectEdge, request);
   if (!edge.ok()) return context.Fail(edge.status());
   if (context.json()) {
     PrintJson(ProtoToJsonValue(*edge));
@@ -266,7 +266,7 @@ int Assembly(CliContext& context, const CommandArgs& parsed, double weld) {
     SetVec(request.mutable_build_zone()->mutable_max(), {(*zone)[3], (*zone)[4], (*zone)[5]});
   }
   auto checked = context.light(request.workspace())
-          .Call(context.light(request.workspace()).topology(), &v1::LightTopology::Stub::ValidateAssembly, request);
+          .Call(context.light(request.workspace()).topology(), &v1::LightTopologyService::Stub::ValidateAssembly, request);
   if (!checked.ok()) return context.Fail(checked.status());
   if (context.json()) {
     PrintJson(ProtoToJsonValue(*checked));

@@ -73,7 +73,7 @@ int RunListCommand(CliContext& context, const Args& args) {
   request.set_max_entries(static_cast<std::uint32_t>(*max));
   auto listed =
       context.light(request.workspace())
-          .Call(context.light(request.workspace()).files(), &v1::LightFiles::Stub::ListFiles, request);
+          .Call(context.light(request.workspace()).files(), &v1::LightFilesService::Stub::ListFiles, request);
   if (!listed.ok()) return context.Fail(listed.status());
   for (const v1::FileInfo& entry : listed->entries()) {
     const bool dir = entry.type() == v1::FILE_TYPE_DIRECTORY;
@@ -102,7 +102,7 @@ int RunStatCommand(CliContext& context, const Args& args) {
   request.set_path((*parsed)[1]);
   auto stat =
       context.light(request.workspace())
-          .Call(context.light(request.workspace()).files(), &v1::LightFiles::Stub::StatFile, request);
+          .Call(context.light(request.workspace()).files(), &v1::LightFilesService::Stub::StatFile, request);
   if (!stat.ok()) return context.Fail(stat.status());
   if (context.json()) {
     PrintJson(ProtoToJsonValue(*stat));
@@ -169,7 +169,7 @@ int RunWriteCommand(CliContext& context, const Args& args) {
   request.set_expected_sha256(parsed->String("expect_sha256"));
   auto written =
       context.light(request.workspace())
-          .Call(context.light(request.workspace()).files(), &v1::LightFiles::Stub::WriteFile, request);
+          .Call(context.light(request.workspace()).files(), &v1::LightFilesService::Stub::WriteFile, request);
   if (!written.ok()) return context.Fail(written.status());
   if (context.json()) {
     nlohmann::json out = ProtoToJsonValue(*written);
@@ -259,7 +259,7 @@ int RunMoveCommand(CliContext& context, const Args& args) {
   request.set_overwrite(parsed->Bool("overwrite"));
   auto moved =
       context.light(request.workspace())
-          .Call(context.light(request.workspace()).files(), &v1::LightFiles::Stub::MoveFile, request);
+          .Call(context.light(request.workspace()).files(), &v1::LightFilesService::Stub::MoveFile, request);
   if (!moved.ok()) return context.Fail(moved.status());
   if (context.json()) {
     PrintJson({{"from", (*parsed)[1]}, {"to", (*parsed)[2]}, {"moved", true}});
@@ -279,7 +279,7 @@ int RunRemoveCommand(CliContext& context, const Args& args) {
   request.set_recursive(parsed->Bool("recursive"));
   auto deleted =
       context.light(request.workspace())
-          .Call(context.light(request.workspace()).files(), &v1::LightFiles::Stub::DeleteFile, request);
+          .Call(context.light(request.workspace()).files(), &v1::LightFilesService::Stub::DeleteFile, request);
   if (!deleted.ok()) return context.Fail(deleted.status());
   if (context.json()) {
     PrintJson({{"path", (*parsed)[1]},

@@ -173,7 +173,7 @@ absl::Status RequireWorkspace(CliContext& context, const std::string& workspace)
   request.set_workspace(workspace);
   request.set_max_entries(1);
   LightClient& light = context.light(workspace);
-  auto listed = light.Call(light.files(), &v1::LightFiles::Stub::ListFiles, request);
+  auto listed = light.Call(light.files(), &v1::LightFilesService::Stub::ListFiles, request);
   if (absl::IsNotFound(listed.status())) {
     return absl::NotFoundError(
         StrCat("workspace '", workspace, "' does not exist; create it with `controller ws create ",

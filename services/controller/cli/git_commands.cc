@@ -54,7 +54,7 @@ int GitInit(CliContext& context, const CommandArgs& parsed) {
   request.set_workspace(parsed[1]);
   request.set_initial_branch(parsed.String("branch"));
   auto done = context.light(request.workspace())
-          .Call(context.light(request.workspace()).git(), &v1::LightGit::Stub::GitInit, request);
+          .Call(context.light(request.workspace()).git(), &v1::LightGitService::Stub::GitInit, request);
   if (!done.ok()) return context.Fail(done.status());
   if (context.json()) {
     PrintJson(ProtoToJsonValue(*done));
@@ -71,7 +71,7 @@ int GitStatus(CliContext& context, const CommandArgs& parsed) {
   request.set_workspace(parsed[1]);
   auto status =
       context.light(request.workspace())
-          .Call(context.light(request.workspace()).git(), &v1::LightGit::Stub::GitStatus, request);
+          .Call(context.light(request.workspace()).git(), &v1::LightGitService::Stub::GitStatus, request);
   if (!status.ok()) return context.Fail(status.status());
   if (context.json()) {
     PrintJson(ProtoToJsonValue(*status));
@@ -87,8 +87,8 @@ int GitStatus(CliContext& context, const CommandArgs& parsed) {
   std::cout << (status->dirty() ? "" : ", clean") << "\n";
   for (const v1::GitFileChange& change : status->changes()) {
     std::string kinds = ChangeName(change.staged());
-    if (change.staged() != v1::GIT_CHANGE_KIND_NONE) kinds += " (staged)";
-    if (change.unstaged() != v1::GIT_CHANGE_KIND_NONE) {
+    if (change.staged() != v1::GIT_CHANGE_KIND_UNSPECIFIED) kinds += " (staged)";
+    if (change.unstaged() != v1::GIT_CHANGE_KIND_UNSPECIFIED) {
       if (!kinds.empty()) kinds += ", ";
       kinds += ChangeName(change.unstaged());
     }
@@ -108,7 +108,7 @@ int GitDiff(CliContext& context, const CommandArgs& parsed) {
   for (std::size_t i = 2; i < parsed.size(); ++i) request.add_paths(parsed[i]);
   if (*context_lines) request.set_context_lines(static_cast<std::uint32_t>(**context_lines));
   auto diff = context.light(request.workspace())
-          .Call(context.light(request.workspace()).git(), &v1::LightGit::Stub::GitDiff, request);
+          .Call(context.light(request.workspace()).git(), &v1::LightGitService::Stub::GitDiff, request);
   if (!diff.ok()) return context.Fail(diff.status());
   if (context.json()) {
     PrintJson(ProtoToJsonValue(*diff));
@@ -143,7 +143,7 @@ int GitCommit(CliContext& context, const CommandArgs& parsed) {
   for (std::size_t i = 2; i < parsed.size(); ++i) request.add_paths(parsed[i]);
   auto commit =
       context.light(request.workspace())
-          .Call(context.light(request.workspace()).git(), &v1::LightGit::Stub::GitCommit, request);
+          .Call(context.light(request.workspace()).git(), &v1::LightGitService::Stub::GitCommit, request);
   if (!commit.ok()) return context.Fail(commit.status());
   if (context.json()) {
     PrintJson(ProtoToJsonValue(*commit));
@@ -162,7 +162,7 @@ int GitLog(CliContext& context, const CommandArgs& parsed) {
   request.set_from(parsed.String("from"));
   request.set_limit(static_cast<std::uint32_t>(*limit));
   auto log = context.light(request.workspace())
-          .Call(context.light(request.workspace()).git(), &v1::LightGit::Stub::GitLog, request);
+          .Call(context.light(request.workspace()).git(), &v1::LightGitService::Stub::GitLog, request);
   if (!log.ok()) return context.Fail(log.status());
   for (const v1::GitLogEntry& entry : log->entries()) {
     if (context.json()) {
@@ -186,7 +186,7 @@ int GitBranch(CliContext& context, const CommandArgs& parsed) {
   request.set_start(parsed.String("start"));
   auto made =
       context.light(request.workspace())
-          .Call(context.light(request.workspace()).git(), &v1::LightGit::Stub::GitCreateBranch, request);
+          .Call(context.light(request.workspace()).git(), &v1::LightGitService::Stub::GitCreateBranch, request);
   if (!made.ok()) return context.Fail(made.status());
   if (context.json()) {
     nlohmann::json out = ProtoToJsonValue(*made);
@@ -205,7 +205,7 @@ int GitCheckout(CliContext& context, const CommandArgs& parsed) {
   request.set_branch(parsed[2]);
   auto done =
       context.light(request.workspace())
-          .Call(context.light(request.workspace()).git(), &v1::LightGit::Stub::GitCheckout, request);
+          .Call(context.light(request.workspace()).git(), &v1::LightGitService::Stub::GitCheckout, request);
   if (!done.ok()) return context.Fail(done.status());
   if (context.json()) {
     nlohmann::json out = ProtoToJsonValue(*done);
@@ -229,7 +229,7 @@ int GitMerge(CliContext& context, const CommandArgs& parsed) {
   request.set_no_fast_forward(parsed.Bool("no_ff"));
   auto merged =
       context.light(request.workspace())
-          .Call(context.light(request.workspace()).git(), &v1::LightGit::Stub::GitMerge, request);
+          .Call(context.light(request.workspace()).git(), &v1::LightGitService::Stub::GitMerge, request);
   if (!merged.ok()) return context.Fail(merged.status());
   const bool conflicted = merged->outcome() == v1::GIT_MERGE_OUTCOME_CONFLICTED;
   if (context.json()) {
@@ -269,7 +269,7 @@ int GitResolve(CliContext& context, const CommandArgs& parsed) {
   request.set_workspace(parsed[1]);
   request.set_path(parsed[2]);
   auto resolved = context.light(request.workspace())
-          .Call(context.light(request.workspace()).git(), &v1::LightGit::Stub::GitResolveConflict, request);
+          .Call(context.light(request.workspace()).git(), &v1::LightGitService::Stub::GitResolveConflict, request);
   if (!resolved.ok()) return context.Fail(resolved.status());
   if (context.json()) {
     PrintJson(ProtoToJsonValue(*resolved));
@@ -289,7 +289,7 @@ int GitAbortMerge(CliContext& context, const CommandArgs& parsed) {
   request.set_workspace(parsed[1]);
   auto aborted =
       context.light(request.workspace())
-          .Call(context.light(request.workspace()).git(), &v1::LightGit::Stub::GitAbortMerge, request);
+          .Call(context.light(request.workspace()).git(), &v1::LightGitService::Stub::GitAbortMerge, request);
   if (!aborted.ok()) return context.Fail(aborted.status());
   if (context.json()) {
     PrintJson(ProtoToJsonValue(*aborted));
@@ -307,7 +307,7 @@ int GitCompleteMerge(CliContext& context, const CommandArgs& parsed) {
   *request.mutable_author() = *author;
   request.set_message(parsed.String("message"));
   auto done = context.light(request.workspace())
-          .Call(context.light(request.workspace()).git(), &v1::LightGit::Stub::GitCompleteMerge, request);
+          .Call(context.light(request.workspace()).git(), &v1::LightGitService::Stub::GitCompleteMerge, request);
   if (!done.ok()) return context.Fail(done.status());
   if (context.json()) {
     PrintJson(ProtoToJsonValue(*done));
@@ -326,7 +326,7 @@ int GitPush(CliContext& context, const CommandArgs& parsed) {
   request.set_branch(parsed.String("branch"));
   request.set_force(parsed.Bool("force"));
   auto pushed = context.light(request.workspace())
-          .Call(context.light(request.workspace()).git(), &v1::LightGit::Stub::GitPush, request);
+          .Call(context.light(request.workspace()).git(), &v1::LightGitService::Stub::GitPush, request);
   if (!pushed.ok()) return context.Fail(pushed.status());
   if (context.json()) {
     PrintJson(ProtoToJsonValue(*pushed));

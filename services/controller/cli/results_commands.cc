@@ -50,7 +50,7 @@ absl::StatusOr<v1::ListFilesResponse> List(CliContext& context, const std::strin
   request.set_path(path);
   request.set_recursive(recursive);
   LightClient& light = context.light(workspace);
-  auto listed = light.Call(light.files(), &v1::LightFiles::Stub::ListFiles, request);
+  auto listed = light.Call(light.files(), &v1::LightFilesService::Stub::ListFiles, request);
   if (!listed.ok()) return listed.status();
   if (listed->truncated()) {
     return absl::ResourceExhaustedError(

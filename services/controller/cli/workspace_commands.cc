@@ -90,7 +90,7 @@ int WorkspaceDelete(CliContext& context, const std::string& name) {
   v1::DeleteWorkspaceRequest request;
   request.set_workspace(name);
   LightClient& light = context.light(name);
-  auto deleted = light.Call(light.files(), &v1::LightFiles::Stub::DeleteWorkspace, request);
+  auto deleted = light.Call(light.files(), &v1::LightFilesService::Stub::DeleteWorkspace, request);
   if (!deleted.ok()) return context.Fail(deleted.status());
   if (context.json()) {
     PrintJson({{"workspace", name}, {"deleted", true},

@@ -220,7 +220,7 @@ TEST_CASE("Protobuf's own complaints are JSON lines too", "[logging]") {
     grpc::CompletionQueue queue;
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    auto call = stub.PrepareUnaryCall(&context, "/workerpair.v1.LightFiles/ListFiles", request,
+    auto call = stub.PrepareUnaryCall(&context, "/workerpair.v1.LightFilesService/ListFiles", request,
                                       &queue);
     call->StartCall();
     grpc::Status status;

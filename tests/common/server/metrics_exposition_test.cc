@@ -150,7 +150,7 @@ TEST_CASE("worker-light's /metrics: valid, bounded labels, process and workspace
       WORKERPAIR_LIGHT_BINARY, {"--root=" + root.path().string(), "--log_level=warn",
                                 "--metrics_listen=127.0.0.1:0"});
   REQUIRE(server.ok());
-  auto stub = workerpair::v1::LightFiles::NewStub((*server)->Channel());
+  auto stub = workerpair::v1::LightFilesService::NewStub((*server)->Channel());
   for (const char* name : {"ws-a", "ws-b"}) {
     grpc::ClientContext context;
     workerpair::v1::CreateWorkspaceRequest request;
@@ -169,7 +169,7 @@ TEST_CASE("worker-light's /metrics: valid, bounded labels, process and workspace
   }
   // Made-up services, and a made-up method of a service the server does serve.
   for (const char* path : {"/made.up.Service/One", "/made.up.Service/Two",
-                           "/workerpair.v1.LightFiles/NoSuchMethod"}) {
+                           "/workerpair.v1.LightFilesService/NoSuchMethod"}) {
     CHECK(CallPath((*server)->Channel(), path) == grpc::StatusCode::UNIMPLEMENTED);
   }
   const std::string page = Body(HttpGet((*server)->metrics_port(), "/metrics"));
@@ -180,7 +180,7 @@ TEST_CASE("worker-light's /metrics: valid, bounded labels, process and workspace
   CHECK(page.find("made.up") == std::string::npos);
   CHECK(Sample(page, "workerpair_rpc_seconds_count{service=\"unknown\",method=\"unknown\","
                      "code=\"UNIMPLEMENTED\"}") == 3);
-  CHECK(Sample(page, "workerpair_rpc_seconds_count{service=\"workerpair.v1.LightFiles\","
+  CHECK(Sample(page, "workerpair_rpc_seconds_count{service=\"workerpair.v1.LightFilesService\","
                      "method=\"CreateWorkspace\",code=\"OK\"}") == 2);
   CheckProcessSeries(page);
   CHECK(Sample(page, "workerpair_light_workspaces") == 2);
@@ -200,7 +200,7 @@ TEST_CASE("worker-heavy's /metrics: valid, bounded labels, process and queue ser
                                 "--metrics_listen=127.0.0.1:0"});
   REQUIRE(server.ok());
   CHECK(CallPath((*server)->Channel(), "/made.up.Service/One") == grpc::StatusCode::UNIMPLEMENTED);
-  CHECK(CallPath((*server)->Channel(), "/workerpair.v1.Heavy/NoSuchMethod") ==
+  CHECK(CallPath((*server)->Channel(), "/workerpair.v1.HeavyService/NoSuchMethod") ==
         grpc::StatusCode::UNIMPLEMENTED);
   const std::string page = Body(HttpGet((*server)->metrics_port(), "/metrics"));
   CheckPage(page);

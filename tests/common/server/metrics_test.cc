@@ -43,7 +43,7 @@ TEST_CASE("worker-light exports per-method RPC metrics on /metrics", "[metrics]"
                                 "--metrics_listen=127.0.0.1:0"});
   REQUIRE(server.ok());
   REQUIRE((*server)->metrics_port() > 0);
-  auto stub = workerpair::v1::LightFiles::NewStub((*server)->Channel());
+  auto stub = workerpair::v1::LightFilesService::NewStub((*server)->Channel());
   for (int i = 0; i < 3; ++i) {
     grpc::ClientContext context;
     workerpair::v1::ReadFileRequest request;
@@ -55,7 +55,7 @@ TEST_CASE("worker-light exports per-method RPC metrics on /metrics", "[metrics]"
   }
   const std::string page = HttpGet((*server)->metrics_port(), "/metrics");
   CHECK(page.rfind("HTTP/1.0 200 OK", 0) == 0);
-  CHECK(page.find("workerpair_rpc_seconds_count{service=\"workerpair.v1.LightFiles\","
+  CHECK(page.find("workerpair_rpc_seconds_count{service=\"workerpair.v1.LightFilesService\","
                   "method=\"ReadFile\",code=\"NOT_FOUND\"} 3") != std::string::npos);
   CHECK(HttpGet((*server)->metrics_port(), "/other").rfind("HTTP/1.0 404", 0) == 0);
 }

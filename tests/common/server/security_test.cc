@@ -34,7 +34,7 @@ struct Pki {
 
 grpc::Status CreateWorkspace(const std::shared_ptr<grpc::Channel>& channel,
                              const std::string& name) {
-  auto stub = v1::LightFiles::NewStub(channel);
+  auto stub = v1::LightFilesService::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   v1::CreateWorkspaceRequest request;

@@ -72,7 +72,7 @@ class StateWatcher {
   std::thread thread_;
 };
 
-bool InfoOk(v1::Heavy::Stub* stub) {
+bool InfoOk(v1::HeavyService::Stub* stub) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
   v1::InfoResponse response;
@@ -83,7 +83,7 @@ bool InfoOk(v1::Heavy::Stub* stub) {
 // stayed connected throughout.
 bool StaysConnected(Heavy& heavy, int keepalive_ms, absl::Duration how_long) {
   auto channel = KeepaliveChannel(heavy.process->address(), keepalive_ms);
-  auto stub = v1::Heavy::NewStub(channel);
+  auto stub = v1::HeavyService::NewStub(channel);
   StateWatcher watcher(channel);
   REQUIRE(InfoOk(stub.get()));
   std::this_thread::sleep_for(absl::ToChronoNanoseconds(how_long));
@@ -106,7 +106,7 @@ TEST_CASE("An old connection is replaced while a job on it runs to the end of it
   Heavy heavy({"--slots=1", "--max_connection_age_s=1", "--max_connection_age_grace_s=60",
                "--heartbeat_interval_ms=200"});
   auto channel = KeepaliveChannel(heavy.process->address(), 10000);
-  auto stub = v1::Heavy::NewStub(channel);
+  auto stub = v1::HeavyService::NewStub(channel);
   StateWatcher watcher(channel);
   TempDir scene_dir;
   const Payload slow = SlowScene(scene_dir.path());
@@ -125,7 +125,7 @@ TEST_CASE("An old connection is replaced while a job on it runs to the end of it
   });
   const absl::Time start = absl::Now();
   absl::Time last_event = start;
-  v1::SimulateEvent event;
+  v1::SimulateResponse event;
   int heartbeats_after_age = 0;
   while (absl::Now() - start < absl::Seconds(5) && job.stream->Read(&event)) {
     last_event = absl::Now();
@@ -147,7 +147,7 @@ TEST_CASE("Without a connection age the connection stays") {
   // The control for the test above.
   Heavy heavy({"--heartbeat_interval_ms=200"});
   auto channel = KeepaliveChannel(heavy.process->address(), 10000);
-  auto stub = v1::Heavy::NewStub(channel);
+  auto stub = v1::HeavyService::NewStub(channel);
   StateWatcher watcher(channel);
   const absl::Time start = absl::Now();
   while (absl::Now() - start < absl::Seconds(3)) {

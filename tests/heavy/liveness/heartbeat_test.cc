@@ -15,12 +15,12 @@ namespace {
 
 // Events of a stream with the time each arrived.
 struct Timeline {
-  std::vector<v1::SimulateEvent> events;
+  std::vector<v1::SimulateResponse> events;
   std::vector<absl::Time> times;
 
   void Read(SimulateStream& call, absl::Duration for_how_long) {
     const absl::Time until = absl::Now() + for_how_long;
-    v1::SimulateEvent event;
+    v1::SimulateResponse event;
     while (absl::Now() < until && call.stream->Read(&event)) {
       events.push_back(event);
       times.push_back(absl::Now());
@@ -51,7 +51,7 @@ TEST_CASE("Heartbeats carry phase and load while a job is queued and while it ru
 
   SimulateStream running(heavy.stub.get());
   REQUIRE(running.Send(slow, QuietOptions()));
-  v1::SimulateEvent event;
+  v1::SimulateResponse event;
   REQUIRE(running.stream->Read(&event));
   REQUIRE(event.has_accepted());
   CHECK(event.accepted().heartbeat_interval_ms() == 300);
@@ -139,7 +139,7 @@ TEST_CASE("A full replica says REPLICA_FULL, a draining one REPLICA_DRAINING, in
   const Payload slow = SlowScene(scene_dir.path());
   SimulateStream running(heavy.stub.get());
   REQUIRE(running.Send(slow, QuietOptions()));
-  v1::SimulateEvent event;
+  v1::SimulateResponse event;
   REQUIRE(running.stream->Read(&event));
   REQUIRE(event.has_accepted());
 

@@ -116,7 +116,7 @@ struct Heavy {
     auto started = ServerProcess::Start(WORKERPAIR_HEAVY_BINARY, args);
     REQUIRE(started.ok());
     process = std::move(*started);
-    stub = v1::Heavy::NewStub(process->Channel());
+    stub = v1::HeavyService::NewStub(process->Channel());
   }
   fs::path scratch() const { return temp.path() / "scratch"; }
   // Files named upload-* in the server's instance directory: spilled uploads.
@@ -137,12 +137,12 @@ struct Heavy {
 
   TempDir temp;
   std::unique_ptr<ServerProcess> process;
-  std::unique_ptr<v1::Heavy::Stub> stub;
+  std::unique_ptr<v1::HeavyService::Stub> stub;
 };
 
 // One Simulate call driven by hand.
 struct SimulateStream {
-  SimulateStream(v1::Heavy::Stub* stub, absl::Duration deadline = absl::Seconds(120)) {
+  SimulateStream(v1::HeavyService::Stub* stub, absl::Duration deadline = absl::Seconds(120)) {
     context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
     stream = stub->Simulate(&context);
   }
@@ -170,14 +170,14 @@ struct SimulateStream {
   }
   // Reads to the end and returns the status.
   grpc::Status Drain() {
-    v1::SimulateEvent event;
+    v1::SimulateResponse event;
     while (stream->Read(&event)) events.push_back(event);
     return stream->Finish();
   }
 
   grpc::ClientContext context;
-  std::unique_ptr<grpc::ClientReaderWriter<v1::SimulateRequest, v1::SimulateEvent>> stream;
-  std::vector<v1::SimulateEvent> events;
+  std::unique_ptr<grpc::ClientReaderWriter<v1::SimulateRequest, v1::SimulateResponse>> stream;
+  std::vector<v1::SimulateResponse> events;
 };
 
 }  // namespace workerpair::heavy::liveness

@@ -178,7 +178,7 @@ TEST_CASE("A client that stops reading its events is cut off and the job's slot 
   args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 16 << 10);
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  auto stub = v1::Heavy::NewStub(grpc::CreateCustomChannel(
+  auto stub = v1::HeavyService::NewStub(grpc::CreateCustomChannel(
       heavy.process->address(), grpc::InsecureChannelCredentials(), args));
   TempDir scene_dir;
   const Payload slow = SlowScene(scene_dir.path());

@@ -85,7 +85,7 @@ Heavy::Heavy(std::vector<std::string> args) {
   auto started = ServerProcess::Start(WORKERPAIR_HEAVY_BINARY, args);
   REQUIRE(started.ok());
   process_ = std::move(*started);
-  stub_ = v1::Heavy::NewStub(process_->Channel());
+  stub_ = v1::HeavyService::NewStub(process_->Channel());
 }
 
 v1::SimulateOptions Heavy::NoRender() {
@@ -108,7 +108,7 @@ bool Heavy::Serving() {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
   grpc::health::v1::HealthCheckRequest request;
-  request.set_service("workerpair.v1.Heavy");
+  request.set_service("workerpair.v1.HeavyService");
   grpc::health::v1::HealthCheckResponse response;
   return health->Check(&context, request, &response).ok() &&
          response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
@@ -127,7 +127,7 @@ CallResult Heavy::Simulate(const Payload& payload, v1::SimulateOptions options,
   }
   stream->WritesDone();
   CallResult result;
-  v1::SimulateEvent event;
+  v1::SimulateResponse event;
   while (stream->Read(&event)) {
     result.streamed += event.SerializeAsString();
     result.events.push_back(event);
@@ -170,7 +170,7 @@ CallResult Heavy::RenderViews(const Payload& payload) {
   }
   stream->WritesDone();
   CallResult result;
-  v1::RenderViewsEvent event;
+  v1::RenderViewsResponse event;
   while (stream->Read(&event)) result.streamed += event.SerializeAsString();
   result.status = stream->Finish();
   Finish(&result);

@@ -41,7 +41,7 @@ Payload SlowScene(const std::filesystem::path& dir);
 struct CallResult {
   grpc::Status status;
   ErrorReason reason = ErrorReason::kUnspecified;
-  std::vector<v1::SimulateEvent> events;  // Simulate's
+  std::vector<v1::SimulateResponse> events;  // Simulate's
   std::string streamed;                   // every event or response, serialised
   std::string AllText() const { return status.error_message() + streamed; }  // leak checks
 };
@@ -52,7 +52,7 @@ class Heavy {
   explicit Heavy(std::vector<std::string> args = {});
   std::filesystem::path scratch() const { return temp_.path() / "scratch"; }
   const std::filesystem::path& temp() const { return temp_.path(); }
-  v1::Heavy::Stub* stub() { return stub_.get(); }
+  v1::HeavyService::Stub* stub() { return stub_.get(); }
   ServerProcess& process() { return *process_; }
 
   v1::InfoResponse Info();
@@ -70,7 +70,7 @@ class Heavy {
  private:
   TempDir temp_;
   std::unique_ptr<ServerProcess> process_;
-  std::unique_ptr<v1::Heavy::Stub> stub_;
+  std::unique_ptr<v1::HeavyService::Stub> stub_;
 };
 
 // Polls `condition` every 20 ms until it holds or `timeout` passes.

@@ -117,7 +117,7 @@ TEST_CASE("Cancelling a job mid-compile frees its slot within a second") {
   v1::SimulateRequest chunk;
   chunk.set_chunk(payload.archive);
   REQUIRE(stream->Write(chunk));
-  v1::SimulateEvent event;
+  v1::SimulateResponse event;
   bool started = false;
   while (!started && stream->Read(&event)) started = event.has_started();
   REQUIRE(started);

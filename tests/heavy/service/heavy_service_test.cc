@@ -114,7 +114,7 @@ struct Heavy {
     auto started = ServerProcess::Start(WORKERPAIR_HEAVY_BINARY, args);
     REQUIRE(started.ok());
     process = std::move(*started);
-    stub = v1::Heavy::NewStub(process->Channel());
+    stub = v1::HeavyService::NewStub(process->Channel());
   }
   fs::path scratch() const { return temp.path() / "scratch"; }
 
@@ -129,11 +129,11 @@ struct Heavy {
 
   TempDir temp;
   std::unique_ptr<ServerProcess> process;
-  std::unique_ptr<v1::Heavy::Stub> stub;
+  std::unique_ptr<v1::HeavyService::Stub> stub;
 };
 
 // Sends header + chunks on a Simulate stream (does not half-close).
-void SendSimulate(grpc::ClientReaderWriter<v1::SimulateRequest, v1::SimulateEvent>* stream,
+void SendSimulate(grpc::ClientReaderWriter<v1::SimulateRequest, v1::SimulateResponse>* stream,
                   const Payload& payload, const v1::SimulateOptions& options,
                   std::uint64_t declared_size) {
   v1::SimulateRequest header;
@@ -150,7 +150,7 @@ void SendSimulate(grpc::ClientReaderWriter<v1::SimulateRequest, v1::SimulateEven
 
 struct SimulateCall {
   grpc::Status status;
-  std::vector<v1::SimulateEvent> events;
+  std::vector<v1::SimulateResponse> events;
   const v1::SimulateResult* result() const {
     return events.empty() || !events.back().has_result() ? nullptr : &events.back().result();
   }
@@ -163,7 +163,7 @@ struct SimulateCall {
   }
 };
 
-SimulateCall Simulate(v1::Heavy::Stub* stub, const Payload& payload,
+SimulateCall Simulate(v1::HeavyService::Stub* stub, const Payload& payload,
                       v1::SimulateOptions options = {}, std::int64_t declared_size = -1) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
@@ -173,7 +173,7 @@ SimulateCall Simulate(v1::Heavy::Stub* stub, const Payload& payload,
                                   : payload.archive.size());
   stream->WritesDone();
   SimulateCall call;
-  v1::SimulateEvent event;
+  v1::SimulateResponse event;
   while (stream->Read(&event)) call.events.push_back(event);
   call.status = stream->Finish();
   return call;
@@ -377,7 +377,7 @@ TEST_CASE("RenderViews streams one PNG per view of the ring") {
   REQUIRE(stream->Write(chunk));
   stream->WritesDone();
   std::vector<v1::RenderedView> views;
-  v1::RenderViewsEvent event;
+  v1::RenderViewsResponse event;
   bool summarised = false;
   while (stream->Read(&event)) {
     if (event.has_view()) views.push_back(event.view());
@@ -408,7 +408,7 @@ TEST_CASE("Cancelling a running simulation frees its slot and scratch directory"
   grpc::ClientContext context;
   auto stream = heavy.stub->Simulate(&context);
   SendSimulate(stream.get(), slow, {}, slow.archive.size());
-  v1::SimulateEvent event;
+  v1::SimulateResponse event;
   bool progressed = false;
   while (!progressed && stream->Read(&event)) progressed = event.has_progress();
   REQUIRE(progressed);
@@ -437,7 +437,7 @@ TEST_CASE("A deadline that passes mid-job cancels the job") {
   auto stream = heavy.stub->Simulate(&context);
   SendSimulate(stream.get(), slow, {}, slow.archive.size());
   stream->WritesDone();
-  v1::SimulateEvent event;
+  v1::SimulateResponse event;
   while (stream->Read(&event)) {
   }
   CHECK(stream->Finish().error_code() == grpc::StatusCode::DEADLINE_EXCEEDED);
@@ -453,7 +453,7 @@ TEST_CASE("N running plus a full queue, then RESOURCE_EXHAUSTED while Info answe
   grpc::ClientContext first_context, second_context;
   auto first = heavy.stub->Simulate(&first_context);
   SendSimulate(first.get(), slow, {}, slow.archive.size());
-  v1::SimulateEvent event;
+  v1::SimulateResponse event;
   REQUIRE(first->Read(&event));
   REQUIRE(event.has_accepted());
   CHECK(event.accepted().queue_position() == 0);
@@ -513,8 +513,8 @@ TEST_CASE("Verify runs the scene N times with jitter and reports the success rat
   chunk.set_chunk(payload.archive);
   REQUIRE(stream->Write(chunk));
   stream->WritesDone();
-  std::vector<v1::VerifyEvent> events;
-  v1::VerifyEvent event;
+  std::vector<v1::VerifyResponse> events;
+  v1::VerifyResponse event;
   while (stream->Read(&event)) events.push_back(event);
   grpc::Status status = stream->Finish();
   INFO(status.error_message());
@@ -534,7 +534,7 @@ TEST_CASE("Verify runs the scene N times with jitter and reports the success rat
   CHECK(Eventually([&] { return JobDirs(heavy.scratch()) == 0; }));
 }
 
-grpc::Status BuildScene(v1::Heavy::Stub* stub, const Payload& payload,
+grpc::Status BuildScene(v1::HeavyService::Stub* stub, const Payload& payload,
                         v1::BuildSceneResponse* response, bool return_mjcf = false) {
   grpc::ClientContext context;
   auto stream = stub->BuildScene(&context, response);
@@ -582,12 +582,12 @@ TEST_CASE("SIGTERM: running jobs past the grace end UNAVAILABLE and the scratch 
   grpc::ClientContext running_context, queued_context;
   auto running = heavy.stub->Simulate(&running_context);
   SendSimulate(running.get(), slow, {}, slow.archive.size());
-  v1::SimulateEvent first_event;
+  v1::SimulateResponse first_event;
   REQUIRE(running->Read(&first_event));
   REQUIRE(first_event.has_accepted());
   auto queued = heavy.stub->Simulate(&queued_context);
   SendSimulate(queued.get(), slow, {}, slow.archive.size());
-  v1::SimulateEvent event;
+  v1::SimulateResponse event;
   REQUIRE(queued->Read(&event));
   REQUIRE(event.has_accepted());
   CHECK(event.accepted().queue_position() == 1);
@@ -600,7 +600,7 @@ TEST_CASE("SIGTERM: running jobs past the grace end UNAVAILABLE and the scratch 
   CHECK(Eventually([&] {
     grpc::ClientContext context;
     grpc::health::v1::HealthCheckRequest request;
-    request.set_service("workerpair.v1.Heavy");
+    request.set_service("workerpair.v1.HeavyService");
     grpc::health::v1::HealthCheckResponse response;
     return health->Check(&context, request, &response).ok() &&
            response.status() == grpc::health::v1::HealthCheckResponse::NOT_SERVING;
@@ -633,7 +633,7 @@ TEST_CASE("Metrics scraped during a job show it running; after jobs, outcomes an
   grpc::ClientContext context;
   auto stream = heavy.stub->Simulate(&context);
   SendSimulate(stream.get(), slow, {}, slow.archive.size());
-  v1::SimulateEvent event;
+  v1::SimulateResponse event;
   bool progressed = false;
   while (!progressed && stream->Read(&event)) progressed = event.has_progress();
   REQUIRE(progressed);
@@ -660,7 +660,7 @@ TEST_CASE("Metrics scraped during a job show it running; after jobs, outcomes an
   CHECK(after.find("workerpair_heavy_payload_bytes_total " +
                    std::to_string(slow.archive.size() + ramp.archive.size()) + "\n") !=
         std::string::npos);
-  CHECK(after.find("workerpair_rpc_seconds_count{service=\"workerpair.v1.Heavy\","
+  CHECK(after.find("workerpair_rpc_seconds_count{service=\"workerpair.v1.HeavyService\","
                    "method=\"Simulate\"") != std::string::npos);
   CHECK(after.find("workerpair_heavy_admission_rejections_total 0\n") != std::string::npos);
 }

@@ -61,8 +61,8 @@ struct LightServer {
         WORKERPAIR_LIGHT_BINARY, {"--root=" + (dir.path() / "root").string(), "--log_level=warn"});
     REQUIRE(started.ok());
     process = std::move(*started);
-    files = v1::LightFiles::NewStub(process->Channel());
-    bundles = v1::LightBundle::NewStub(process->Channel());
+    files = v1::LightFilesService::NewStub(process->Channel());
+    bundles = v1::LightBundleService::NewStub(process->Channel());
     grpc::ClientContext context;
     v1::CreateWorkspaceRequest request;
     request.set_workspace("ws");
@@ -91,7 +91,7 @@ struct LightServer {
     for (const std::string& path : paths) request.add_paths(path);
     Bundle bundle;
     auto reader = bundles->BundleWorkspace(&context, request);
-    v1::BundleChunk chunk;
+    v1::BundleWorkspaceResponse chunk;
     while (reader->Read(&chunk)) {
       if (chunk.has_summary()) {
         bundle.summary = chunk.summary();
@@ -108,8 +108,8 @@ struct LightServer {
 
   TempDir dir;
   std::unique_ptr<ServerProcess> process;
-  std::unique_ptr<v1::LightFiles::Stub> files;
-  std::unique_ptr<v1::LightBundle::Stub> bundles;
+  std::unique_ptr<v1::LightFilesService::Stub> files;
+  std::unique_ptr<v1::LightBundleService::Stub> bundles;
   std::map<std::string, std::string> written;
 };
 

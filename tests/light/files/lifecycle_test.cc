@@ -36,7 +36,7 @@ TEST_CASE("Health reports SERVING for the server and for LightFiles", "[lifecycl
   health::HealthCheckResponse response;
   REQUIRE(Check(*stub, "", &response).ok());
   CHECK(response.status() == health::HealthCheckResponse::SERVING);
-  REQUIRE(Check(*stub, "workerpair.v1.LightFiles", &response).ok());
+  REQUIRE(Check(*stub, "workerpair.v1.LightFilesService", &response).ok());
   CHECK(response.status() == health::HealthCheckResponse::SERVING);
   CHECK(Check(*stub, "workerpair.v1.NoSuchService", &response).error_code() ==
         grpc::StatusCode::NOT_FOUND);
@@ -48,7 +48,7 @@ TEST_CASE("Flags come from WORKERPAIR_* environment variables", "[lifecycle]") {
       WORKERPAIR_LIGHT_BINARY, {"--log_level=warn"}, absl::Seconds(60),
       {{"WORKERPAIR_ROOT", (dir.path() / "from-env").string()}, {"WORKERPAIR_MAX_READ_MB", "1"}});
   REQUIRE(light.ok());
-  auto stub = v1::LightFiles::NewStub((*light)->Channel());
+  auto stub = v1::LightFilesService::NewStub((*light)->Channel());
   {
     grpc::ClientContext context;
     v1::CreateWorkspaceRequest request;

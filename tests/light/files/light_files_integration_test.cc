@@ -26,15 +26,15 @@ struct LightServer {
         {"--root=" + (dir.path() / "root").string(), "--max_read_mb=1", "--log_level=warn"});
     REQUIRE(started.ok());
     process = std::move(*started);
-    stub = v1::LightFiles::NewStub(process->Channel());
+    stub = v1::LightFilesService::NewStub(process->Channel());
     v1::CreateWorkspaceRequest request;
     request.set_workspace("ws");
     v1::CreateWorkspaceResponse response;
-    REQUIRE(Call(&v1::LightFiles::Stub::CreateWorkspace, request, &response).ok());
+    REQUIRE(Call(&v1::LightFilesService::Stub::CreateWorkspace, request, &response).ok());
   }
 
   template <typename Request, typename Response>
-  grpc::Status Call(grpc::Status (v1::LightFiles::Stub::*method)(grpc::ClientContext*,
+  grpc::Status Call(grpc::Status (v1::LightFilesService::Stub::*method)(grpc::ClientContext*,
                                                                   const Request&, Response*),
                     const Request& request, Response* response) {
     grpc::ClientContext context;
@@ -49,14 +49,14 @@ struct LightServer {
     request.set_content(content);
     request.set_overwrite(overwrite);
     v1::WriteFileResponse response;
-    return Call(&v1::LightFiles::Stub::WriteFile, request, &response);
+    return Call(&v1::LightFilesService::Stub::WriteFile, request, &response);
   }
 
   grpc::Status Read(const std::string& path, v1::ReadFileResponse* response) {
     v1::ReadFileRequest request;
     request.set_workspace("ws");
     request.set_path(path);
-    return Call(&v1::LightFiles::Stub::ReadFile, request, response);
+    return Call(&v1::LightFilesService::Stub::ReadFile, request, response);
   }
 
   std::string Secret() {
@@ -68,7 +68,7 @@ struct LightServer {
 
   TempDir dir;
   std::unique_ptr<ServerProcess> process;
-  std::unique_ptr<v1::LightFiles::Stub> stub;
+  std::unique_ptr<v1::LightFilesService::Stub> stub;
 };
 
 }  // namespace
@@ -78,19 +78,19 @@ TEST_CASE("LightFiles: workspaces are created, listed and deleted over gRPC", "[
   v1::CreateWorkspaceRequest create;
   create.set_workspace("ws");
   v1::CreateWorkspaceResponse created;
-  CHECK(server.Call(&v1::LightFiles::Stub::CreateWorkspace, create, &created).error_code() ==
+  CHECK(server.Call(&v1::LightFilesService::Stub::CreateWorkspace, create, &created).error_code() ==
         grpc::StatusCode::ALREADY_EXISTS);
   create.set_exist_ok(true);
-  REQUIRE(server.Call(&v1::LightFiles::Stub::CreateWorkspace, create, &created).ok());
+  REQUIRE(server.Call(&v1::LightFilesService::Stub::CreateWorkspace, create, &created).ok());
   CHECK_FALSE(created.created());
   create.set_workspace("../evil");
-  CHECK(server.Call(&v1::LightFiles::Stub::CreateWorkspace, create, &created).error_code() ==
+  CHECK(server.Call(&v1::LightFilesService::Stub::CreateWorkspace, create, &created).error_code() ==
         grpc::StatusCode::INVALID_ARGUMENT);
   create.set_workspace("other");
-  REQUIRE(server.Call(&v1::LightFiles::Stub::CreateWorkspace, create, &created).ok());
+  REQUIRE(server.Call(&v1::LightFilesService::Stub::CreateWorkspace, create, &created).ok());
 
   v1::ListWorkspacesResponse listed;
-  REQUIRE(server.Call(&v1::LightFiles::Stub::ListWorkspaces, v1::ListWorkspacesRequest(), &listed)
+  REQUIRE(server.Call(&v1::LightFilesService::Stub::ListWorkspaces, v1::ListWorkspacesRequest(), &listed)
               .ok());
   REQUIRE(listed.workspaces_size() == 2);
   CHECK(listed.workspaces(0) == "other");
@@ -98,15 +98,15 @@ TEST_CASE("LightFiles: workspaces are created, listed and deleted over gRPC", "[
   v1::DeleteWorkspaceRequest remove;
   remove.set_workspace("other");
   v1::DeleteWorkspaceResponse removed;
-  REQUIRE(server.Call(&v1::LightFiles::Stub::DeleteWorkspace, remove, &removed).ok());
-  CHECK(server.Call(&v1::LightFiles::Stub::DeleteWorkspace, remove, &removed).error_code() ==
+  REQUIRE(server.Call(&v1::LightFilesService::Stub::DeleteWorkspace, remove, &removed).ok());
+  CHECK(server.Call(&v1::LightFilesService::Stub::DeleteWorkspace, remove, &removed).error_code() ==
         grpc::StatusCode::NOT_FOUND);
 
   v1::ReadFileResponse read;
   v1::ReadFileRequest in_missing;
   in_missing.set_workspace("nope");
   in_missing.set_path("a");
-  CHECK(server.Call(&v1::LightFiles::Stub::ReadFile, in_missing, &read).error_code() ==
+  CHECK(server.Call(&v1::LightFilesService::Stub::ReadFile, in_missing, &read).error_code() ==
         grpc::StatusCode::NOT_FOUND);
 }
 
@@ -127,24 +127,24 @@ TEST_CASE("LightFiles: write, read (whole, bytes, lines), stat, list and batch r
   ranged.mutable_lines()->set_start_line(2);
   ranged.mutable_lines()->set_line_count(1);
   v1::ReadFileResponse lines;
-  REQUIRE(server.Call(&v1::LightFiles::Stub::ReadFile, ranged, &lines).ok());
+  REQUIRE(server.Call(&v1::LightFilesService::Stub::ReadFile, ranged, &lines).ok());
   CHECK(lines.content() == "  <worldbody/>\n");
   CHECK(lines.total_lines() == 3);
   ranged.mutable_bytes()->set_offset(1);
   ranged.mutable_bytes()->set_length(6);
   v1::ReadFileResponse bytes;
-  REQUIRE(server.Call(&v1::LightFiles::Stub::ReadFile, ranged, &bytes).ok());
+  REQUIRE(server.Call(&v1::LightFilesService::Stub::ReadFile, ranged, &bytes).ok());
   CHECK(bytes.content() == "mujoco");
 
   v1::StatFileRequest stat;
   stat.set_workspace("ws");
   stat.set_path("scenes/ramp.xml");
   v1::StatFileResponse stat_response;
-  REQUIRE(server.Call(&v1::LightFiles::Stub::StatFile, stat, &stat_response).ok());
+  REQUIRE(server.Call(&v1::LightFilesService::Stub::StatFile, stat, &stat_response).ok());
   CHECK(stat_response.exists());
   CHECK(stat_response.info().type() == v1::FILE_TYPE_FILE);
   stat.set_path("scenes/none.xml");
-  REQUIRE(server.Call(&v1::LightFiles::Stub::StatFile, stat, &stat_response).ok());
+  REQUIRE(server.Call(&v1::LightFilesService::Stub::StatFile, stat, &stat_response).ok());
   CHECK_FALSE(stat_response.exists());
 
   v1::ListFilesRequest list;
@@ -152,7 +152,7 @@ TEST_CASE("LightFiles: write, read (whole, bytes, lines), stat, list and batch r
   list.set_recursive(true);
   list.set_glob("*.xml");
   v1::ListFilesResponse listed;
-  REQUIRE(server.Call(&v1::LightFiles::Stub::ListFiles, list, &listed).ok());
+  REQUIRE(server.Call(&v1::LightFilesService::Stub::ListFiles, list, &listed).ok());
   REQUIRE(listed.entries_size() == 1);
   CHECK(listed.entries(0).path() == "scenes/ramp.xml");
 
@@ -161,7 +161,7 @@ TEST_CASE("LightFiles: write, read (whole, bytes, lines), stat, list and batch r
   batch.add_paths("scenes/ramp.xml");
   batch.add_paths("missing.txt");
   v1::ReadFilesResponse batch_response;
-  REQUIRE(server.Call(&v1::LightFiles::Stub::ReadFiles, batch, &batch_response).ok());
+  REQUIRE(server.Call(&v1::LightFilesService::Stub::ReadFiles, batch, &batch_response).ok());
   CHECK(batch_response.files_size() == 1);
   REQUIRE(batch_response.missing_size() == 1);
   CHECK(batch_response.missing(0) == "missing.txt");
@@ -192,7 +192,7 @@ TEST_CASE("LightFiles: write without overwrite, expected sha256 and ambiguous ed
   guarded.set_content("clobbered");
   guarded.set_expected_sha256(workerpair::Sha256Hex("stale"));
   v1::WriteFileResponse written;
-  CHECK(server.Call(&v1::LightFiles::Stub::WriteFile, guarded, &written).error_code() ==
+  CHECK(server.Call(&v1::LightFilesService::Stub::WriteFile, guarded, &written).error_code() ==
         grpc::StatusCode::FAILED_PRECONDITION);
 
   v1::EditFileRequest edit;
@@ -205,7 +205,7 @@ TEST_CASE("LightFiles: write without overwrite, expected sha256 and ambiguous ed
   second->set_old_text("= 1");
   second->set_new_text("= 3");
   v1::EditFileResponse edited;
-  grpc::Status ambiguous = server.Call(&v1::LightFiles::Stub::EditFile, edit, &edited);
+  grpc::Status ambiguous = server.Call(&v1::LightFilesService::Stub::EditFile, edit, &edited);
   CHECK(ambiguous.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
   CHECK(ambiguous.error_message().find("edit 1") != std::string::npos);
 
@@ -214,7 +214,7 @@ TEST_CASE("LightFiles: write without overwrite, expected sha256 and ambiguous ed
   CHECK(read.content() == "x = 1\ny = 1\nz = 1\n");
 
   second->set_replace_all(true);
-  REQUIRE(server.Call(&v1::LightFiles::Stub::EditFile, edit, &edited).ok());
+  REQUIRE(server.Call(&v1::LightFilesService::Stub::EditFile, edit, &edited).ok());
   REQUIRE(edited.replacements_size() == 2);
   CHECK(edited.replacements(1) == 2);
   REQUIRE(server.Read("a.py", &read).ok());
@@ -256,19 +256,19 @@ TEST_CASE("LightFiles: upload streams many binary files; move, delete and grep",
   move.set_from_path("meshes/b.stl");
   move.set_to_path("archive/b.stl");
   v1::MoveFileResponse moved;
-  REQUIRE(server.Call(&v1::LightFiles::Stub::MoveFile, move, &moved).ok());
+  REQUIRE(server.Call(&v1::LightFilesService::Stub::MoveFile, move, &moved).ok());
   move.set_from_path("meshes/a.stl");
-  CHECK(server.Call(&v1::LightFiles::Stub::MoveFile, move, &moved).error_code() ==
+  CHECK(server.Call(&v1::LightFilesService::Stub::MoveFile, move, &moved).error_code() ==
         grpc::StatusCode::ALREADY_EXISTS);
 
   v1::DeleteFileRequest remove;
   remove.set_workspace("ws");
   remove.set_path("meshes");
   v1::DeleteFileResponse removed;
-  CHECK(server.Call(&v1::LightFiles::Stub::DeleteFile, remove, &removed).error_code() ==
+  CHECK(server.Call(&v1::LightFilesService::Stub::DeleteFile, remove, &removed).error_code() ==
         grpc::StatusCode::FAILED_PRECONDITION);
   remove.set_recursive(true);
-  REQUIRE(server.Call(&v1::LightFiles::Stub::DeleteFile, remove, &removed).ok());
+  REQUIRE(server.Call(&v1::LightFilesService::Stub::DeleteFile, remove, &removed).ok());
   CHECK(removed.removed_entries() == 2);
 
   REQUIRE(server.Write("scene.xml", "<site name=\"zone_goal_bin\" size=\"1\"/>\n").ok());
@@ -276,12 +276,12 @@ TEST_CASE("LightFiles: upload streams many binary files; move, delete and grep",
   grep.set_workspace("ws");
   grep.set_pattern("zone_(goal|forbid)");
   v1::GrepResponse found;
-  REQUIRE(server.Call(&v1::LightFiles::Stub::Grep, grep, &found).ok());
+  REQUIRE(server.Call(&v1::LightFilesService::Stub::Grep, grep, &found).ok());
   REQUIRE(found.matches_size() == 1);
   CHECK(found.matches(0).path() == "scene.xml");
   CHECK(found.matches(0).line_number() == 1);
   grep.set_pattern("(");
-  CHECK(server.Call(&v1::LightFiles::Stub::Grep, grep, &found).error_code() ==
+  CHECK(server.Call(&v1::LightFilesService::Stub::Grep, grep, &found).error_code() ==
         grpc::StatusCode::INVALID_ARGUMENT);
 }
 
@@ -301,14 +301,14 @@ TEST_CASE("LightFiles: escapes are PERMISSION_DENIED and nothing outside changes
     remove.set_path(path);
     remove.set_recursive(true);
     v1::DeleteFileResponse removed;
-    CHECK(server.Call(&v1::LightFiles::Stub::DeleteFile, remove, &removed).error_code() ==
+    CHECK(server.Call(&v1::LightFilesService::Stub::DeleteFile, remove, &removed).error_code() ==
           grpc::StatusCode::PERMISSION_DENIED);
     v1::MoveFileRequest move;
     move.set_workspace("ws");
     move.set_from_path(path);
     move.set_to_path("stolen.txt");
     v1::MoveFileResponse moved;
-    CHECK(server.Call(&v1::LightFiles::Stub::MoveFile, move, &moved).error_code() ==
+    CHECK(server.Call(&v1::LightFilesService::Stub::MoveFile, move, &moved).error_code() ==
           grpc::StatusCode::PERMISSION_DENIED);
   }
   {
@@ -331,7 +331,7 @@ TEST_CASE("LightFiles: escapes are PERMISSION_DENIED and nothing outside changes
   grep.set_workspace("ws");
   grep.set_pattern("secret");
   v1::GrepResponse found;
-  REQUIRE(server.Call(&v1::LightFiles::Stub::Grep, grep, &found).ok());
+  REQUIRE(server.Call(&v1::LightFilesService::Stub::Grep, grep, &found).ok());
   CHECK(found.matches_size() == 0);
 
   CHECK(server.Secret() == "secret");
@@ -363,6 +363,6 @@ TEST_CASE("LightFiles: many concurrent writers to one file never leave a torn fi
   v1::ListFilesResponse listed;
   v1::ListFilesRequest list;
   list.set_workspace("ws");
-  REQUIRE(server.Call(&v1::LightFiles::Stub::ListFiles, list, &listed).ok());
+  REQUIRE(server.Call(&v1::LightFilesService::Stub::ListFiles, list, &listed).ok());
   CHECK(listed.entries_size() == 1);  // no temporary files left behind
 }

@@ -61,10 +61,10 @@ TEST_CASE("Reflection lists LightFiles and Health and describes both", "[reflect
   for (const auto& service : listed.list_services_response().service()) {
     names.push_back(service.name());
   }
-  CHECK(std::count(names.begin(), names.end(), "workerpair.v1.LightFiles") == 1);
+  CHECK(std::count(names.begin(), names.end(), "workerpair.v1.LightFilesService") == 1);
   CHECK(std::count(names.begin(), names.end(), "grpc.health.v1.Health") == 1);
 
-  for (const std::string symbol : {"workerpair.v1.LightFiles", "grpc.health.v1.Health"}) {
+  for (const std::string symbol : {"workerpair.v1.LightFilesService", "grpc.health.v1.Health"}) {
     INFO(symbol);
     reflection::ServerReflectionRequest describe;
     describe.set_file_containing_symbol(symbol);

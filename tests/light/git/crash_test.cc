@@ -134,8 +134,8 @@ struct Failures {
 
 void Load(const std::shared_ptr<grpc::Channel>& channel, int thread, const std::atomic<bool>& stop,
           std::atomic<int>& calls, Failures& failures) {
-  auto files = v1::LightFiles::NewStub(channel);
-  auto git = v1::LightGit::NewStub(channel);
+  auto files = v1::LightFilesService::NewStub(channel);
+  auto git = v1::LightGitService::NewStub(channel);
   std::mt19937 random(static_cast<unsigned>(thread * 7919 + std::rand()));
   for (int version = 1; !stop; ++version) {
     const std::string path = "w" + std::to_string(thread) + "/f" + std::to_string(random() % 4);
@@ -231,8 +231,8 @@ TEST_CASE("SIGKILL during writes, uploads, moves and commits leaves whole files 
   const fs::path workspace = root / "ws";
   std::unique_ptr<ServerProcess> light = StartLight(root);
   {
-    auto files = v1::LightFiles::NewStub(light->Channel());
-    auto git = v1::LightGit::NewStub(light->Channel());
+    auto files = v1::LightFilesService::NewStub(light->Channel());
+    auto git = v1::LightGitService::NewStub(light->Channel());
     grpc::ClientContext create_context;
     create_context.set_deadline(Soon());
     v1::CreateWorkspaceRequest create;
@@ -310,7 +310,7 @@ TEST_CASE("SIGKILL during writes, uploads, moves and commits leaves whole files 
       FAIL_CHECK("git fsck --strict: " << text);
     }
     // And git still works: a commit after the restart is never refused but for nothing to do.
-    auto git = v1::LightGit::NewStub(light->Channel());
+    auto git = v1::LightGitService::NewStub(light->Channel());
     grpc::ClientContext context;
     context.set_deadline(Soon());
     v1::GitCommitRequest commit;

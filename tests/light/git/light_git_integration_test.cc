@@ -30,8 +30,8 @@ struct GitServer {
         WORKERPAIR_LIGHT_BINARY, {"--root=" + (dir.path() / "root").string(), "--log_level=warn"});
     REQUIRE(started.ok());
     process = std::move(*started);
-    files = v1::LightFiles::NewStub(process->Channel());
-    git = v1::LightGit::NewStub(process->Channel());
+    files = v1::LightFilesService::NewStub(process->Channel());
+    git = v1::LightGitService::NewStub(process->Channel());
     v1::CreateWorkspaceRequest request;
     request.set_workspace("ws");
     v1::CreateWorkspaceResponse response;
@@ -94,8 +94,8 @@ struct GitServer {
 
   TempDir dir;
   std::unique_ptr<ServerProcess> process;
-  std::unique_ptr<v1::LightFiles::Stub> files;
-  std::unique_ptr<v1::LightGit::Stub> git;
+  std::unique_ptr<v1::LightFilesService::Stub> files;
+  std::unique_ptr<v1::LightGitService::Stub> git;
 };
 
 // The commit `ref` names in the repository at `path`; empty when missing.

@@ -40,9 +40,9 @@ struct LightServer {
     auto started = ServerProcess::Start(WORKERPAIR_LIGHT_BINARY, flags);
     REQUIRE(started.ok());
     process = std::move(*started);
-    files = v1::LightFiles::NewStub(process->Channel());
-    lint = v1::LightLint::NewStub(process->Channel());
-    git = v1::LightGit::NewStub(process->Channel());
+    files = v1::LightFilesService::NewStub(process->Channel());
+    lint = v1::LightLintService::NewStub(process->Channel());
+    git = v1::LightGitService::NewStub(process->Channel());
   }
 
   void Write(const std::string& path, const std::string& content,
@@ -96,9 +96,9 @@ struct LightServer {
 
   TempDir dir;
   std::unique_ptr<ServerProcess> process;
-  std::unique_ptr<v1::LightFiles::Stub> files;
-  std::unique_ptr<v1::LightLint::Stub> lint;
-  std::unique_ptr<v1::LightGit::Stub> git;
+  std::unique_ptr<v1::LightFilesService::Stub> files;
+  std::unique_ptr<v1::LightLintService::Stub> lint;
+  std::unique_ptr<v1::LightGitService::Stub> git;
 };
 
 // 15 MiB of random 'a'/'b' in 1 MiB lines: `[ab]*a[ab]{20}c` makes RE2's DFA build a new state
@@ -114,7 +114,7 @@ std::string CostlyText() {
 }
 constexpr char kCostlyPattern[] = "[ab]*a[ab]{20}c";
 
-const v1::Diagnostic* Find(const v1::LintResponse& response, const std::string& code) {
+const v1::Diagnostic* Find(const v1::LintResult& response, const std::string& code) {
   for (const v1::Diagnostic& d : response.diagnostics()) {
     if (d.code() == code) return &d;
   }
@@ -138,10 +138,11 @@ TEST_CASE("A manifest of 400000 nested arrays is a diagnostic through LintFile a
   one.set_workspace("ws");
   one.set_path("payload/manifest.json");
   one.set_skip_external(true);
-  v1::LintResponse response;
+  v1::LintFileResponse file_response;
   grpc::ClientContext context;
   context.set_deadline(In(std::chrono::seconds(60)));
-  const grpc::Status status = server.lint->LintFile(&context, one, &response);
+  const grpc::Status status = server.lint->LintFile(&context, one, &file_response);
+  const v1::LintResult& response = file_response.result();
   INFO(status.error_message());
   REQUIRE(status.ok());
   const v1::Diagnostic* over = Find(response, "manifest/over-limit");
@@ -153,21 +154,22 @@ TEST_CASE("A manifest of 400000 nested arrays is a diagnostic through LintFile a
   v1::LintWorkspaceRequest all;
   all.set_workspace("ws");
   all.set_skip_external(true);
-  v1::LintResponse all_response;
+  v1::LintWorkspaceResponse all_workspace;
   grpc::ClientContext all_context;
   all_context.set_deadline(In(std::chrono::seconds(60)));
-  REQUIRE(server.lint->LintWorkspace(&all_context, all, &all_response).ok());
+  REQUIRE(server.lint->LintWorkspace(&all_context, all, &all_workspace).ok());
+  const v1::LintResult& all_response = all_workspace.result();
   CHECK(Find(all_response, "manifest/over-limit") != nullptr);
   CHECK(all_response.files_checked() == 2);
   server.RequireHealthy();
 
   // Out-of-range numbers are parse errors, not an exception out of the handler.
   server.Write("payload/manifest.json", R"({"version":1e999,"scene":"s.xml"})");
-  v1::LintResponse number;
+  v1::LintFileResponse number;
   grpc::ClientContext number_context;
   number_context.set_deadline(In(std::chrono::seconds(60)));
   REQUIRE(server.lint->LintFile(&number_context, one, &number).ok());
-  CHECK(Find(number, "manifest/parse-error") != nullptr);
+  CHECK(Find(number.result(), "manifest/parse-error") != nullptr);
   server.RequireHealthy();
 }
 

@@ -21,7 +21,7 @@ struct LintServer {
         WORKERPAIR_LIGHT_BINARY, {"--root=" + (dir.path() / "root").string(), "--log_level=warn"});
     REQUIRE(started.ok());
     process = std::move(*started);
-    stub = v1::LightLint::NewStub(process->Channel());
+    stub = v1::LightLintService::NewStub(process->Channel());
   }
 
   void Write(const std::string& path, const std::string& content) {
@@ -30,27 +30,33 @@ struct LintServer {
     std::ofstream(file, std::ios::binary) << content;
   }
 
-  grpc::Status LintFile(const std::string& path, v1::LintResponse* response) {
+  grpc::Status LintFile(const std::string& path, v1::LintResult* result) {
     v1::LintFileRequest request;
     request.set_workspace("ws");
     request.set_path(path);
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-    return stub->LintFile(&context, request, response);
+    v1::LintFileResponse response;
+    grpc::Status status = stub->LintFile(&context, request, &response);
+    *result = response.result();
+    return status;
   }
 
-  grpc::Status LintWorkspace(const v1::LintWorkspaceRequest& request, v1::LintResponse* response) {
+  grpc::Status LintWorkspace(const v1::LintWorkspaceRequest& request, v1::LintResult* result) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-    return stub->LintWorkspace(&context, request, response);
+    v1::LintWorkspaceResponse response;
+    grpc::Status status = stub->LintWorkspace(&context, request, &response);
+    *result = response.result();
+    return status;
   }
 
   TempDir dir;
   std::unique_ptr<ServerProcess> process;
-  std::unique_ptr<v1::LightLint::Stub> stub;
+  std::unique_ptr<v1::LightLintService::Stub> stub;
 };
 
-const v1::Diagnostic* Find(const v1::LintResponse& response, const std::string& code) {
+const v1::Diagnostic* Find(const v1::LintResult& response, const std::string& code) {
   for (const v1::Diagnostic& d : response.diagnostics()) {
     if (d.code() == code) return &d;
   }
@@ -64,7 +70,7 @@ TEST_CASE("LintFile over gRPC reports a missing mesh with its position", "[lint]
   server.Write("scenes/scene.xml",
                "<mujoco>\n  <asset>\n    <mesh name=\"m\" file=\"meshes/gone.stl\"/>\n"
                "  </asset>\n</mujoco>\n");
-  v1::LintResponse response;
+  v1::LintResult response;
   grpc::Status status = server.LintFile("scenes/scene.xml", &response);
   REQUIRE(status.ok());
   INFO(response.DebugString());
@@ -89,7 +95,7 @@ TEST_CASE("LintWorkspace over gRPC covers manifest, meshes and linters", "[lint]
   server.Write("tools/gen.py", "import sys\n");
   v1::LintWorkspaceRequest request;
   request.set_workspace("ws");
-  v1::LintResponse response;
+  v1::LintResult response;
   REQUIRE(server.LintWorkspace(request, &response).ok());
   INFO(response.DebugString());
   CHECK(response.files_checked() == 4);
@@ -107,7 +113,7 @@ TEST_CASE("LintWorkspace over gRPC covers manifest, meshes and linters", "[lint]
 
   // Without external linters the Python file is not looked at.
   request.set_skip_external(true);
-  v1::LintResponse built_in;
+  v1::LintResult built_in;
   REQUIRE(server.LintWorkspace(request, &built_in).ok());
   CHECK(built_in.files_checked() == 4);
   CHECK(Find(built_in, "pyflakes") == nullptr);
@@ -116,7 +122,7 @@ TEST_CASE("LintWorkspace over gRPC covers manifest, meshes and linters", "[lint]
 
 TEST_CASE("Lint over gRPC maps path and workspace errors to gRPC codes", "[lint][integration]") {
   LintServer server;
-  v1::LintResponse response;
+  v1::LintResult response;
   CHECK(server.LintFile("../../etc/passwd", &response).error_code() ==
         grpc::StatusCode::PERMISSION_DENIED);
   CHECK(server.LintFile("nope.xml", &response).error_code() == grpc::StatusCode::NOT_FOUND);

@@ -27,8 +27,8 @@ struct TopologyServer {
         WORKERPAIR_LIGHT_BINARY, {"--root=" + (dir.path() / "root").string(), "--log_level=warn"});
     REQUIRE(started.ok());
     process = std::move(*started);
-    files = v1::LightFiles::NewStub(process->Channel());
-    topology = v1::LightTopology::NewStub(process->Channel());
+    files = v1::LightFilesService::NewStub(process->Channel());
+    topology = v1::LightTopologyService::NewStub(process->Channel());
     v1::CreateWorkspaceRequest request;
     request.set_workspace("ws");
     request.set_exist_ok(true);
@@ -63,8 +63,8 @@ struct TopologyServer {
 
   TempDir dir;
   std::unique_ptr<ServerProcess> process;
-  std::unique_ptr<v1::LightFiles::Stub> files;
-  std::unique_ptr<v1::LightTopology::Stub> topology;
+  std::unique_ptr<v1::LightFilesService::Stub> files;
+  std::unique_ptr<v1::LightTopologyService::Stub> topology;
 };
 
 void SetVec(v1::TopologyVec3* out, double x, double y, double z) {
