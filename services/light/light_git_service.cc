@@ -1,5 +1,7 @@
 #include "services/light/light_git_service.h"
 
+#include <utility>
+
 #include "libs/common/grpc_status.h"
 
 namespace workerpair::light {
@@ -32,22 +34,27 @@ GitAuthor ToCore(const v1::GitAuthor& author) { return GitAuthor{author.name(), 
 
 }  // namespace
 
+absl::StatusOr<LightGitService::AdmittedCall> LightGitService::Admit(
+    grpc::ServerContext* context, const std::string& workspace, std::string_view what) {
+  absl::StatusOr<Workspace> ws = store_->Get(workspace);
+  if (!ws.ok()) return ws.status();
+  absl::StatusOr<ExpensiveCall> admitted = policy_->Admit(context, ws->name, what);
+  if (!admitted.ok()) return admitted.status();
+  return AdmittedCall{*std::move(ws), *std::move(admitted)};
+}
+
 grpc::Status LightGitService::GitInit(grpc::ServerContext* context, const v1::GitInitRequest* request,
                                       v1::GitInitResponse* response) {
-  WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
-  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall admitted,
-                           policy_->Admit(context, ws.name, "GitInit"));
-  WP_GRPC_ASSIGN_OR_RETURN(bool created, git_->Init(ws, request->initial_branch()));
+  WP_GRPC_ASSIGN_OR_RETURN(AdmittedCall call, Admit(context, request->workspace(), "GitInit"));
+  WP_GRPC_ASSIGN_OR_RETURN(bool created, git_->Init(call.ws, request->initial_branch()));
   response->set_created(created);
   return grpc::Status::OK;
 }
 
 grpc::Status LightGitService::GitStatus(grpc::ServerContext* context, const v1::GitStatusRequest* request,
                                         v1::GitStatusResponse* response) {
-  WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
-  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall admitted,
-                           policy_->Admit(context, ws.name, "GitStatus"));
-  WP_GRPC_ASSIGN_OR_RETURN(light::GitStatus status, git_->Status(ws));
+  WP_GRPC_ASSIGN_OR_RETURN(AdmittedCall call, Admit(context, request->workspace(), "GitStatus"));
+  WP_GRPC_ASSIGN_OR_RETURN(light::GitStatus status, git_->Status(call.ws, call.budget()));
   response->set_branch(status.branch);
   response->set_head(status.head);
   response->set_unborn(status.unborn);
@@ -65,13 +72,12 @@ grpc::Status LightGitService::GitStatus(grpc::ServerContext* context, const v1::
 
 grpc::Status LightGitService::GitDiff(grpc::ServerContext* context, const v1::GitDiffRequest* request,
                                       v1::GitDiffResponse* response) {
-  WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
-  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall admitted,
-                           policy_->Admit(context, ws.name, "GitDiff"));
+  WP_GRPC_ASSIGN_OR_RETURN(AdmittedCall call, Admit(context, request->workspace(), "GitDiff"));
   DiffRequest diff{request->from(), request->to(),
                    std::vector<std::string>(request->paths().begin(), request->paths().end()),
-                   request->has_context_lines() ? static_cast<int>(request->context_lines()) : -1};
-  WP_GRPC_ASSIGN_OR_RETURN(DiffResult result, git_->Diff(ws, diff));
+                   request->has_context_lines() ? static_cast<int>(request->context_lines()) : -1,
+                   call.budget()};
+  WP_GRPC_ASSIGN_OR_RETURN(DiffResult result, git_->Diff(call.ws, diff));
   response->set_patch(std::move(result.patch));
   response->set_truncated(result.truncated);
   for (const FileDiff& file : result.files) {
@@ -90,12 +96,11 @@ grpc::Status LightGitService::GitDiff(grpc::ServerContext* context, const v1::Gi
 
 grpc::Status LightGitService::GitCommit(grpc::ServerContext* context, const v1::GitCommitRequest* request,
                                         v1::GitCommitResponse* response) {
-  WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
-  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall admitted,
-                           policy_->Admit(context, ws.name, "GitCommit"));
+  WP_GRPC_ASSIGN_OR_RETURN(AdmittedCall call, Admit(context, request->workspace(), "GitCommit"));
   CommitRequest commit{ToCore(request->author()), request->message(),
-                       std::vector<std::string>(request->paths().begin(), request->paths().end())};
-  WP_GRPC_ASSIGN_OR_RETURN(CommitResult result, git_->Commit(ws, commit));
+                       std::vector<std::string>(request->paths().begin(), request->paths().end()),
+                       call.budget()};
+  WP_GRPC_ASSIGN_OR_RETURN(CommitResult result, git_->Commit(call.ws, commit));
   response->set_hash(result.hash);
   response->set_branch(result.branch);
   response->set_merge(result.merge);
@@ -104,11 +109,10 @@ grpc::Status LightGitService::GitCommit(grpc::ServerContext* context, const v1::
 
 grpc::Status LightGitService::GitLog(grpc::ServerContext* context, const v1::GitLogRequest* request,
                                      v1::GitLogResponse* response) {
-  WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
-  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall admitted,
-                           policy_->Admit(context, ws.name, "GitLog"));
+  WP_GRPC_ASSIGN_OR_RETURN(AdmittedCall call, Admit(context, request->workspace(), "GitLog"));
   WP_GRPC_ASSIGN_OR_RETURN(std::vector<LogEntry> entries,
-                           git_->Log(ws, LogRequest{request->from(), request->limit()}));
+                           git_->Log(call.ws,
+                                     LogRequest{request->from(), request->limit(), call.budget()}));
   for (LogEntry& entry : entries) {
     v1::GitLogEntry* out = response->add_entries();
     out->set_hash(entry.hash);
@@ -126,11 +130,10 @@ grpc::Status LightGitService::GitLog(grpc::ServerContext* context, const v1::Git
 grpc::Status LightGitService::GitCreateBranch(grpc::ServerContext* context,
                                               const v1::GitCreateBranchRequest* request,
                                               v1::GitCreateBranchResponse* response) {
-  WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
-  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall admitted,
-                           policy_->Admit(context, ws.name, "GitCreateBranch"));
+  WP_GRPC_ASSIGN_OR_RETURN(AdmittedCall call,
+                           Admit(context, request->workspace(), "GitCreateBranch"));
   WP_GRPC_ASSIGN_OR_RETURN(std::string hash,
-                           git_->CreateBranch(ws, request->branch(), request->start()));
+                           git_->CreateBranch(call.ws, request->branch(), request->start()));
   response->set_hash(std::move(hash));
   return grpc::Status::OK;
 }
@@ -138,22 +141,19 @@ grpc::Status LightGitService::GitCreateBranch(grpc::ServerContext* context,
 grpc::Status LightGitService::GitCheckout(grpc::ServerContext* context,
                                           const v1::GitCheckoutRequest* request,
                                           v1::GitCheckoutResponse* response) {
-  WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
-  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall admitted,
-                           policy_->Admit(context, ws.name, "GitCheckout"));
-  WP_GRPC_ASSIGN_OR_RETURN(std::string hash, git_->Checkout(ws, request->branch()));
+  WP_GRPC_ASSIGN_OR_RETURN(AdmittedCall call, Admit(context, request->workspace(), "GitCheckout"));
+  WP_GRPC_ASSIGN_OR_RETURN(std::string hash,
+                           git_->Checkout(call.ws, request->branch(), call.budget()));
   response->set_hash(std::move(hash));
   return grpc::Status::OK;
 }
 
 grpc::Status LightGitService::GitMerge(grpc::ServerContext* context, const v1::GitMergeRequest* request,
                                        v1::GitMergeResponse* response) {
-  WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
-  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall admitted,
-                           policy_->Admit(context, ws.name, "GitMerge"));
+  WP_GRPC_ASSIGN_OR_RETURN(AdmittedCall call, Admit(context, request->workspace(), "GitMerge"));
   MergeRequest merge{request->branch(), ToCore(request->author()), request->message(),
-                     request->no_fast_forward()};
-  WP_GRPC_ASSIGN_OR_RETURN(MergeResult result, git_->Merge(ws, merge));
+                     request->no_fast_forward(), call.budget()};
+  WP_GRPC_ASSIGN_OR_RETURN(MergeResult result, git_->Merge(call.ws, merge));
   response->set_outcome(ToProto(result.outcome));
   response->set_hash(result.hash);
   for (std::string& path : result.conflicts) response->add_conflicts(std::move(path));
@@ -171,11 +171,10 @@ grpc::Status LightGitService::GitResolveConflict(grpc::ServerContext* context,
     default:
       return {grpc::StatusCode::INVALID_ARGUMENT, "side must be OURS, THEIRS or WORKING_TREE"};
   }
-  WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
-  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall admitted,
-                           policy_->Admit(context, ws.name, "GitResolveConflict"));
+  WP_GRPC_ASSIGN_OR_RETURN(AdmittedCall call,
+                           Admit(context, request->workspace(), "GitResolveConflict"));
   WP_GRPC_ASSIGN_OR_RETURN(std::vector<std::string> remaining,
-                           git_->ResolveConflict(ws, request->path(), side));
+                           git_->ResolveConflict(call.ws, request->path(), side));
   for (std::string& path : remaining) response->add_remaining_conflicts(std::move(path));
   return grpc::Status::OK;
 }
@@ -183,10 +182,9 @@ grpc::Status LightGitService::GitResolveConflict(grpc::ServerContext* context,
 grpc::Status LightGitService::GitAbortMerge(grpc::ServerContext* context,
                                             const v1::GitAbortMergeRequest* request,
                                             v1::GitAbortMergeResponse* response) {
-  WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
-  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall admitted,
-                           policy_->Admit(context, ws.name, "GitAbortMerge"));
-  WP_GRPC_ASSIGN_OR_RETURN(std::string hash, git_->AbortMerge(ws));
+  WP_GRPC_ASSIGN_OR_RETURN(AdmittedCall call,
+                           Admit(context, request->workspace(), "GitAbortMerge"));
+  WP_GRPC_ASSIGN_OR_RETURN(std::string hash, git_->AbortMerge(call.ws, call.budget()));
   response->set_hash(std::move(hash));
   return grpc::Status::OK;
 }
@@ -194,11 +192,11 @@ grpc::Status LightGitService::GitAbortMerge(grpc::ServerContext* context,
 grpc::Status LightGitService::GitCompleteMerge(grpc::ServerContext* context,
                                                const v1::GitCompleteMergeRequest* request,
                                                v1::GitCompleteMergeResponse* response) {
-  WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
-  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall admitted,
-                           policy_->Admit(context, ws.name, "GitCompleteMerge"));
+  WP_GRPC_ASSIGN_OR_RETURN(AdmittedCall call,
+                           Admit(context, request->workspace(), "GitCompleteMerge"));
   WP_GRPC_ASSIGN_OR_RETURN(CommitResult result,
-                           git_->CompleteMerge(ws, ToCore(request->author()), request->message()));
+                           git_->CompleteMerge(call.ws, ToCore(request->author()),
+                                               request->message(), call.budget()));
   response->set_hash(result.hash);
   response->set_branch(result.branch);
   return grpc::Status::OK;
@@ -206,12 +204,10 @@ grpc::Status LightGitService::GitCompleteMerge(grpc::ServerContext* context,
 
 grpc::Status LightGitService::GitPush(grpc::ServerContext* context, const v1::GitPushRequest* request,
                                       v1::GitPushResponse* response) {
-  WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
-  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall admitted,
-                           policy_->Admit(context, ws.name, "GitPush"));
+  WP_GRPC_ASSIGN_OR_RETURN(AdmittedCall call, Admit(context, request->workspace(), "GitPush"));
   PushRequest push{request->remote(), request->url(), request->branch(), request->force(),
-                   &admitted.budget()};
-  WP_GRPC_ASSIGN_OR_RETURN(PushResult result, git_->Push(ws, push));
+                   call.budget()};
+  WP_GRPC_ASSIGN_OR_RETURN(PushResult result, git_->Push(call.ws, push));
   response->set_ref(result.ref);
   response->set_hash(result.hash);
   return grpc::Status::OK;
@@ -220,10 +216,9 @@ grpc::Status LightGitService::GitPush(grpc::ServerContext* context, const v1::Gi
 grpc::Status LightGitService::GitExportHistory(grpc::ServerContext* context,
                                               const v1::GitExportHistoryRequest* request,
                                               v1::GitExportHistoryResponse* out) {
-  WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
-  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall admitted,
-                           policy_->Admit(context, ws.name, "GitExportHistory"));
-  WP_GRPC_ASSIGN_OR_RETURN(GitHistory history, git_->ExportHistory(ws));
+  WP_GRPC_ASSIGN_OR_RETURN(AdmittedCall call,
+                           Admit(context, request->workspace(), "GitExportHistory"));
+  WP_GRPC_ASSIGN_OR_RETURN(GitHistory history, git_->ExportHistory(call.ws));
   v1::GitHistory* response = out->mutable_history();
   response->set_pack(std::move(history.pack));
   for (auto& [name, hash] : history.branches) {
@@ -238,16 +233,15 @@ grpc::Status LightGitService::GitExportHistory(grpc::ServerContext* context,
 grpc::Status LightGitService::GitImportHistory(grpc::ServerContext* context,
                                               const v1::GitImportHistoryRequest* request,
                                               v1::GitImportHistoryResponse* response) {
-  WP_GRPC_ASSIGN_OR_RETURN(Workspace ws, store_->Get(request->workspace()));
-  WP_GRPC_ASSIGN_OR_RETURN(ExpensiveCall admitted,
-                           policy_->Admit(context, ws.name, "GitImportHistory"));
+  WP_GRPC_ASSIGN_OR_RETURN(AdmittedCall call,
+                           Admit(context, request->workspace(), "GitImportHistory"));
   GitHistory history;
   history.pack = request->history().pack();
   for (const v1::GitBranchRef& branch : request->history().branches()) {
     history.branches.emplace_back(branch.name(), branch.hash());
   }
   history.head = request->history().head();
-  WP_GRPC_ASSIGN_OR_RETURN(std::string head, git_->ImportHistory(ws, history));
+  WP_GRPC_ASSIGN_OR_RETURN(std::string head, git_->ImportHistory(call.ws, history));
   response->set_head(std::move(head));
   return grpc::Status::OK;
 }

@@ -9,6 +9,10 @@
 #ifndef WORKERPAIR_SERVICES_LIGHT_LIGHT_GIT_SERVICE_H_
 #define WORKERPAIR_SERVICES_LIGHT_LIGHT_GIT_SERVICE_H_
 
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
 #include "services/light/core/files/workspace_store.h"
 #include "services/light/core/git/git_repo.h"
 #include "services/light/light_call_policy.h"
@@ -53,6 +57,17 @@ class LightGitService final : public workerpair::v1::LightGitService::Service {
                                 v1::GitImportHistoryResponse*) override;
 
  private:
+  // What every handler starts with: its workspace resolved, then the call admitted by the
+  // policy (NOT_FOUND, RESOURCE_EXHAUSTED, CANCELLED, DEADLINE_EXCEEDED otherwise). The core
+  // polls budget() and stops when the client goes or the time runs out.
+  struct AdmittedCall {
+    Workspace ws;
+    ExpensiveCall call;
+    const CallBudget* budget() const { return &call.budget(); }
+  };
+  absl::StatusOr<AdmittedCall> Admit(grpc::ServerContext* context, const std::string& workspace,
+                                     std::string_view what);
+
   WorkspaceStore* store_;
   GitCore* git_;
   LightCallPolicy* policy_;

@@ -18,7 +18,11 @@
 //   - read-modify-write calls on one file (edit, write with an expected hash) never interleave;
 //   - libgit2 never runs twice at once on one repository.
 // Reads (read, list, stat, grep, lint, topology, bundle) take no lock: files are only ever
-// replaced whole by a rename, so a reader sees the old or the new content.
+// replaced whole by a rename, so a reader sees the old or the new content. That holds for git
+// too: checkout, merge, abort and conflict resolution write each file to the staging area and
+// rename it into place (git_worktree.h), never rewrite it in place. Git calls that only read
+// the working tree (status, diff, commit's staging) hold the tree lock exclusively like the
+// others, so they see a checkout or merge before or after, never during.
 //
 // Entries are reference-counted and removed when the last holder or waiter leaves, so the tables
 // hold only the workspaces and paths with a call in progress. An exclusive taker waits only for

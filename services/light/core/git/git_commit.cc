@@ -43,6 +43,12 @@ std::string PreparedMergeMessage(git_repository* repo) {
   return clean.str();
 }
 
+// git_index_add_all / update_all callback: 0 stages the path, < 0 stops once out of budget.
+int StageUnlessOutOfBudget(const char*, const char*, void* payload) {
+  const auto* budget = static_cast<const CallBudget*>(payload);
+  return budget != nullptr && budget->Exhausted() ? -1 : 0;
+}
+
 int CollectMergeHead(const git_oid* oid, void* payload) {
   static_cast<std::vector<git_oid>*>(payload)->push_back(*oid);
   return 0;
@@ -98,13 +104,18 @@ absl::StatusOr<CommitResult> CommitChanges(git_repository* repo, const Workspace
   for (std::string& spec : specs) spec_pointers.push_back(spec.data());
   git_strarray pathspec = {spec_pointers.data(), spec_pointers.size()};
   const git_strarray* selection = specs.empty() ? nullptr : &pathspec;
-  if (int rc = git_index_add_all(index.get(), selection, GIT_INDEX_ADD_DEFAULT, nullptr, nullptr);
+  // The index is only written once everything is staged: a call out of budget commits nothing.
+  void* budget = const_cast<CallBudget*>(request.budget);
+  if (int rc = git_index_add_all(index.get(), selection, GIT_INDEX_ADD_DEFAULT,
+                                 &StageUnlessOutOfBudget, budget);
       rc < 0) {
-    return GitError(rc, "stage changes", ws);
+    return GitFailure(rc, "stage changes", ws, request.budget);
   }
-  if (int rc = git_index_update_all(index.get(), selection, nullptr, nullptr); rc < 0) {
-    return GitError(rc, "stage deletions", ws);
+  if (int rc = git_index_update_all(index.get(), selection, &StageUnlessOutOfBudget, budget);
+      rc < 0) {
+    return GitFailure(rc, "stage deletions", ws, request.budget);
   }
+  WP_RETURN_IF_ERROR(CheckBudget(request.budget));
   if (int rc = git_index_write(index.get()); rc < 0) return GitError(rc, "write index", ws);
   git_oid tree_id;
   if (int rc = git_index_write_tree(&tree_id, index.get()); rc < 0) {

@@ -29,14 +29,6 @@ ChangeKind DeltaKind(git_delta_t status) {
   }
 }
 
-// The tree of `commit`, or null for a null commit (the empty tree).
-absl::StatusOr<TreePtr> TreeOf(const git_commit* commit, const Workspace& ws) {
-  if (commit == nullptr) return TreePtr();
-  git_tree* raw = nullptr;
-  if (int rc = git_commit_tree(&raw, commit); rc < 0) return GitError(rc, "read tree", ws);
-  return TreePtr(raw);
-}
-
 }  // namespace
 
 absl::StatusOr<DiffResult> GitCore::Diff(const Workspace& ws, const DiffRequest& request) {
@@ -61,6 +53,7 @@ absl::StatusOr<DiffResult> GitCore::Diff(const Workspace& ws, const DiffRequest&
   std::vector<char*> spec_pointers;
   for (std::string& spec : specs) spec_pointers.push_back(spec.data());
   options.pathspec = {spec_pointers.data(), spec_pointers.size()};
+  AttachBudget(&options, request.budget);
   if (request.context_lines >= 0) {
     options.context_lines = static_cast<uint32_t>(request.context_lines);
   }
@@ -77,23 +70,24 @@ absl::StatusOr<DiffResult> GitCore::Diff(const Workspace& ws, const DiffRequest&
     } else {
       WP_ASSIGN_OR_RETURN(base, ResolveCommit(repo.get(), request.from, ws));
     }
-    WP_ASSIGN_OR_RETURN(TreePtr tree, TreeOf(base.get(), ws));
+    WP_ASSIGN_OR_RETURN(TreePtr tree, TreeOfCommit(base.get(), ws));
     rc = git_diff_tree_to_workdir_with_index(&raw, repo.get(), tree.get(), &options);
   } else {
     WP_ASSIGN_OR_RETURN(CommitPtr from, ResolveCommit(repo.get(), request.from, ws));
     WP_ASSIGN_OR_RETURN(CommitPtr to, ResolveCommit(repo.get(), request.to, ws));
-    WP_ASSIGN_OR_RETURN(TreePtr from_tree, TreeOf(from.get(), ws));
-    WP_ASSIGN_OR_RETURN(TreePtr to_tree, TreeOf(to.get(), ws));
+    WP_ASSIGN_OR_RETURN(TreePtr from_tree, TreeOfCommit(from.get(), ws));
+    WP_ASSIGN_OR_RETURN(TreePtr to_tree, TreeOfCommit(to.get(), ws));
     rc = git_diff_tree_to_tree(&raw, repo.get(), from_tree.get(), to_tree.get(), &options);
   }
-  if (rc < 0) return GitError(rc, "diff", ws);
+  if (rc < 0) return GitFailure(rc, "diff", ws, request.budget);
   DiffPtr diff(raw);
 
   DiffResult result;
   for (std::size_t i = 0, n = git_diff_num_deltas(diff.get()); i < n; ++i) {
+    WP_RETURN_IF_ERROR(CheckBudget(request.budget));
     git_patch* patch_raw = nullptr;
     if (rc = git_patch_from_diff(&patch_raw, diff.get(), i); rc < 0) {
-      return GitError(rc, "build patch", ws);
+      return GitFailure(rc, "build patch", ws, request.budget);
     }
     PatchPtr patch(patch_raw);
     const git_diff_delta* delta = git_diff_get_delta(diff.get(), i);

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
+#include <set>
 #include <system_error>
 
 #include "libs/common/status_macros.h"
@@ -11,6 +13,7 @@
 #include "services/light/core/git/git_commit.h"
 #include "services/light/core/git/git_input.h"
 #include "services/light/core/git/git_util.h"
+#include "services/light/core/git/git_worktree.h"
 
 namespace workerpair::light {
 namespace fs = std::filesystem;
@@ -18,22 +21,18 @@ using namespace git_internal;  // NOLINT: the internal helpers of this library
 
 namespace {
 
-ChangeKind IndexChange(unsigned flags) {
-  if (flags & GIT_STATUS_INDEX_NEW) return ChangeKind::kAdded;
-  if (flags & GIT_STATUS_INDEX_MODIFIED) return ChangeKind::kModified;
-  if (flags & GIT_STATUS_INDEX_DELETED) return ChangeKind::kDeleted;
-  if (flags & GIT_STATUS_INDEX_RENAMED) return ChangeKind::kRenamed;
-  if (flags & GIT_STATUS_INDEX_TYPECHANGE) return ChangeKind::kTypeChanged;
-  return ChangeKind::kNone;
-}
-
-ChangeKind WorktreeChange(unsigned flags) {
-  if (flags & GIT_STATUS_WT_NEW) return ChangeKind::kUntracked;
-  if (flags & GIT_STATUS_WT_MODIFIED) return ChangeKind::kModified;
-  if (flags & GIT_STATUS_WT_DELETED) return ChangeKind::kDeleted;
-  if (flags & GIT_STATUS_WT_RENAMED) return ChangeKind::kRenamed;
-  if (flags & GIT_STATUS_WT_TYPECHANGE) return ChangeKind::kTypeChanged;
-  return ChangeKind::kNone;
+// A status entry's change from its diff delta (status compares with two diffs: HEAD against
+// the index, the index against the working tree).
+ChangeKind StatusChange(git_delta_t status) {
+  switch (status) {
+    case GIT_DELTA_ADDED: return ChangeKind::kAdded;
+    case GIT_DELTA_MODIFIED: return ChangeKind::kModified;
+    case GIT_DELTA_DELETED: return ChangeKind::kDeleted;
+    case GIT_DELTA_RENAMED: return ChangeKind::kRenamed;
+    case GIT_DELTA_TYPECHANGE: return ChangeKind::kTypeChanged;
+    case GIT_DELTA_UNTRACKED: return ChangeKind::kUntracked;
+    default: return ChangeKind::kNone;
+  }
 }
 
 // The local branch `name`, NOT_FOUND when missing.
@@ -110,7 +109,7 @@ absl::StatusOr<bool> GitCore::Init(const Workspace& ws, std::string_view initial
   return true;
 }
 
-absl::StatusOr<GitStatus> GitCore::Status(const Workspace& ws) {
+absl::StatusOr<GitStatus> GitCore::Status(const Workspace& ws, const CallBudget* budget) {
   WorkspaceLocks::Guard guard = LockTree(ws);
   WP_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(ws));
 
@@ -121,31 +120,52 @@ absl::StatusOr<GitStatus> GitCore::Status(const Workspace& ws) {
   if (head != nullptr) status.head = OidHex(*git_commit_id(head.get()));
   status.merging = git_repository_state(repo.get()) == GIT_REPOSITORY_STATE_MERGE;
 
-  git_status_options options = GIT_STATUS_OPTIONS_INIT;
-  options.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
-  options.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS |
-                  GIT_STATUS_OPT_EXCLUDE_SUBMODULES | GIT_STATUS_OPT_SORT_CASE_SENSITIVELY;
-  git_status_list* raw = nullptr;
-  if (int rc = git_status_list_new(&raw, repo.get(), &options); rc < 0) {
-    return GitError(rc, "read status", ws);
-  }
-  StatusListPtr list(raw);
-  for (std::size_t i = 0, n = git_status_list_entrycount(list.get()); i < n; ++i) {
-    const git_status_entry* entry = git_status_byindex(list.get(), i);
-    // Conflicts come from the index below; ignored files are not changes.
-    if (entry->status & (GIT_STATUS_CONFLICTED | GIT_STATUS_IGNORED)) continue;
-    const git_diff_delta* delta =
-        entry->head_to_index != nullptr ? entry->head_to_index : entry->index_to_workdir;
-    if (delta == nullptr) continue;
-    status.changes.push_back(FileChange{delta->new_file.path, IndexChange(entry->status),
-                                        WorktreeChange(entry->status)});
-  }
   git_index* index_raw = nullptr;
   if (int rc = git_repository_index(&index_raw, repo.get()); rc < 0) {
     return GitError(rc, "read index", ws);
   }
   IndexPtr index(index_raw);
   WP_ASSIGN_OR_RETURN(status.conflicts, ConflictedPaths(index.get(), ws));
+
+  // Two diffs, as git_status_list_new makes them, but with the call's budget attached: HEAD
+  // against the index (staged), the index against the working tree (unstaged, untracked).
+  WP_ASSIGN_OR_RETURN(TreePtr head_tree, TreeOfCommit(head.get(), ws));
+  git_diff_options staged_options = GIT_DIFF_OPTIONS_INIT;
+  staged_options.flags = GIT_DIFF_IGNORE_SUBMODULES | GIT_DIFF_INCLUDE_TYPECHANGE;
+  AttachBudget(&staged_options, budget);
+  git_diff* staged_raw = nullptr;
+  if (int rc = git_diff_tree_to_index(&staged_raw, repo.get(), head_tree.get(), index.get(),
+                                      &staged_options);
+      rc < 0) {
+    return GitFailure(rc, "read status", ws, budget);
+  }
+  DiffPtr staged(staged_raw);
+  git_diff_options unstaged_options = staged_options;
+  unstaged_options.flags |= GIT_DIFF_INCLUDE_UNTRACKED | GIT_DIFF_RECURSE_UNTRACKED_DIRS;
+  git_diff* unstaged_raw = nullptr;
+  if (int rc = git_diff_index_to_workdir(&unstaged_raw, repo.get(), index.get(),
+                                         &unstaged_options);
+      rc < 0) {
+    return GitFailure(rc, "read status", ws, budget);
+  }
+  DiffPtr unstaged(unstaged_raw);
+  WP_RETURN_IF_ERROR(CheckBudget(budget));
+
+  std::map<std::string, FileChange> changes;  // sorted by path, byte-wise
+  const std::set<std::string> conflicted(status.conflicts.begin(), status.conflicts.end());
+  for (const bool in_index : {true, false}) {
+    const git_diff* diff = in_index ? staged.get() : unstaged.get();
+    for (std::size_t i = 0, n = git_diff_num_deltas(diff); i < n; ++i) {
+      const git_diff_delta* delta = git_diff_get_delta(diff, i);
+      // Conflicts are reported apart; ignored files are not changes.
+      const ChangeKind kind = StatusChange(delta->status);
+      if (kind == ChangeKind::kNone || conflicted.contains(delta->new_file.path)) continue;
+      FileChange& change = changes[delta->new_file.path];
+      change.path = delta->new_file.path;
+      (in_index ? change.staged : change.unstaged) = kind;
+    }
+  }
+  for (auto& [path, change] : changes) status.changes.push_back(std::move(change));
   status.dirty = !status.changes.empty() || !status.conflicts.empty();
   return status;
 }
@@ -187,6 +207,7 @@ absl::StatusOr<std::vector<LogEntry>> GitCore::Log(const Workspace& ws,
   std::vector<LogEntry> entries;
   git_oid id;
   while (entries.size() < limit && git_revwalk_next(&id, walk.get()) == 0) {
+    WP_RETURN_IF_ERROR(CheckBudget(request.budget));
     git_commit* commit_raw = nullptr;
     if (int rc = git_commit_lookup(&commit_raw, repo.get(), &id); rc < 0) {
       return GitError(rc, "read commit", ws);
@@ -237,7 +258,8 @@ absl::StatusOr<std::string> GitCore::CreateBranch(const Workspace& ws, std::stri
   return OidHex(*git_commit_id(target.get()));
 }
 
-absl::StatusOr<std::string> GitCore::Checkout(const Workspace& ws, std::string_view branch) {
+absl::StatusOr<std::string> GitCore::Checkout(const Workspace& ws, std::string_view branch,
+                                              const CallBudget* budget) {
   WorkspaceLocks::Guard guard = LockTree(ws);
   WP_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(ws));
 
@@ -255,24 +277,21 @@ absl::StatusOr<std::string> GitCore::Checkout(const Workspace& ws, std::string_v
   const std::string hash = OidHex(*git_object_id(target.get()));
 
   // Refuse to carry uncommitted changes across branches.
-  WP_ASSIGN_OR_RETURN(std::vector<std::string> dirty, UncommittedTrackedFiles(repo.get(), ws));
+  WP_ASSIGN_OR_RETURN(std::vector<std::string> dirty,
+                      UncommittedTrackedFiles(repo.get(), ws, budget));
   if (!dirty.empty()) {
     return absl::FailedPreconditionError(
         StrCat("cannot check out '", branch, "': uncommitted changes in ", NameList(dirty),
                "; commit them first"));
   }
-  git_checkout_options options = GIT_CHECKOUT_OPTIONS_INIT;
-  options.checkout_strategy = GIT_CHECKOUT_SAFE;
-  CheckoutConflicts conflicts;
-  conflicts.Attach(&options);
-  int rc = git_checkout_tree(repo.get(), target.get(), &options);
-  if (rc == GIT_ECONFLICT && !conflicts.paths.empty()) {
-    std::sort(conflicts.paths.begin(), conflicts.paths.end());
-    return absl::FailedPreconditionError(
-        StrCat("cannot check out '", branch, "': untracked files would be overwritten: ",
-               NameList(conflicts.paths)));
-  }
-  if (rc < 0) return GitError(rc, StrCat("check out '", branch, "'"), ws);
+  // Working tree and index to the branch's tree, each file replaced whole; then HEAD.
+  WP_ASSIGN_OR_RETURN(CommitPtr head, HeadCommit(repo.get(), ws));
+  WP_ASSIGN_OR_RETURN(TreePtr from, TreeOfCommit(head.get(), ws));
+  WP_ASSIGN_OR_RETURN(TreePtr to,
+                      TreeOfCommit(reinterpret_cast<const git_commit*>(target.get()), ws));
+  WP_RETURN_IF_ERROR(SwitchWorkingTree(repo.get(), ws, from.get(), to.get(),
+                                       StrCat("cannot check out '", branch, "'"), budget));
+  int rc = 0;
   if (rc = git_repository_set_head(repo.get(), git_reference_name(ref.get())); rc < 0) {
     return GitError(rc, StrCat("switch HEAD to '", branch, "'"), ws);
   }

@@ -13,6 +13,9 @@
 //   }
 //
 // Every call takes a resolved Workspace (its root is the repository's working directory).
+// What changes the working tree (checkout, merge, abort, conflict resolution) replaces each file
+// whole through the staging area (git_worktree.h), never in place, so a crash or a lock-free
+// reader (ReadFile, Grep, Bundle) sees the old or the new content of every file.
 // Every call holds the workspace's tree lock exclusively (workspace_locks.h): calls on one
 // workspace are serialised with each other and with file mutations, so a commit sees each file
 // before or after a write, never during one; calls on different workspaces run in parallel.
@@ -105,6 +108,9 @@ struct DiffRequest {
   std::vector<std::string> paths;
   // Lines of context around each change (git's default 3 when negative).
   int context_lines = -1;
+  // Polled per file compared and per patch; when it runs out the diff stops with its
+  // CANCELLED / DEADLINE_EXCEEDED. Null for none.
+  const CallBudget* budget = nullptr;
 };
 
 struct FileDiff {
@@ -135,6 +141,8 @@ struct CommitRequest {
   // Empty: commit every change in the workspace (new, modified, deleted; .gitignore'd files
   // skipped). Otherwise only these files or directories (anything already staged goes too).
   std::vector<std::string> paths;
+  // Polled per file staged; when it runs out nothing is committed. Null for none.
+  const CallBudget* budget = nullptr;
 };
 
 struct CommitResult {
@@ -151,6 +159,8 @@ struct LogRequest {
   std::string from;
   // Most entries; 0 means 50; capped to GitOptions::max_log_entries.
   std::uint32_t limit = 0;
+  // Polled per commit walked. Null for none.
+  const CallBudget* budget = nullptr;
 };
 
 struct LogEntry {
@@ -177,6 +187,9 @@ struct MergeRequest {
   std::string message;
   // Make a merge commit even when a fast-forward is possible.
   bool no_fast_forward = false;
+  // Polled while the merge is prepared and its files are staged; when it runs out before the
+  // working tree changes, nothing changed. Null for none.
+  const CallBudget* budget = nullptr;
 };
 
 struct MergeResult {
@@ -238,7 +251,8 @@ class GitCore {
   absl::StatusOr<bool> Init(const Workspace& ws, std::string_view initial_branch);
 
   // Branch, HEAD, dirty/merging flags, changed and conflicted files.
-  absl::StatusOr<GitStatus> Status(const Workspace& ws);
+  // `budget` (null for none) is polled per file compared.
+  absl::StatusOr<GitStatus> Status(const Workspace& ws, const CallBudget* budget = nullptr);
 
   // Unified patch and per-file line counts; see DiffRequest. NOT_FOUND for a revision that
   // does not exist; INVALID_ARGUMENT for `to` without `from` or a malformed revision.
@@ -264,7 +278,11 @@ class GitCore {
   // Switches the working tree and HEAD to local branch `branch`; returns its commit hash.
   // NOT_FOUND: no such branch. FAILED_PRECONDITION: uncommitted changes (naming the files),
   // an untracked file the checkout would overwrite, or a merge in progress.
-  absl::StatusOr<std::string> Checkout(const Workspace& ws, std::string_view branch);
+  // Each file is replaced whole (see git_worktree.h): a crash or a reader meets the old or the
+  // new content of every file. `budget` (null for none) is polled until the first file
+  // changes; a checkout that runs out before leaves the old tree.
+  absl::StatusOr<std::string> Checkout(const Workspace& ws, std::string_view branch,
+                                       const CallBudget* budget = nullptr);
 
   // Merges local branch `request.branch` into the current branch: up to date, fast-forward,
   // a merge commit, or conflicts (reported in the result, not as an error; the repository is
@@ -283,12 +301,14 @@ class GitCore {
 
   // Abandons the merge: working tree and index back to HEAD, merging state cleared; returns the
   // HEAD hash. FAILED_PRECONDITION: not merging.
-  absl::StatusOr<std::string> AbortMerge(const Workspace& ws);
+  absl::StatusOr<std::string> AbortMerge(const Workspace& ws,
+                                         const CallBudget* budget = nullptr);
 
   // Commits the merge (every change, HEAD and the merged commit as parents) and leaves merging
   // state. FAILED_PRECONDITION: not merging, or conflicts left (naming them).
   absl::StatusOr<CommitResult> CompleteMerge(const Workspace& ws, const GitAuthor& author,
-                                             std::string_view message);
+                                             std::string_view message,
+                                             const CallBudget* budget = nullptr);
 
   // The whole history (see GitHistory), to move the workspace elsewhere. FAILED_PRECONDITION
   // while a merge is in progress (finish or abort it first); RESOURCE_EXHAUSTED over

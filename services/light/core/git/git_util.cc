@@ -209,6 +209,42 @@ absl::StatusOr<CommitPtr> HeadCommit(git_repository* repo, const Workspace& ws) 
   return CommitPtr(reinterpret_cast<git_commit*>(peeled));
 }
 
+namespace {
+int StopWhenOutOfBudget(const CallBudget* budget) {
+  return budget != nullptr && budget->Exhausted() ? -1 : 0;
+}
+int DiffProgress(const git_diff*, const char*, const char*, void* payload) {
+  return StopWhenOutOfBudget(static_cast<const CallBudget*>(payload));
+}
+int DiffNotify(const git_diff*, const git_diff_delta*, const char*, void* payload) {
+  return StopWhenOutOfBudget(static_cast<const CallBudget*>(payload));
+}
+}  // namespace
+
+void AttachBudget(git_diff_options* options, const CallBudget* budget) {
+  if (budget == nullptr) return;
+  options->progress_cb = &DiffProgress;
+  options->notify_cb = &DiffNotify;
+  options->payload = const_cast<CallBudget*>(budget);
+}
+
+absl::Status CheckBudget(const CallBudget* budget) {
+  return budget == nullptr ? absl::OkStatus() : budget->Check();
+}
+
+absl::Status GitFailure(int code, std::string_view action, const Workspace& ws,
+                        const CallBudget* budget) {
+  if (budget != nullptr && budget->Exhausted()) return budget->Check();
+  return GitError(code, action, ws);
+}
+
+absl::StatusOr<TreePtr> TreeOfCommit(const git_commit* commit, const Workspace& ws) {
+  if (commit == nullptr) return TreePtr();
+  git_tree* raw = nullptr;
+  if (int rc = git_commit_tree(&raw, commit); rc < 0) return GitError(rc, "read tree", ws);
+  return TreePtr(raw);
+}
+
 std::string CurrentBranch(git_repository* repo) {
   git_reference* raw = nullptr;
   if (git_reference_lookup(&raw, repo, "HEAD") < 0) return "";
@@ -252,21 +288,35 @@ absl::StatusOr<std::vector<std::string>> ConflictedPaths(git_index* index, const
 }
 
 absl::StatusOr<std::vector<std::string>> UncommittedTrackedFiles(git_repository* repo,
-                                                                 const Workspace& ws) {
-  git_status_options options = GIT_STATUS_OPTIONS_INIT;
-  options.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
-  options.flags = GIT_STATUS_OPT_EXCLUDE_SUBMODULES | GIT_STATUS_OPT_SORT_CASE_SENSITIVELY;
-  git_status_list* raw = nullptr;
-  if (int rc = git_status_list_new(&raw, repo, &options); rc < 0) {
-    return GitError(rc, "read status", ws);
+                                                                 const Workspace& ws,
+                                                                 const CallBudget* budget) {
+  // HEAD against the index (staged), then the index against the working tree (unstaged).
+  WP_ASSIGN_OR_RETURN(CommitPtr head, HeadCommit(repo, ws));
+  WP_ASSIGN_OR_RETURN(TreePtr head_tree, TreeOfCommit(head.get(), ws));
+  git_index* index_raw = nullptr;
+  if (int rc = git_repository_index(&index_raw, repo); rc < 0) {
+    return GitError(rc, "read index", ws);
   }
-  StatusListPtr list(raw);
+  IndexPtr index(index_raw);
+  git_diff_options options = GIT_DIFF_OPTIONS_INIT;
+  options.flags = GIT_DIFF_IGNORE_SUBMODULES | GIT_DIFF_INCLUDE_TYPECHANGE;
+  AttachBudget(&options, budget);
+  git_diff* staged_raw = nullptr;
+  if (int rc = git_diff_tree_to_index(&staged_raw, repo, head_tree.get(), index.get(), &options);
+      rc < 0) {
+    return GitFailure(rc, "read status", ws, budget);
+  }
+  DiffPtr staged(staged_raw);
+  git_diff* unstaged_raw = nullptr;
+  if (int rc = git_diff_index_to_workdir(&unstaged_raw, repo, index.get(), &options); rc < 0) {
+    return GitFailure(rc, "read status", ws, budget);
+  }
+  DiffPtr unstaged(unstaged_raw);
   std::vector<std::string> paths;
-  for (std::size_t i = 0, n = git_status_list_entrycount(list.get()); i < n; ++i) {
-    const git_status_entry* entry = git_status_byindex(list.get(), i);
-    const git_diff_delta* delta =
-        entry->head_to_index != nullptr ? entry->head_to_index : entry->index_to_workdir;
-    if (delta != nullptr) paths.emplace_back(delta->new_file.path);
+  for (const git_diff* diff : {staged.get(), unstaged.get()}) {
+    for (std::size_t i = 0, n = git_diff_num_deltas(diff); i < n; ++i) {
+      paths.emplace_back(git_diff_get_delta(diff, i)->new_file.path);
+    }
   }
   std::sort(paths.begin(), paths.end());
   paths.erase(std::unique(paths.begin(), paths.end()), paths.end());

@@ -17,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "libs/common/call_budget.h"
 #include "services/light/core/files/workspace_store.h"
 #include "services/light/core/git/git_repo.h"
 
@@ -68,6 +69,18 @@ void InitLibgit2Once();
 // error message; the workspace's absolute root is scrubbed from it.
 absl::Status GitError(int code, std::string_view action, const Workspace& ws);
 
+// A call's budget inside libgit2: the diff's progress and notify callbacks return -1 once
+// `budget` (may be null: nothing attached) ran out, which makes libgit2 stop at the next file.
+void AttachBudget(git_diff_options* options, const CallBudget* budget);
+
+// OK while `budget` (may be null) lasts, else its CANCELLED / DEADLINE_EXCEEDED.
+absl::Status CheckBudget(const CallBudget* budget);
+
+// The status of libgit2 failure `code`: the budget's own when the budget stopped it (so a
+// client sees DEADLINE_EXCEEDED or CANCELLED, not "user cancelled"), GitError otherwise.
+absl::Status GitFailure(int code, std::string_view action, const Workspace& ws,
+                        const CallBudget* budget);
+
 // Opens the workspace's repository (see the safety notes in git_repo.h).
 absl::StatusOr<RepoPtr> OpenRepo(const Workspace& ws);
 
@@ -84,6 +97,9 @@ absl::StatusOr<CommitPtr> ResolveCommit(git_repository* repo, std::string_view s
 // The HEAD commit, or null when the current branch has no commit yet.
 absl::StatusOr<CommitPtr> HeadCommit(git_repository* repo, const Workspace& ws);
 
+// The tree of `commit`, or null for a null commit (the empty tree).
+absl::StatusOr<TreePtr> TreeOfCommit(const git_commit* commit, const Workspace& ws);
+
 // Current branch name; empty when HEAD is detached.
 std::string CurrentBranch(git_repository* repo);
 
@@ -95,8 +111,10 @@ absl::StatusOr<std::string> ClientPath(const Workspace& ws, std::string_view pat
 absl::StatusOr<std::vector<std::string>> ConflictedPaths(git_index* index, const Workspace& ws);
 
 // Tracked files that differ from HEAD (staged or not), sorted; untracked files excluded.
+// The budget (may be null) is polled per file.
 absl::StatusOr<std::vector<std::string>> UncommittedTrackedFiles(git_repository* repo,
-                                                                 const Workspace& ws);
+                                                                 const Workspace& ws,
+                                                                 const CallBudget* budget);
 
 // After a call failed for a full disk: removes the empty loose-object directories
 // (.git/objects/xx) libgit2 made before it ran out of space, so a refused call leaves nothing
