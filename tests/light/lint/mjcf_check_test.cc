@@ -12,6 +12,14 @@ using lint_test::OnlyWithCode;
 using lint_test::TempWorkspace;
 using lint_test::WithCode;
 
+// A mesh MuJoCo 2.2.2 loads (binary STL, one triangle), for scenes whose meshes must exist.
+std::string BinaryStl() {
+  std::string bytes(84, '\0');
+  bytes[80] = 1;
+  bytes += std::string(50, '\0');
+  return bytes;
+}
+
 std::vector<Diagnostic> Check(const TempWorkspace& ws, const std::string& path,
                               const std::string& xml, const SceneLimits& limits = {}) {
   ws.Write(path, xml);
@@ -39,7 +47,7 @@ TEST_CASE("Malformed XML is reported at the parser's line and column", "[lint][m
 
 TEST_CASE("A well-formed MJCF scene with existing assets has no diagnostics", "[lint][mjcf]") {
   TempWorkspace ws;
-  ws.Write("scenes/assets/ramp.stl", "solid x\nendsolid x\n");
+  ws.Write("scenes/assets/ramp.stl", BinaryStl());
   ws.Write("scenes/tex/wood.png", "png");
   const std::string xml = R"(<mujoco>
   <compiler meshdir="assets" texturedir="tex"/>
@@ -79,7 +87,7 @@ TEST_CASE("A missing mesh file is an error naming where it was looked for", "[li
   CHECK(missing->severity == Severity::kError);
   CHECK_THAT(missing->message, Catch::Contains("scenes/assets/ramp.stl"));
   // Once the file exists the diagnostic goes away.
-  ws.Write("scenes/assets/ramp.stl", "solid\n");
+  ws.Write("scenes/assets/ramp.stl", BinaryStl());
   CHECK(WithCode(CheckXmlFile(ws.root(), "scenes/scene.xml", xml, {}), "mjcf/missing-asset")
             .empty());
 }
@@ -207,7 +215,7 @@ TEST_CASE("XML that is not MJCF is checked for well-formedness only", "[lint][mj
 TEST_CASE("A reference naming no mesh or material is an error with its line and column",
           "[lint][mjcf]") {
   TempWorkspace ws;
-  ws.Write("scenes/meshes/ramp.stl", "solid x\nendsolid x\n");
+  ws.Write("scenes/meshes/ramp.stl", BinaryStl());
   const std::string xml = R"(<mujoco>
   <asset><mesh name="ramp" file="meshes/ramp.stl"/><material name="grid"/></asset>
   <worldbody>
@@ -232,7 +240,7 @@ TEST_CASE("A reference naming no mesh or material is an error with its line and 
 
 TEST_CASE("An included file is checked with the file that includes it", "[lint][mjcf]") {
   TempWorkspace ws;
-  ws.Write("scenes/parts/mesh.stl", "solid x\nendsolid x\n");
+  ws.Write("scenes/parts/mesh.stl", BinaryStl());
   const std::string main = R"(<mujoco>
   <compiler meshdir="parts"/>
   <include file="parts/assets.xml"/>
@@ -261,7 +269,7 @@ TEST_CASE("An included file is checked with the file that includes it", "[lint][
 TEST_CASE("References that climb with '..' are errors, as worker-heavy refuses them",
           "[lint][mjcf]") {
   TempWorkspace ws;
-  ws.Write("meshes/a.stl", "solid x\nendsolid x\n");
+  ws.Write("meshes/a.stl", BinaryStl());
   const std::string xml = R"(<mujoco>
   <asset><mesh name="a" file="../meshes/a.stl"/></asset>
   <compiler texturedir="/usr/share"/>
@@ -297,6 +305,22 @@ TEST_CASE("A malformed or repeated include is a bad include at the include eleme
   CHECK_THAT(bad[0].message, Catch::Contains("'part.xml' is not well-formed: line 3"));
   CHECK(bad[1].line == 4);
   CHECK_THAT(bad[1].message, Catch::Contains("already part of the scene"));
+}
+
+TEST_CASE("A mesh MuJoCo does not load is an error at its reference", "[lint][mjcf]") {
+  TempWorkspace ws;
+  ws.Write("m/ascii.stl", "solid x\nendsolid x\n");
+  ws.Write("m/good.stl", BinaryStl());
+  auto found = Check(ws, "scene.xml", R"(<mujoco><asset>
+  <mesh name="a" file="m/ascii.stl"/>
+  <mesh name="b" file="m/good.stl"/>
+</asset></mujoco>)");
+  INFO(Dump(found));
+  auto unsupported = OnlyWithCode(found, "mjcf/mesh-unsupported");
+  REQUIRE(unsupported);
+  CHECK(unsupported->line == 2);
+  CHECK_THAT(unsupported->message, Catch::Contains("binary STL only"));
+  CHECK(found.size() == 1);
 }
 
 }  // namespace

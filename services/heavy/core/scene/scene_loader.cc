@@ -15,8 +15,11 @@
 #include "libs/common/status_macros.h"
 #include "libs/common/str_cat.h"
 #include "libs/common/text_preview.h"
+#include "libs/scene/mesh_reader.h"
 #include "libs/scene/mjcf_references.h"
 #include "libs/scene/mjcf_scene.h"
+#include "libs/scene/mjcf_zones.h"
+#include "libs/scene/scene_names.h"
 #include "services/heavy/core/scene/mjcf_writer.h"
 #include "services/heavy/core/scene/mujoco_guard.h"
 
@@ -91,6 +94,11 @@ absl::Status CheckSizeElement(std::string_view where, const scene::XmlElement& s
   return absl::OkStatus();
 }
 
+// "'scene.xml': <mesh file>", where a reference is written.
+std::string Where(const scene::MjcfFileReference& ref) {
+  return StrCat("'", ref.path, "': <", ref.element, " ", ref.attribute, ">");
+}
+
 // Reads a file of the scene for the MJCF scan: inside the scratch directory, regular, capped.
 scene::MjcfFileReader ScratchReader(const fs::path& scratch_dir) {
   return [&scratch_dir](const std::string& relative) -> absl::StatusOr<std::string> {
@@ -101,6 +109,37 @@ scene::MjcfFileReader ScratchReader(const fs::path& scratch_dir) {
     }
     return ReadFileCapped(file, relative, kMaxMjcfBytes);
   };
+}
+
+// A mesh file the scene names, read as the scene contract reads meshes (libs/scene/mesh_reader.h,
+// as worker-light's linter does) and held to MuJoCo 2.2.2's own rules: MuJoCo reads OBJ faces
+// without checking their indices, and binary STL only.
+absl::Status CheckMeshAsset(const fs::path& scratch_dir, std::string_view where,
+                            const scene::MjcfFileReference& ref) {
+  if (!scene::IsMeshFileName(ref.resolved)) return absl::OkStatus();
+  absl::StatusOr<fs::path> file = ConfinePath(scratch_dir, ref.resolved);
+  std::error_code ec;
+  if (!file.ok() || !fs::is_regular_file(fs::symlink_status(*file, ec))) {
+    return absl::InvalidArgumentError(StrCat(where, " names '", TextPreview(ref.value),
+                                             "', which is not a file in the payload (looked for '",
+                                             TextPreview(ref.resolved), "')"));
+  }
+  const scene::MeshReadLimits limits;
+  WP_ASSIGN_OR_RETURN(std::string bytes, ReadFileCapped(*file, ref.resolved, limits.max_file_bytes));
+  WP_ASSIGN_OR_RETURN(std::optional<scene::MeshProblem> problem,
+                      scene::FirstMeshProblem(ref.resolved, bytes, limits));
+  if (problem) {
+    const std::string message =
+        StrCat(where, ": ", scene::MeshProblemText(ref.resolved, *problem));
+    return scene::IsMeshLimit(problem->code) ? absl::ResourceExhaustedError(message)
+                                             : absl::InvalidArgumentError(message);
+  }
+  if (std::optional<std::string> why =
+          scene::MujocoMeshProblem(ref.resolved, bytes, bytes.size())) {
+    return absl::InvalidArgumentError(
+        StrCat(where, ": '", TextPreview(ref.resolved), "' ", *why));
+  }
+  return absl::OkStatus();
 }
 
 // Checks the scene `relative` (an MJCF file) with every file it includes, as the scene
@@ -117,16 +156,29 @@ absl::Status CheckMjcfReferences(const fs::path& scratch_dir, const std::string&
     return absl::InvalidArgumentError(
         StrCat("'", p.path, "' line ", p.line, ", column ", p.column, ": ", p.message));
   }
-  for (const scene::MjcfFileReference& ref : scene::MjcfFileReferences(scene)) {
-    WP_RETURN_IF_ERROR(CheckReference(
-        scratch_dir, StrCat("'", ref.path, "': <", ref.element, " ", ref.attribute, ">"),
-        ref.value, ref.resolved));
+  const std::vector<scene::MjcfFileReference> references = scene::MjcfFileReferences(scene);
+  for (const scene::MjcfFileReference& ref : references) {
+    WP_RETURN_IF_ERROR(CheckReference(scratch_dir, Where(ref), ref.value, ref.resolved));
+  }
+  // Only once every path is known to stay inside: the meshes themselves.
+  for (const scene::MjcfFileReference& ref : references) {
+    if (ref.element == "mesh" && ref.attribute == "file" && !ref.in_default &&
+        !ref.value.empty()) {
+      WP_RETURN_IF_ERROR(CheckMeshAsset(scratch_dir, Where(ref), ref));
+    }
   }
   absl::Status status;
   int bodies = 0;
   scene::VisitMjcf(scene, [&](const scene::MjcfVisit& v) {
     if (!status.ok() || v.in_default) return;
     if (v.element->name == "body") ++bodies;
+    if (v.element->name == "site") {
+      const std::vector<scene::ZoneProblem> zone = scene::ZoneSiteProblems(*v.element);
+      if (!zone.empty()) {
+        status = absl::InvalidArgumentError(StrCat("'", v.document->path, "' line ",
+                                                   v.element->line, ": ", zone[0].message));
+      }
+    }
     if (v.element->name == "size") {
       status = CheckSizeElement(StrCat("'", v.document->path, "': <size>"), *v.element, limits);
     }

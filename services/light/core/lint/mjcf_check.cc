@@ -1,19 +1,21 @@
 #include "services/light/core/lint/mjcf_check.h"
 
 #include <charconv>
-#include <cmath>
-#include <cstdlib>
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "libs/common/ascii.h"
 #include "libs/common/file_io.h"
 #include "libs/common/str_cat.h"
 #include "libs/common/text_preview.h"
+#include "libs/scene/mesh_reader.h"
 #include "libs/scene/mjcf_names.h"
 #include "libs/scene/mjcf_references.h"
 #include "libs/scene/mjcf_scene.h"
 #include "libs/scene/mjcf_xml.h"
+#include "libs/scene/mjcf_zones.h"
 #include "libs/scene/scene_names.h"
 #include "services/light/core/lint/workspace_refs.h"
 
@@ -182,6 +184,7 @@ class MjcfChecker {
     const ResolvedRef resolved = ResolveReference(root_, "", ref.resolved);
     switch (resolved.problem) {
       case RefProblem::kNone:
+        if (ref.element == "mesh" && ref.attribute == "file") CheckMujocoMesh(ref, resolved);
         return;
       case RefProblem::kOutside:
         add("mjcf/asset-outside-workspace", StrCat(subject, " lies outside the workspace"));
@@ -200,36 +203,26 @@ class MjcfChecker {
     }
   }
 
+  // MuJoCo 2.2.2's own mesh rules (binary STL only, 1 to 200000 faces): the file's own lint
+  // passes an ASCII STL, which topology reads but MuJoCo refuses.
+  void CheckMujocoMesh(const MjcfFileReference& ref, const ResolvedRef& resolved) {
+    const std::filesystem::path file = root_ / resolved.relative;
+    std::error_code ec;
+    const std::uintmax_t size = std::filesystem::file_size(file, ec);
+    if (ec) return;
+    std::string head(84, '\0');
+    std::ifstream in(file, std::ios::binary);
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<std::size_t>(std::max<std::streamsize>(in.gcount(), 0)));
+    if (std::optional<std::string> why = scene::MujocoMeshProblem(resolved.relative, head, size)) {
+      Add(ref.path, ref.line, ref.column, "mjcf/mesh-unsupported", Severity::kError,
+          StrCat("mesh file '", TextPreview(resolved.relative), "' ", *why));
+    }
+  }
+
   void CheckZone(const XmlElement& site) {
-    std::optional<std::string_view> name = site.Attribute("name");
-    if (!name || !scene::IsZoneName(*name)) return;
-    const std::string_view type = site.Attribute("type").value_or("sphere");
-    if (type != "box" && type != "sphere") {
-      Add(site, "mjcf/zone-bad-type", Severity::kError,
-          StrCat("zone site '", TextPreview(*name), "' is a ", TextPreview(type, 40),
-                 "; zones must be boxes or spheres"));
-    }
-    std::optional<std::string_view> size = site.Attribute("size");
-    if (!size) {
-      Add(site, "mjcf/zone-without-size", Severity::kError,
-          StrCat("zone site '", TextPreview(*name), "' has no size"));
-      return;
-    }
-    std::vector<double> values;
-    if (!ParseNumbers(*size, &values) || values.empty()) {
-      Add(site, "mjcf/zone-bad-size", Severity::kError,
-          StrCat("zone site '", TextPreview(*name), "' has size '", TextPreview(*size),
-                 "', which is not a list of finite numbers"));
-      return;
-    }
-    const std::size_t needed = type == "box" ? 3 : 1;
-    bool positive = values.size() >= needed;
-    for (std::size_t i = 0; i < needed && i < values.size(); ++i) positive &= values[i] > 0;
-    if (!positive) {
-      Add(site, "mjcf/zone-bad-size", Severity::kError,
-          StrCat("zone site '", TextPreview(*name), "' needs ",
-                 needed == 3 ? "3 positive half-extents (box)" : "a positive radius (sphere)",
-                 ", got size '", TextPreview(*size), "'"));
+    for (scene::ZoneProblem& problem : scene::ZoneSiteProblems(site)) {
+      Add(site, std::move(problem.code), Severity::kError, std::move(problem.message));
     }
   }
 
@@ -258,21 +251,6 @@ class MjcfChecker {
     while (!text.empty() && IsSpace(text.front())) text.remove_prefix(1);
     while (!text.empty() && IsSpace(text.back())) text.remove_suffix(1);
     return text;
-  }
-
-  // Whitespace-separated finite decimal numbers; false on anything else (1e999, nan, inf).
-  static bool ParseNumbers(std::string_view text, std::vector<double>* out) {
-    std::string buffer(text);
-    const char* p = buffer.c_str();
-    while (true) {
-      while (IsSpace(*p)) ++p;
-      if (*p == '\0') return true;
-      char* end = nullptr;
-      const double value = std::strtod(p, &end);
-      if (end == p || !std::isfinite(value)) return false;
-      out->push_back(value);
-      p = end;
-    }
   }
 
   const std::filesystem::path& root_;

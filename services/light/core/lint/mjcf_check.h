@@ -19,6 +19,8 @@
 //   mjcf/invalid-asset-path        (error)   such a reference is empty or breaks the path rule
 //                                            (scene::ScenePathProblem)
 //   mjcf/asset-not-a-file          (error)   it names a directory or another non-file
+//   mjcf/mesh-unsupported          (error)   an STL mesh MuJoCo 2.2.2 does not load (ASCII, or
+//                                            not 1 to 200000 faces; scene::MujocoMeshProblem)
 //   mjcf/duplicate-name            (error)   a name used twice within one kind (body, geom, ...);
 //                                  (warning) when one of them is taken from a file name
 //   mjcf/unknown-name              (error)   mesh=, material=, class=, joint=, ... naming nothing

@@ -1,37 +1,23 @@
 #include "services/light/core/topology/mesh_loader.h"
 
+#include <array>
 #include <bit>
-#include <charconv>
-#include <cstring>
+#include <cmath>
+#include <limits>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
 #include "absl/status/status.h"
-#include "libs/common/ascii.h"
 #include "libs/common/file_io.h"
 #include "libs/common/path_confinement.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/str_cat.h"
-#include "libs/common/text_preview.h"
+#include "libs/scene/mesh_reader.h"
+#include "libs/scene/scene_names.h"
 
 namespace workerpair::light {
 namespace {
-
-constexpr std::size_t kStlHeaderBytes = 84;
-constexpr std::size_t kStlTriangleBytes = 50;
-// Most tokens read from one line (see LineReader): bounds the memory of a one-line 64 MiB face.
-constexpr std::size_t kMaxTokensPerLine = 1u << 16;
-// How often (in lines or triangles) parsing asks its budget whether to go on.
-constexpr std::uint64_t kBudgetStride = 4096;
-
-// The budget's status every kBudgetStride steps; OK without a budget.
-absl::Status CheckBudget(const CallBudget* budget, std::uint64_t step) {
-  if (budget == nullptr || step % kBudgetStride != 0) return absl::OkStatus();
-  return budget->Check();
-}
-
-using ascii::EndsWithIgnoreCase;
-using ascii::EqualsIgnoreCase;
 
 // Merges corners into shared vertices, exactly or within an epsilon (see the header).
 class Welder {
@@ -113,285 +99,58 @@ class Welder {
   std::vector<std::uint32_t> next_in_cell_;
 };
 
-// Collects triangles for one file, enforcing the triangle cap.
-class MeshBuilder {
+// Welds what the scene contract's mesh reader reads into a TriangleMesh; keeps its first problem.
+class MeshBuilder : public scene::MeshSink {
  public:
-  MeshBuilder(std::string_view path, MeshFormat format, const MeshLoadOptions& options,
-              const MeshLimits& limits)
-      : path_(path), welder_(options.weld_epsilon), limits_(limits) {
+  MeshBuilder(MeshFormat format, const MeshLoadOptions& options) : welder_(options.weld_epsilon) {
     mesh_.format = format;
   }
 
-  absl::StatusOr<std::uint32_t> Weld(Vec3 p) { return welder_.Add(p); }
-
-  absl::Status AddTriangle(std::uint32_t a, std::uint32_t b, std::uint32_t c) {
-    if (mesh_.triangles.size() >= limits_.max_triangles) {
-      return absl::ResourceExhaustedError(StrCat("'", path_, "' has more than ",
-                                                 limits_.max_triangles,
-                                                 " triangles (the mesh triangle limit)"));
-    }
+  absl::StatusOr<std::uint32_t> Vertex(double x, double y, double z) override {
+    return welder_.Add(Vec3{x, y, z});
+  }
+  absl::Status Triangle(std::uint32_t a, std::uint32_t b, std::uint32_t c) override {
     mesh_.triangles.push_back({a, b, c});
     return absl::OkStatus();
   }
+  bool Problem(const scene::MeshProblem& problem) override {
+    problem_ = problem;
+    return false;
+  }
 
-  absl::StatusOr<TriangleMesh> Finish() {
+  absl::StatusOr<TriangleMesh> Finish(std::string_view path) {
+    if (problem_) {
+      const std::string message = scene::MeshProblemText(path, *problem_);
+      return scene::IsMeshLimit(problem_->code) ? absl::ResourceExhaustedError(message)
+                                                : absl::InvalidArgumentError(message);
+    }
     if (mesh_.triangles.empty()) {
-      return absl::InvalidArgumentError(StrCat("'", path_, "' has no triangles"));
+      return absl::InvalidArgumentError(StrCat("'", path, "' has no triangles"));
     }
     mesh_.vertices = welder_.TakeVertices();
     return std::move(mesh_);
   }
 
  private:
-  std::string_view path_;
   Welder welder_;
-  const MeshLimits& limits_;
   TriangleMesh mesh_;
+  std::optional<scene::MeshProblem> problem_;
 };
 
-std::uint32_t ReadU32(const char* p) {
-  const auto* b = reinterpret_cast<const unsigned char*>(p);
-  return static_cast<std::uint32_t>(b[0]) | static_cast<std::uint32_t>(b[1]) << 8 |
-         static_cast<std::uint32_t>(b[2]) << 16 | static_cast<std::uint32_t>(b[3]) << 24;
-}
-
-float ReadF32(const char* p) { return std::bit_cast<float>(ReadU32(p)); }
-
-absl::StatusOr<TriangleMesh> ParseBinaryStl(std::string_view path, std::string_view content,
-                                            std::uint64_t count, const MeshLoadOptions& options,
-                                            const MeshLimits& limits, const CallBudget* budget) {
-  if (count > limits.max_triangles) {
-    return absl::ResourceExhaustedError(
-        StrCat("'", path, "' declares ", count, " triangles; the limit is ", limits.max_triangles));
+MeshFormat FormatOf(scene::MeshFileKind kind) {
+  switch (kind) {
+    case scene::MeshFileKind::kStlAscii:
+      return MeshFormat::kStlAscii;
+    case scene::MeshFileKind::kObj:
+      return MeshFormat::kObj;
+    default:
+      return MeshFormat::kStlBinary;
   }
-  MeshBuilder builder(path, MeshFormat::kStlBinary, options, limits);
-  for (std::uint64_t i = 0; i < count; ++i) {
-    WP_RETURN_IF_ERROR(CheckBudget(budget, i));
-    const std::size_t offset = kStlHeaderBytes + i * kStlTriangleBytes;
-    // Skip the 12-byte facet normal; the winding order defines orientation.
-    std::uint32_t corners[3];
-    for (int k = 0; k < 3; ++k) {
-      const char* at = content.data() + offset + 12 + 12 * k;
-      const Vec3 p{ReadF32(at), ReadF32(at + 4), ReadF32(at + 8)};
-      if (!IsFinite(p)) {
-        return absl::InvalidArgumentError(StrCat("'", path, "' triangle ", i, " (byte ",
-                                                 offset + 12 + 12 * k,
-                                                 "): non-finite vertex coordinate"));
-      }
-      WP_ASSIGN_OR_RETURN(corners[k], builder.Weld(p));
-    }
-    WP_RETURN_IF_ERROR(builder.AddTriangle(corners[0], corners[1], corners[2]));
-  }
-  return builder.Finish();
-}
-
-// Splits text into lines (numbered from 1) and lines into whitespace-separated tokens.
-class LineReader {
- public:
-  explicit LineReader(std::string_view text) : text_(text) {}
-
-  // Reads the next line's tokens; false at the end. A '#' starts a comment when `comments`.
-  // At most kMaxTokensPerLine + 1 tokens are kept, so a caller can tell there were too many.
-  bool Next(std::vector<std::string_view>* tokens, bool comments) {
-    if (pos_ >= text_.size()) return false;
-    std::size_t end = text_.find('\n', pos_);
-    if (end == std::string_view::npos) end = text_.size();
-    std::string_view line = text_.substr(pos_, end - pos_);
-    pos_ = end + 1;
-    ++line_number_;
-    if (comments) line = line.substr(0, line.find('#'));
-    tokens->clear();
-    std::size_t i = 0;
-    while (i < line.size() && tokens->size() <= kMaxTokensPerLine) {
-      while (i < line.size() && IsSpace(line[i])) ++i;
-      const std::size_t start = i;
-      while (i < line.size() && !IsSpace(line[i])) ++i;
-      if (i > start) tokens->push_back(line.substr(start, i - start));
-    }
-    return true;
-  }
-
-  std::size_t line_number() const { return line_number_; }
-
- private:
-  static bool IsSpace(char c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-  }
-
-  std::string_view text_;
-  std::size_t pos_ = 0;
-  std::size_t line_number_ = 0;
-};
-
-// Parses a whole token as a double (a leading '+' allowed); non-finite values parse.
-bool ParseDouble(std::string_view token, double* value) {
-  if (!token.empty() && token[0] == '+') token.remove_prefix(1);
-  if (token.empty()) return false;
-  auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), *value);
-  return ec == std::errc() && end == token.data() + token.size();
-}
-
-absl::Status LineError(std::string_view path, std::size_t line, std::string_view what) {
-  return absl::InvalidArgumentError(StrCat("'", path, "' line ", line, ": ", what));
-}
-
-// Parses tokens[first..first+3) as a point; `finite` requires finite coordinates.
-absl::StatusOr<Vec3> ParsePoint(std::string_view path, std::size_t line,
-                                const std::vector<std::string_view>& tokens, std::size_t first,
-                                bool finite) {
-  if (tokens.size() < first + 3) return LineError(path, line, "expected three numbers");
-  double v[3];
-  for (int k = 0; k < 3; ++k) {
-    const std::string_view token = tokens[first + k];
-    if (!ParseDouble(token, &v[k])) {
-      return LineError(path, line, StrCat("bad number '", TextPreview(token, 40), "'"));
-    }
-    if (finite && !std::isfinite(v[k])) {
-      return LineError(path, line, StrCat("non-finite coordinate '", TextPreview(token, 40), "'"));
-    }
-  }
-  return Vec3{v[0], v[1], v[2]};
-}
-
-absl::StatusOr<TriangleMesh> ParseAsciiStl(std::string_view path, std::string_view content,
-                                           const MeshLoadOptions& options,
-                                           const MeshLimits& limits, const CallBudget* budget) {
-  MeshBuilder builder(path, MeshFormat::kStlAscii, options, limits);
-  enum class State { kOutside, kSolid, kFacet, kLoop, kEndLoop };
-  State state = State::kOutside;
-  std::vector<std::uint32_t> loop;
-  LineReader reader(content);
-  std::vector<std::string_view> t;
-  auto expect = [&](std::string_view what) {
-    return LineError(path, reader.line_number(),
-                     StrCat("expected ", what, ", found '", TextPreview(t[0], 40), "'"));
-  };
-  while (reader.Next(&t, /*comments=*/false)) {
-    WP_RETURN_IF_ERROR(CheckBudget(budget, reader.line_number()));
-    if (t.empty()) continue;
-    const std::string_view word = t[0];
-    switch (state) {
-      case State::kOutside:
-        if (!EqualsIgnoreCase(word, "solid")) return expect("'solid'");
-        state = State::kSolid;
-        break;
-      case State::kSolid:
-        if (EqualsIgnoreCase(word, "endsolid")) {
-          state = State::kOutside;
-        } else if (EqualsIgnoreCase(word, "facet")) {
-          if (t.size() != 5 || !EqualsIgnoreCase(t[1], "normal")) {
-            return LineError(path, reader.line_number(), "expected 'facet normal nx ny nz'");
-          }
-          // The normal is checked for syntax only (exporters write nan for degenerate facets).
-          WP_RETURN_IF_ERROR(ParsePoint(path, reader.line_number(), t, 2, false).status());
-          state = State::kFacet;
-        } else {
-          return expect("'facet' or 'endsolid'");
-        }
-        break;
-      case State::kFacet:
-        if (t.size() != 2 || !EqualsIgnoreCase(word, "outer") || !EqualsIgnoreCase(t[1], "loop")) {
-          return expect("'outer loop'");
-        }
-        loop.clear();
-        state = State::kLoop;
-        break;
-      case State::kLoop:
-        if (EqualsIgnoreCase(word, "vertex")) {
-          if (t.size() != 4)
-            return LineError(path, reader.line_number(), "expected 'vertex x y z'");
-          if (loop.size() == 3) {
-            return LineError(path, reader.line_number(), "a facet with more than 3 vertices");
-          }
-          WP_ASSIGN_OR_RETURN(Vec3 p, ParsePoint(path, reader.line_number(), t, 1, true));
-          WP_ASSIGN_OR_RETURN(std::uint32_t index, builder.Weld(p));
-          loop.push_back(index);
-        } else if (EqualsIgnoreCase(word, "endloop")) {
-          if (loop.size() != 3) {
-            return LineError(path, reader.line_number(),
-                             StrCat("a facet with ", loop.size(), " vertices (needs 3)"));
-          }
-          state = State::kEndLoop;
-        } else {
-          return expect("'vertex' or 'endloop'");
-        }
-        break;
-      case State::kEndLoop:
-        if (!EqualsIgnoreCase(word, "endfacet")) return expect("'endfacet'");
-        WP_RETURN_IF_ERROR(builder.AddTriangle(loop[0], loop[1], loop[2]));
-        state = State::kSolid;
-        break;
-    }
-  }
-  if (state != State::kOutside) {
-    return LineError(path, reader.line_number(), "file ends before 'endsolid' (truncated?)");
-  }
-  return builder.Finish();
-}
-
-absl::StatusOr<TriangleMesh> ParseObj(std::string_view path, std::string_view content,
-                                      const MeshLoadOptions& options, const MeshLimits& limits,
-                                      const CallBudget* budget) {
-  MeshBuilder builder(path, MeshFormat::kObj, options, limits);
-  // OBJ vertex number (0-based) -> welded vertex index.
-  std::vector<std::uint32_t> welded;
-  std::vector<std::uint32_t> polygon;
-  LineReader reader(content);
-  std::vector<std::string_view> t;
-  while (reader.Next(&t, /*comments=*/true)) {
-    WP_RETURN_IF_ERROR(CheckBudget(budget, reader.line_number()));
-    if (t.empty()) continue;
-    const std::size_t line = reader.line_number();
-    if (t[0] == "v") {
-      WP_ASSIGN_OR_RETURN(Vec3 p, ParsePoint(path, line, t, 1, true));
-      // Extra numbers (w, or r g b) must still be numbers.
-      for (std::size_t k = 4; k < t.size(); ++k) {
-        double ignored;
-        if (!ParseDouble(t[k], &ignored)) {
-          return LineError(path, line, StrCat("bad number '", TextPreview(t[k], 40), "'"));
-        }
-      }
-      WP_ASSIGN_OR_RETURN(std::uint32_t index, builder.Weld(p));
-      welded.push_back(index);
-    } else if (t[0] == "f") {
-      if (t.size() < 4) {
-        return LineError(path, line, StrCat("a face with ", t.size() - 1, " vertices (needs 3)"));
-      }
-      if (t.size() > kMaxTokensPerLine) {
-        return LineError(path, line,
-                         StrCat("a face with more than ", kMaxTokensPerLine - 1, " vertices"));
-      }
-      polygon.clear();
-      for (std::size_t k = 1; k < t.size(); ++k) {
-        const std::string_view number = t[k].substr(0, t[k].find('/'));
-        long long n = 0;
-        auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), n);
-        if (number.empty() || ec != std::errc() || end != number.data() + number.size()) {
-          return LineError(path, line, StrCat("bad face index '", TextPreview(t[k], 40), "'"));
-        }
-        const auto count = static_cast<long long>(welded.size());
-        const long long index = n < 0 ? count + n : n - 1;
-        if (n == 0 || index < 0 || index >= count) {
-          return LineError(
-              path, line,
-              StrCat("face index ", n, " names no vertex (", count, " defined so far)"));
-        }
-        polygon.push_back(welded[static_cast<std::size_t>(index)]);
-      }
-      // Fan triangulation: v0 v1 v2, v0 v2 v3, ...
-      for (std::size_t k = 1; k + 1 < polygon.size(); ++k) {
-        WP_RETURN_IF_ERROR(builder.AddTriangle(polygon[0], polygon[k], polygon[k + 1]));
-      }
-    }
-  }
-  return builder.Finish();
 }
 
 }  // namespace
 
-bool IsSupportedMeshPath(std::string_view path) {
-  return EndsWithIgnoreCase(path, ".stl") || EndsWithIgnoreCase(path, ".obj");
-}
+bool IsSupportedMeshPath(std::string_view path) { return scene::IsMeshFileName(path); }
 
 absl::StatusOr<TriangleMesh> ParseMesh(std::string_view display_path, std::string_view content,
                                        const MeshLoadOptions& options, const MeshLimits& limits,
@@ -400,40 +159,13 @@ absl::StatusOr<TriangleMesh> ParseMesh(std::string_view display_path, std::strin
     return absl::InvalidArgumentError(
         StrCat("weld epsilon must be finite and >= 0, got ", options.weld_epsilon));
   }
-  if (content.size() > limits.max_file_bytes) {
-    return absl::ResourceExhaustedError(StrCat("'", display_path, "' is ", content.size(),
-                                               " bytes; the mesh file limit is ",
-                                               limits.max_file_bytes));
-  }
-  if (EndsWithIgnoreCase(display_path, ".obj")) {
-    return ParseObj(display_path, content, options, limits, budget);
-  }
-  if (!EndsWithIgnoreCase(display_path, ".stl")) {
-    return absl::InvalidArgumentError(
-        StrCat("'", display_path, "' is not a supported mesh (.stl or .obj)"));
-  }
-  // Binary when the size matches the header's triangle count exactly.
-  if (content.size() >= kStlHeaderBytes) {
-    const std::uint64_t count = ReadU32(content.data() + 80);
-    if (content.size() == kStlHeaderBytes + count * kStlTriangleBytes) {
-      return ParseBinaryStl(display_path, content, count, options, limits, budget);
-    }
-  }
-  std::size_t first = content.find_first_not_of(" \t\r\n");
-  if (first != std::string_view::npos && content.size() - first >= 5 &&
-      EqualsIgnoreCase(content.substr(first, 5), "solid")) {
-    return ParseAsciiStl(display_path, content, options, limits, budget);
-  }
-  if (content.size() < kStlHeaderBytes) {
-    return absl::InvalidArgumentError(
-        StrCat("'", display_path, "' is a truncated binary STL: ", content.size(),
-               " bytes, shorter than the ", kStlHeaderBytes, "-byte header"));
-  }
-  const std::uint64_t count = ReadU32(content.data() + 80);
-  return absl::InvalidArgumentError(
-      StrCat("'", display_path, "' is a malformed binary STL: the header declares ", count,
-             " triangles (", kStlHeaderBytes + count * kStlTriangleBytes,
-             " bytes) but the file has ", content.size(), " bytes"));
+  MeshBuilder builder(FormatOf(scene::DetectMeshKind(display_path, content)), options);
+  WP_RETURN_IF_ERROR(scene::ReadMesh(
+      display_path, content,
+      scene::MeshReadLimits{.max_file_bytes = limits.max_file_bytes,
+                            .max_triangles = limits.max_triangles},
+      builder, budget));
+  return builder.Finish(display_path);
 }
 
 absl::StatusOr<TriangleMesh> LoadMesh(const std::filesystem::path& root,

@@ -4,11 +4,9 @@
 //   WP_ASSIGN_OR_RETURN(TriangleMesh mesh,
 //                       ParseMesh("parts/arm.stl", bytes, {.weld_epsilon = 1e-6}, limits));
 //
-// Format by extension (.stl / .obj, any case). STL is binary when its size is exactly
-// 84 + 50 * (the triangle count in its header); otherwise ASCII when it starts with "solid";
-// otherwise a truncated or oversize binary file. OBJ reads `v` and `f` lines (indices 1-based,
-// negative = relative to the last vertex, `a/b/c` forms allowed); polygons are fan-triangulated
-// (v0 v1 v2, v0 v2 v3, ...); other statements are ignored.
+// The file is read by the scene contract's one mesh reader (libs/scene/mesh_reader.h: binary
+// and ASCII STL, OBJ with fan-triangulated polygons; its rules, limits and messages), which
+// worker-light's linter and worker-heavy use too; this file welds what it reads.
 //
 // STL has no shared vertices, so corners are welded: by exact position (-0 equals 0), or, with a
 // positive epsilon, to the lowest-numbered earlier vertex within that distance. Vertices are
@@ -44,7 +42,7 @@ bool IsSupportedMeshPath(std::string_view path);
 // Parses `content`, the bytes of the mesh file `display_path` (used for the format and in
 // messages). INVALID_ARGUMENT naming the file and the place (byte offset, triangle or line) for
 // an unsupported extension, a truncated binary STL, a syntax error, a bad or non-finite number,
-// an OBJ index naming no vertex, a face with under 3 or over 65535 vertices, a mesh with no
+// an OBJ index naming no vertex above it, a face with under 3 or over 65535 vertices, a mesh with no
 // triangles, or a negative / non-finite epsilon; RESOURCE_EXHAUSTED when the content is larger
 // than `limits.max_file_bytes` or holds more than `limits.max_triangles` triangles; the
 // budget's CANCELLED / DEADLINE_EXCEEDED when `budget` (optional) runs out while parsing.
