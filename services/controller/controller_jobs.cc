@@ -1,9 +1,11 @@
 #include "services/controller/controller_jobs.h"
 
+#include <optional>
 #include <utility>
 
 #include "libs/common/error_reason.h"
 #include "libs/common/sha256.h"
+#include "libs/common/status_macros.h"
 #include "libs/common/str_cat.h"
 #include "services/controller/flow.h"
 
@@ -11,14 +13,6 @@ namespace workerpair::controller {
 namespace {
 
 std::shared_ptr<v1::JobResult> NewResult() { return std::make_shared<v1::JobResult>(); }
-
-void SetError(const absl::Status& status, v1::JobError* error) {
-  error->set_code(static_cast<int>(status.code()));
-  error->set_message(std::string(status.message()));
-  if (ReasonOf(status) != ErrorReason::kUnspecified) {
-    error->set_reason(std::string(ErrorReasonName(ReasonOf(status))));
-  }
-}
 
 // The caller's payload checked, or the workspace bundled through worker-light.
 absl::StatusOr<Payload> LoadScene(const v1::ScenePayload& scene, LightPool& light,
@@ -55,14 +49,90 @@ absl::Status CheckScene(const v1::ScenePayload& scene, std::string_view field) {
   }
 }
 
+// The heavy client's progress as the job's: lines, and whether it waits for capacity (demand).
+ProgressCallback HeavyReporter(JobControl& control, std::string step) {
+  return [&control, step = std::move(step)](const HeavyProgress& p) {
+    if (p.waiting_for_capacity) {
+      control.SetWaiting(true);
+    } else if (!p.replica.empty()) {
+      control.SetWaiting(false);
+    }
+    control.Report({.step = step, .replica = p.replica, .attempt = p.attempt, .line = p.summary});
+  };
+}
+
+// The scene of a heavy job, or why there is none (also: cancelled while bundling).
+absl::StatusOr<Payload> LoadHeavyScene(const v1::ScenePayload& scene, LightPool& light,
+                                       JobControl& control, const std::string& step) {
+  WP_ASSIGN_OR_RETURN(Payload payload, LoadScene(scene, light, control, step));
+  if (control.cancelled()) return CancelledByCaller();
+  return payload;
+}
+
+JobOutcome Done(std::shared_ptr<v1::JobResult> result) {
+  return {absl::OkStatus(), std::shared_ptr<const v1::JobResult>(std::move(result))};
+}
+
+JobWork VerifyWork(v1::VerifyJobSpec spec, LightPool& light, HeavyClient& heavy) {
+  return [spec = std::move(spec), &light, &heavy](JobControl& control) -> JobOutcome {
+    auto payload = LoadHeavyScene(spec.payload(), light, control, "verify");
+    if (!payload.ok()) return {payload.status(), {}};
+    std::optional<double> jitter;
+    if (spec.has_jitter_m()) jitter = spec.jitter_m();
+    auto summary = heavy.Verify(*payload, spec.runs() == 0 ? 8 : spec.runs(), spec.base_seed(),
+                                jitter, HeavyReporter(control, "verify"),
+                                &control.cancellation());
+    if (!summary.ok()) return {summary.status(), {}};
+    auto result = NewResult();
+    v1::VerifyJobResult* verify = result->mutable_verify();
+    *verify->mutable_result() = std::move(summary->result);
+    for (const std::string& replica : summary->replicas) verify->add_replicas(replica);
+    verify->set_attempts(summary->attempts);
+    verify->set_kept_runs(summary->kept_runs);
+    return Done(std::move(result));
+  };
+}
+
+JobWork RenderViewsWork(v1::RenderViewsJobSpec spec, LightPool& light, HeavyClient& heavy) {
+  return [spec = std::move(spec), &light, &heavy](JobControl& control) -> JobOutcome {
+    auto payload = LoadHeavyScene(spec.payload(), light, control, "render_views");
+    if (!payload.ok()) return {payload.status(), {}};
+    auto rendered = heavy.RenderViews(*payload, spec.options(),
+                                      HeavyReporter(control, "render_views"),
+                                      &control.cancellation());
+    if (!rendered.ok()) return {rendered.status(), {}};
+    auto result = NewResult();
+    v1::RenderViewsJobResult* out = result->mutable_render_views();
+    for (v1::RenderedView& view : rendered->value.views) *out->add_views() = std::move(view);
+    *out->mutable_result() = std::move(rendered->value.result);
+    out->set_replica(rendered->replica);
+    out->set_attempts(rendered->attempts);
+    return Done(std::move(result));
+  };
+}
+
+JobWork BuildSceneWork(v1::BuildSceneJobSpec spec, LightPool& light, HeavyClient& heavy) {
+  return [spec = std::move(spec), &light, &heavy](JobControl& control) -> JobOutcome {
+    auto payload = LoadHeavyScene(spec.payload(), light, control, "build_scene");
+    if (!payload.ok()) return {payload.status(), {}};
+    auto built = heavy.BuildScene(*payload, spec.return_mjcf(),
+                                  HeavyReporter(control, "build_scene"), &control.cancellation());
+    if (!built.ok()) return {built.status(), {}};
+    auto result = NewResult();
+    v1::BuildSceneJobResult* out = result->mutable_build_scene();
+    *out->mutable_build() = std::move(built->value);
+    out->set_replica(built->replica);
+    out->set_attempts(built->attempts);
+    return Done(std::move(result));
+  };
+}
+
 JobWork SimulationWork(v1::SimulationJobSpec spec, LightPool& light, HeavyClient& heavy) {
   return [spec = std::move(spec), &light, &heavy](JobControl& control) -> JobOutcome {
-    auto payload = LoadScene(spec.payload(), light, control, "simulate");
+    auto payload = LoadHeavyScene(spec.payload(), light, control, "simulate");
     if (!payload.ok()) return {payload.status(), {}};
-    auto run = heavy.Simulate(*payload, spec.options(), [&control](const HeavyProgress& p) {
-      control.Report({.step = "simulate", .replica = p.replica, .attempt = p.attempt,
-                      .line = p.summary});
-    });
+    auto run = heavy.Simulate(*payload, spec.options(), HeavyReporter(control, "simulate"),
+                              &control.cancellation());
     if (!run.ok()) return {run.status(), {}};
     auto result = NewResult();
     v1::SimulationJobResult* simulation = result->mutable_simulation();
@@ -79,32 +149,6 @@ JobWork SimulationWork(v1::SimulationJobSpec spec, LightPool& light, HeavyClient
   };
 }
 
-void FillFlowResult(const FlowReport& report, v1::FlowJobResult* out) {
-  out->set_succeeded(report.succeeded());
-  out->set_failed_step(report.failed_step);
-  for (const FlowStep& step : report.steps) {
-    v1::FlowStepReport* s = out->add_steps();
-    s->set_name(step.name);
-    s->set_elapsed_s(absl::ToDoubleSeconds(step.elapsed));
-    s->set_summary(step.summary);
-    if (!step.status.ok()) SetError(step.status, s->mutable_error());
-  }
-  out->set_run_name(report.run_name);
-  for (const auto& d : report.diagnostics) *out->add_diagnostics() = d;
-  for (const auto& f : report.topology_findings) *out->add_topology_findings() = f;
-  out->set_scene_commit(report.scene_commit);
-  out->set_payload_sha256(report.payload_sha256);
-  out->set_payload_bytes(report.payload_bytes);
-  *out->mutable_build() = report.build;
-  for (const auto& r : report.replicas) out->add_replicas(r);
-  out->set_attempts(report.attempts);
-  if (report.simulate_result) *out->mutable_simulate_result() = *report.simulate_result;
-  if (report.verify_result) *out->mutable_verify_result() = *report.verify_result;
-  out->set_results_dir(report.results_dir);
-  for (const auto& f : report.result_files) out->add_result_files(f);
-  out->set_results_commit(report.results_commit);
-}
-
 JobWork FlowWork(v1::FlowJobSpec spec, LightPool& light, HeavyClient& heavy) {
   return [spec = std::move(spec), &light, &heavy](JobControl& control) -> JobOutcome {
     FlowRequest request;
@@ -117,6 +161,7 @@ JobWork FlowWork(v1::FlowJobSpec spec, LightPool& light, HeavyClient& heavy) {
     if (spec.has_base_seed()) request.base_seed = spec.base_seed();
     if (spec.has_jitter_m()) request.jitter_m = spec.jitter_m();
     request.skip_external_linters = spec.skip_external_linters();
+    request.cancel = &control.cancellation();
     if (absl::Status misplaced = light.RefuseMisplaced(request.workspace); !misplaced.ok()) {
       return {misplaced, {}};
     }
@@ -126,6 +171,13 @@ JobWork FlowWork(v1::FlowJobSpec spec, LightPool& light, HeavyClient& heavy) {
                                   if (p.heavy != nullptr) {
                                     line.replica = p.heavy->replica;
                                     line.attempt = p.heavy->attempt;
+                                    if (p.heavy->waiting_for_capacity) {
+                                      control.SetWaiting(true);
+                                    } else if (!p.heavy->replica.empty()) {
+                                      control.SetWaiting(false);
+                                    }
+                                  } else {
+                                    control.SetWaiting(false);
                                   }
                                   control.Report(std::move(line));
                                 });
@@ -147,8 +199,17 @@ std::string JobKind(const v1::JobSpec& spec) {
   switch (spec.kind_case()) {
     case v1::JobSpec::kFlow: return "flow";
     case v1::JobSpec::kSimulation: return "simulation";
+    case v1::JobSpec::kVerify: return "verify";
+    case v1::JobSpec::kRenderViews: return "render_views";
+    case v1::JobSpec::kBuildScene: return "build_scene";
     default: return "";
   }
+}
+
+const std::vector<std::string>& JobKinds() {
+  static const std::vector<std::string> kinds = {"flow", "simulation", "verify", "render_views",
+                                                 "build_scene"};
+  return kinds;
 }
 
 absl::StatusOr<JobWork> MakeJobWork(const v1::JobSpec& spec, LightPool& light,
@@ -167,8 +228,25 @@ absl::StatusOr<JobWork> MakeJobWork(const v1::JobSpec& spec, LightPool& light,
       WP_RETURN_IF_ERROR(CheckScene(spec.simulation().payload(), "simulation.payload"));
       return SimulationWork(spec.simulation(), light, heavy);
     }
+    case v1::JobSpec::kVerify: {
+      WP_RETURN_IF_ERROR(CheckScene(spec.verify().payload(), "verify.payload"));
+      if (spec.verify().runs() > 1000) {
+        return absl::InvalidArgumentError(StrCat("verify.runs is ", spec.verify().runs(),
+                                                 "; at most 1000"));
+      }
+      return VerifyWork(spec.verify(), light, heavy);
+    }
+    case v1::JobSpec::kRenderViews: {
+      WP_RETURN_IF_ERROR(CheckScene(spec.render_views().payload(), "render_views.payload"));
+      return RenderViewsWork(spec.render_views(), light, heavy);
+    }
+    case v1::JobSpec::kBuildScene: {
+      WP_RETURN_IF_ERROR(CheckScene(spec.build_scene().payload(), "build_scene.payload"));
+      return BuildSceneWork(spec.build_scene(), light, heavy);
+    }
     default:
-      return absl::InvalidArgumentError("the job spec is empty: set flow or simulation");
+      return absl::InvalidArgumentError(
+          "the job spec is empty: set flow, simulation, verify, render_views or build_scene");
   }
 }
 

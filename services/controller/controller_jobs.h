@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "services/controller/heavy_client.h"
@@ -21,8 +22,10 @@ namespace workerpair::controller {
 // Largest scene payload a job takes (bundled or sent), as the CLI.
 inline constexpr std::size_t kMaxJobPayloadBytes = std::size_t{256} << 20;
 
-// "flow" or "simulation"; empty for an empty spec.
+// "flow", "simulation", "verify", "render_views" or "build_scene"; empty for an empty spec.
 std::string JobKind(const v1::JobSpec& spec);
+// Every kind JobKind returns (the metrics' known label set).
+const std::vector<std::string>& JobKinds();
 
 // Checks the spec and returns its function. INVALID_ARGUMENT naming the field for a bad spec.
 absl::StatusOr<JobWork> MakeJobWork(const v1::JobSpec& spec, LightPool& light,

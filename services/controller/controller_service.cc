@@ -93,6 +93,11 @@ v1::Job ToProtoJob(const JobSnapshot& snapshot, bool include_result, bool includ
       if (!include_artifacts && job.result().has_simulation()) {
         job.mutable_result()->mutable_simulation()->clear_artifacts();
       }
+      if (!include_artifacts && job.result().has_render_views()) {
+        for (v1::RenderedView& view : *job.mutable_result()->mutable_render_views()->mutable_views()) {
+          view.clear_png();
+        }
+      }
     }
   }
   job.set_progress_events(snapshot.progress_events);
@@ -102,9 +107,15 @@ v1::Job ToProtoJob(const JobSnapshot& snapshot, bool include_result, bool includ
 
 absl::StatusOr<JobSnapshot> ControllerServiceImpl::Submit(const v1::JobSpec& spec,
                                                           const std::string& caller,
-                                                          v1::JobPriority priority) {
+                                                          v1::JobPriority priority,
+                                                          double max_wait_s) {
+  if (!(max_wait_s >= 0) || max_wait_s > 7 * 24 * 3600) {
+    return absl::InvalidArgumentError(StrCat("max_wait_s is ", max_wait_s,
+                                             "; give 0 (the server's limit) to one week"));
+  }
   WP_ASSIGN_OR_RETURN(JobWork work, MakeJobWork(spec, light_, heavy_));
-  return jobs_.Submit(JobKind(spec), caller, FromProtoPriority(priority), std::move(work));
+  return jobs_.Submit(JobKind(spec), caller, FromProtoPriority(priority), std::move(work),
+                      max_wait_s > 0 ? absl::Seconds(max_wait_s) : absl::InfiniteDuration());
 }
 
 grpc::Status ControllerServiceImpl::RunFlow(grpc::ServerContext* context,
@@ -112,7 +123,7 @@ grpc::Status ControllerServiceImpl::RunFlow(grpc::ServerContext* context,
                                             grpc::ServerWriter<v1::RunFlowResponse>* writer) {
   v1::JobSpec spec;
   *spec.mutable_flow() = request->flow();
-  auto job = Submit(spec, request->caller(), request->priority());
+  auto job = Submit(spec, request->caller(), request->priority(), request->max_wait_s());
   if (!job.ok()) return ToGrpcStatus(job.status());
   v1::RunFlowResponse first;
   *first.mutable_submitted() = ToProtoJob(*job, false, false);
@@ -136,7 +147,7 @@ grpc::Status ControllerServiceImpl::RunSimulation(
     grpc::ServerWriter<v1::RunSimulationResponse>* writer) {
   v1::JobSpec spec;
   *spec.mutable_simulation() = request->simulation();
-  auto job = Submit(spec, request->caller(), request->priority());
+  auto job = Submit(spec, request->caller(), request->priority(), request->max_wait_s());
   if (!job.ok()) return ToGrpcStatus(job.status());
   v1::RunSimulationResponse first;
   *first.mutable_submitted() = ToProtoJob(*job, false, false);
@@ -158,7 +169,8 @@ grpc::Status ControllerServiceImpl::RunSimulation(
 grpc::Status ControllerServiceImpl::SubmitJob(grpc::ServerContext*,
                                               const v1::SubmitJobRequest* request,
                                               v1::SubmitJobResponse* response) {
-  auto job = Submit(request->spec(), request->caller(), request->priority());
+  auto job = Submit(request->spec(), request->caller(), request->priority(),
+                    request->max_wait_s());
   if (!job.ok()) return ToGrpcStatus(job.status());
   *response->mutable_job() = ToProtoJob(*job, false, false);
   return grpc::Status::OK;
@@ -261,6 +273,9 @@ grpc::Status ControllerServiceImpl::GetPoolStatus(grpc::ServerContext*,
   out->set_rejected_total(stats.rejected_total);
   out->set_max_running(static_cast<std::uint32_t>(jobs_.options().max_running));
   out->set_max_queued(static_cast<std::uint32_t>(jobs_.options().max_queued));
+  std::uint32_t waiting = 0;
+  for (const auto& [kind, demand] : jobs_.Demand()) waiting += demand.waiting;
+  out->set_waiting_for_capacity(waiting);
   return grpc::Status::OK;
 }
 

@@ -41,7 +41,7 @@ class ControllerServiceImpl final : public v1::ControllerService::Service {
 
  private:
   absl::StatusOr<JobSnapshot> Submit(const v1::JobSpec& spec, const std::string& caller,
-                                     v1::JobPriority priority);
+                                     v1::JobPriority priority, double max_wait_s);
 
   LightPool& light_;
   HeavyClient& heavy_;

@@ -117,7 +117,10 @@ class FlowRunner {
     current_step_ = name;
     Report(FlowProgress::Phase::kStarted, "started");
     const absl::Time start = absl::Now();
-    absl::StatusOr<std::string> summary = body();
+    absl::StatusOr<std::string> summary =
+        request_.cancel != nullptr && request_.cancel->cancelled()
+            ? absl::StatusOr<std::string>(CancelledByCaller())
+            : body();
     FlowStep step{name, absl::Now() - start, "", absl::OkStatus()};
     if (summary.ok()) {
       step.summary = *summary;
@@ -330,7 +333,7 @@ class FlowRunner {
   }
 
   absl::StatusOr<std::string> Build() {
-    auto built = heavy_.BuildScene(payload_);
+    auto built = heavy_.BuildScene(payload_, false, HeavyProgress(), request_.cancel);
     if (!built.ok()) return built.status();
     report_.build = built->value;
     const v1::ModelStats& stats = built->value.stats();
@@ -351,7 +354,7 @@ class FlowRunner {
   }
 
   absl::StatusOr<std::string> Simulate() {
-    auto run = heavy_.Simulate(payload_, request_.simulate, HeavyProgress());
+    auto run = heavy_.Simulate(payload_, request_.simulate, HeavyProgress(), request_.cancel);
     if (!run.ok()) return run.status();
     report_.replicas = {run->replica};
     report_.attempts = run->attempts;
@@ -369,7 +372,7 @@ class FlowRunner {
   absl::StatusOr<std::string> Verify() {
     auto summary = heavy_.Verify(payload_, request_.verify_runs,
                                  request_.base_seed.value_or(manifest_seed_),
-                                 request_.jitter_m, HeavyProgress());
+                                 request_.jitter_m, HeavyProgress(), request_.cancel);
     if (!summary.ok()) return summary.status();
     report_.replicas = summary->replicas;
     report_.attempts = summary->attempts;

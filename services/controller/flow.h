@@ -26,6 +26,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "services/controller/core/cancellation.h"
 #include "services/controller/heavy_client.h"
 #include "services/controller/light_client.h"
 #include "workerpair/v1/heavy.pb.h"
@@ -58,6 +59,9 @@ struct FlowRequest {
   // Author of the flow's commits.
   std::string author_name = "workerpair controller";
   std::string author_email = "controller@workerpair.invalid";
+  // When set and cancelled: the flow stops before its next step, and a heavy call in flight is
+  // cancelled (CANCELLED).
+  Cancellation* cancel = nullptr;
 };
 
 // One step of the flow, as it ran.

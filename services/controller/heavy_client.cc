@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <future>
+#include <random>
 
 #include "libs/common/error_reason.h"
 #include "libs/common/grpc_status.h"
@@ -59,7 +60,14 @@ struct StreamSetup {
   const LivenessOptions* liveness;
   Router* router;
   std::function<void(std::string)> report;  // a progress line for this attempt
+  Cancellation* cancel = nullptr;            // the job's; cancels the stream when it fires
 };
+
+// Cancels `context` when `cancel` fires, while the returned registration is held.
+std::shared_ptr<void> CancelCallOn(Cancellation* cancel, grpc::ClientContext& context) {
+  if (cancel == nullptr) return nullptr;
+  return cancel->OnCancel([&context] { context.TryCancel(); });
+}
 
 // One attempt's bidi job stream (Simulate, Verify, RenderViews): sends the payload and reads
 // events to the end while a watchdog watches for silence: a replica that stops taking payload
@@ -78,6 +86,8 @@ absl::Status RunJobStream(const StreamSetup& setup, StartCall start_call, SetHea
   SilenceWatchdog watchdog(liveness.default_heartbeat_interval * liveness.silent_intervals,
                            [&context] { context.TryCancel(); });
   auto stream = start_call(&context);
+  // Cancelling the job cancels the call: worker-heavy ends the job and frees its slot.
+  const std::shared_ptr<void> cancel_registration = CancelCallOn(setup.cancel, context);
   const bool sent = SendPayload<Request>(*stream, setup.payload->bytes, setup.chunk_bytes,
                                          set_header, [&] { watchdog.Feed(); });
   if (sent) {
@@ -119,6 +129,7 @@ absl::Status RunJobStream(const StreamSetup& setup, StartCall start_call, SetHea
     }
   }
   const grpc::Status finished = stream->Finish();
+  if (setup.cancel != nullptr && setup.cancel->cancelled()) return CancelledByCaller();
   if (!handled.ok()) return handled;
   if (watchdog.fired()) {
     return ReplicaLost(replica, StrCat(accepted ? "went silent: no event for "
@@ -156,19 +167,28 @@ HeavyClient::HeavyClient(std::vector<std::string> targets, HeavyClientOptions op
 template <typename T>
 absl::StatusOr<FailoverOutcome<T>> HeavyClient::RunJob(
     const std::function<absl::StatusOr<T>(const AttemptContext&)>& attempt_fn,
-    const ProgressCallback& progress) {
+    const ProgressCallback& progress, Cancellation* cancel) {
   if (pool_.targets().empty()) return absl::InvalidArgumentError("no worker-heavy replica configured");
+  const absl::Time total_deadline = absl::Now() + options_.total_deadline;
   if (pool_.replicas().empty()) {
     pool_.ResolveSoon();
-    absl::Status error = pool_.config_error();
-    if (!error.ok()) return error;
+    if (!pool_.is_dns()) {
+      absl::Status error = pool_.config_error();
+      if (!error.ok()) return error;
+    }
+    WP_RETURN_IF_ERROR(WaitForReplicas(total_deadline, progress, cancel));
   }
   pool_.WarmUp(options_.liveness.connect_timeout);
   FailoverHooks hooks;
   hooks.on_capacity_wait = [&](const CapacityWait& wait) { ReportCapacityWait(wait, progress); };
+  if (cancel != nullptr) {
+    hooks.sleep = [cancel](absl::Duration duration) { cancel->SleepFor(duration); };
+    hooks.should_stop = [cancel]() -> absl::Status {
+      return cancel->cancelled() ? CancelledByCaller() : absl::OkStatus();
+    };
+  }
   return RunWithFailover<T>(
-      pool_.router(), options_.failover, absl::Now() + options_.total_deadline,
-      options_.attempt_deadline,
+      pool_.router(), options_.failover, total_deadline, options_.attempt_deadline,
       [&](const AttemptContext& attempt) -> absl::StatusOr<T> {
         if (attempt.attempt > 1 && progress) {
           progress({attempt.replica, attempt.attempt,
@@ -177,6 +197,38 @@ absl::StatusOr<FailoverOutcome<T>> HeavyClient::RunJob(
         return attempt_fn(attempt);
       },
       hooks);
+}
+
+absl::Status HeavyClient::WaitForReplicas(absl::Time deadline, const ProgressCallback& progress,
+                                          Cancellation* cancel) {
+  const absl::Time started = absl::Now();
+  std::mt19937_64 random(std::random_device{}());
+  for (int waits = 1; pool_.replicas().empty(); ++waits) {
+    if (cancel != nullptr && cancel->cancelled()) return CancelledByCaller();
+    const absl::Time now = absl::Now();
+    if (now >= deadline) {
+      return absl::UnavailableError(StrCat(
+          "the worker-heavy pool ", pool_.targets().front(), " had no replica for the job's "
+          "whole wait (", Seconds(now - started), "); last resolution: ",
+          pool_.config_error().ok() ? std::string("no address")
+                                    : std::string(pool_.config_error().message())));
+    }
+    const absl::Duration wait = std::min(CapacityBackoff(waits, options_.failover, random),
+                                         deadline - now);
+    if (progress) {
+      progress({"", 0,
+                StrCat("pool empty: no worker-heavy replica behind ", pool_.targets().front(),
+                       " yet, waiting ", Seconds(wait)),
+                true});
+    }
+    if (cancel != nullptr) {
+      cancel->SleepFor(wait);
+    } else {
+      absl::SleepFor(wait);
+    }
+    pool_.ResolveSoon();
+  }
+  return absl::OkStatus();
 }
 
 void HeavyClient::ReportCapacityWait(const CapacityWait& wait, const ProgressCallback& progress) {
@@ -200,7 +252,7 @@ void HeavyClient::ReportCapacityWait(const CapacityWait& wait, const ProgressCal
   if (load.healthy < load.replicas) {
     figures += StrCat(", ", load.replicas - load.healthy, " replica(s) skipped after failing");
   }
-  progress({"", 0, StrCat("pool full: ", figures, ", waiting ", Seconds(wait.wait))});
+  progress({"", 0, StrCat("pool full: ", figures, ", waiting ", Seconds(wait.wait)), true});
 }
 
 absl::StatusOr<std::unique_ptr<v1::HeavyService::Stub>> HeavyClient::ConnectedStub(
@@ -219,7 +271,8 @@ absl::StatusOr<std::unique_ptr<v1::HeavyService::Stub>> HeavyClient::ConnectedSt
 absl::StatusOr<SimulationRun> HeavyClient::SimulateOnce(const AttemptContext& attempt,
                                                         const Payload& payload,
                                                         const v1::SimulateOptions& options,
-                                                        const ProgressCallback& progress) {
+                                                        const ProgressCallback& progress,
+                                                        Cancellation* cancel) {
   WP_ASSIGN_OR_RETURN(auto stub, ConnectedStub(attempt));
   auto report = [&](std::string line) {
     if (progress) progress({attempt.replica, attempt.attempt, std::move(line)});
@@ -227,7 +280,7 @@ absl::StatusOr<SimulationRun> HeavyClient::SimulateOnce(const AttemptContext& at
   SimulationRun run;
   bool got_result = false;
   const StreamSetup setup{stub.get(), &attempt, &payload, options_.chunk_bytes,
-                          &options_.liveness, &pool_.router(), report};
+                          &options_.liveness, &pool_.router(), report, cancel};
   WP_RETURN_IF_ERROR((RunJobStream<v1::SimulateRequest, v1::SimulateResponse>(
       setup, [&](grpc::ClientContext* context) { return stub->Simulate(context); },
       [&](v1::SimulateHeader* header) {
@@ -279,24 +332,25 @@ absl::StatusOr<SimulationRun> HeavyClient::SimulateOnce(const AttemptContext& at
 }
 
 absl::StatusOr<FailoverOutcome<SimulationRun>> HeavyClient::Simulate(
-    const Payload& payload, const v1::SimulateOptions& options, const ProgressCallback& progress) {
+    const Payload& payload, const v1::SimulateOptions& options, const ProgressCallback& progress,
+    Cancellation* cancel) {
   return RunJob<SimulationRun>(
       [&](const AttemptContext& attempt) {
-        return SimulateOnce(attempt, payload, options, progress);
+        return SimulateOnce(attempt, payload, options, progress, cancel);
       },
-      progress);
+      progress, cancel);
 }
 
 absl::Status HeavyClient::VerifyRange(const AttemptContext& attempt, const Payload& payload,
                                       std::uint32_t first, std::uint32_t count, VerifyPart& part,
-                                      const ProgressCallback& progress) {
+                                      const ProgressCallback& progress, Cancellation* cancel) {
   WP_ASSIGN_OR_RETURN(auto stub, ConnectedStub(attempt));
   auto report = [&](std::string line) {
     if (progress) progress({attempt.replica, attempt.attempt, std::move(line)});
   };
   bool got_result = false;
   const StreamSetup setup{stub.get(), &attempt, &payload, options_.chunk_bytes,
-                          &options_.liveness, &pool_.router(), report};
+                          &options_.liveness, &pool_.router(), report, cancel};
   return RunJobStream<v1::VerifyRequest, v1::VerifyResponse>(
       setup, [&](grpc::ClientContext* context) { return stub->Verify(context); },
       [&](v1::VerifyHeader* header) {
@@ -333,7 +387,8 @@ absl::Status HeavyClient::VerifyRange(const AttemptContext& attempt, const Paylo
 absl::StatusOr<VerifySummary> HeavyClient::Verify(const Payload& payload, std::uint32_t runs,
                                                   std::uint64_t base_seed,
                                                   std::optional<double> jitter_m,
-                                                  const ProgressCallback& progress) {
+                                                  const ProgressCallback& progress,
+                                                  Cancellation* cancel) {
   if (pool_.targets().empty()) return absl::InvalidArgumentError("no worker-heavy replica configured");
   if (runs == 0) return absl::InvalidArgumentError("verify needs at least one run");
   // One part per replica, each with failover of its own. Part k covers runs [first, first +
@@ -372,7 +427,7 @@ absl::StatusOr<VerifySummary> HeavyClient::Verify(const Payload& payload, std::u
     std::vector<std::future<absl::Status>> streams;
     for (const auto& [range_first, range_count] : ranges) {
       streams.push_back(std::async(std::launch::async, [&, range_first, range_count] {
-        return VerifyRange(attempt, payload, range_first, range_count, part, progress);
+        return VerifyRange(attempt, payload, range_first, range_count, part, progress, cancel);
       }));
     }
     absl::Status status;
@@ -395,7 +450,7 @@ absl::StatusOr<VerifySummary> HeavyClient::Verify(const Payload& payload, std::u
             WP_RETURN_IF_ERROR(attempt_part(*part, attempt));
             return true;
           },
-          progress);
+          progress, cancel);
     }));
   }
   VerifySummary summary;
@@ -426,7 +481,8 @@ absl::StatusOr<VerifySummary> HeavyClient::Verify(const Payload& payload, std::u
 }
 
 absl::StatusOr<FailoverOutcome<v1::BuildSceneResponse>> HeavyClient::BuildScene(
-    const Payload& payload, bool return_mjcf) {
+    const Payload& payload, bool return_mjcf, const ProgressCallback& progress,
+    Cancellation* cancel) {
   return RunJob<v1::BuildSceneResponse>(
       [&](const AttemptContext& attempt) -> absl::StatusOr<v1::BuildSceneResponse> {
         WP_ASSIGN_OR_RETURN(auto stub, ConnectedStub(attempt));
@@ -434,6 +490,7 @@ absl::StatusOr<FailoverOutcome<v1::BuildSceneResponse>> HeavyClient::BuildScene(
         context.set_deadline(absl::ToChronoTime(attempt.deadline));
         v1::BuildSceneResponse response;
         auto writer = stub->BuildScene(&context, &response);
+        const std::shared_ptr<void> cancel_registration = CancelCallOn(cancel, context);
         const bool sent = SendPayload<v1::BuildSceneRequest>(
             *writer, payload.bytes, options_.chunk_bytes,
             [&](v1::BuildSceneHeader* header) {
@@ -442,6 +499,7 @@ absl::StatusOr<FailoverOutcome<v1::BuildSceneResponse>> HeavyClient::BuildScene(
             },
             [] {});
         absl::Status status = FromGrpcStatus(writer->Finish());
+        if (cancel != nullptr && cancel->cancelled()) return CancelledByCaller();
         if (absl::IsUnavailable(status) && ReasonOf(status) == ErrorReason::kUnspecified) {
           return ReplicaLost(attempt.replica, StrCat("broke the BuildScene call: ", std::string(status.message())));
         }
@@ -449,13 +507,14 @@ absl::StatusOr<FailoverOutcome<v1::BuildSceneResponse>> HeavyClient::BuildScene(
         if (!sent) return ReplicaLost(attempt.replica, "broke the BuildScene call while sending");
         return response;
       },
-      {});
+      progress, cancel);
 }
 
 absl::StatusOr<RenderedViews> HeavyClient::RenderViewsOnce(const AttemptContext& attempt,
                                                            const Payload& payload,
                                                            const v1::RenderViewsOptions& options,
-                                                           const ProgressCallback& progress) {
+                                                           const ProgressCallback& progress,
+                                                           Cancellation* cancel) {
   WP_ASSIGN_OR_RETURN(auto stub, ConnectedStub(attempt));
   auto report = [&](std::string line) {
     if (progress) progress({attempt.replica, attempt.attempt, std::move(line)});
@@ -463,7 +522,7 @@ absl::StatusOr<RenderedViews> HeavyClient::RenderViewsOnce(const AttemptContext&
   RenderedViews rendered;
   bool got_result = false;
   const StreamSetup setup{stub.get(), &attempt, &payload, options_.chunk_bytes,
-                          &options_.liveness, &pool_.router(), report};
+                          &options_.liveness, &pool_.router(), report, cancel};
   WP_RETURN_IF_ERROR((RunJobStream<v1::RenderViewsRequest, v1::RenderViewsResponse>(
       setup, [&](grpc::ClientContext* context) { return stub->RenderViews(context); },
       [&](v1::RenderViewsHeader* header) {
@@ -487,12 +546,12 @@ absl::StatusOr<RenderedViews> HeavyClient::RenderViewsOnce(const AttemptContext&
 
 absl::StatusOr<FailoverOutcome<RenderedViews>> HeavyClient::RenderViews(
     const Payload& payload, const v1::RenderViewsOptions& options,
-    const ProgressCallback& progress) {
+    const ProgressCallback& progress, Cancellation* cancel) {
   return RunJob<RenderedViews>(
       [&](const AttemptContext& attempt) {
-        return RenderViewsOnce(attempt, payload, options, progress);
+        return RenderViewsOnce(attempt, payload, options, progress, cancel);
       },
-      progress);
+      progress, cancel);
 }
 
 absl::StatusOr<v1::InfoResponse> HeavyClient::Info(const std::string& target) {

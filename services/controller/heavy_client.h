@@ -11,6 +11,13 @@
 // with the seeds one replica would have used; runs a lost replica had streamed back are kept
 // and only the others run again, with the same seeds.
 //
+// Cancel: every job call takes an optional Cancellation; once cancelled, the attempt running
+// is cancelled on the wire (TryCancel: worker-heavy then kills its runner and frees the slot),
+// a wait for capacity ends, and the call returns CANCELLED.
+//
+// A dns:/// pool that resolves to nothing (scaled to zero) is waited on like a full pool,
+// re-resolved at each wait, until a replica appears or the total deadline passes.
+//
 // Two deadlines: `total_deadline` is what the caller is willing to wait for the whole job,
 // waiting for capacity and every retry included; `attempt_deadline` caps one attempt on one
 // replica (upload, queue, run, download). An attempt gets the smaller of the two.
@@ -39,6 +46,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "libs/common/security.h"
+#include "services/controller/core/cancellation.h"
 #include "services/controller/core/failover.h"
 #include "services/controller/heavy_pool.h"
 #include "workerpair/v1/heavy.grpc.pb.h"
@@ -83,6 +91,9 @@ struct HeavyProgress {
   std::string replica;
   int attempt = 0;
   std::string summary;  // one human-readable line, e.g. "simulated 1.2/4.0 s, 36 frames"
+  // The job waits for capacity: every replica is full, or the pool has none yet (a dns:///
+  // pool scaled to zero). Cleared by the next event from a replica.
+  bool waiting_for_capacity = false;
 };
 using ProgressCallback = std::function<void(const HeavyProgress&)>;
 
@@ -130,22 +141,25 @@ class HeavyClient {
   // a payload over a limit, ...), with their reason attached (libs/common/error_reason.h).
   absl::StatusOr<FailoverOutcome<SimulationRun>> Simulate(const Payload& payload,
                                                           const v1::SimulateOptions& options,
-                                                          const ProgressCallback& progress = {});
+                                                          const ProgressCallback& progress = {},
+                                                          Cancellation* cancel = nullptr);
 
   // Runs `runs` seeded, jittered runs split across the replicas at once and merges them.
   // Without `jitter_m` each replica uses the manifest's verify.jitter_m (or its default).
   absl::StatusOr<VerifySummary> Verify(const Payload& payload, std::uint32_t runs,
                                        std::uint64_t base_seed, std::optional<double> jitter_m,
-                                       const ProgressCallback& progress = {});
+                                       const ProgressCallback& progress = {},
+                                       Cancellation* cancel = nullptr);
 
   // Compiles the payload's scene on some replica (with failover) without simulating it.
-  absl::StatusOr<FailoverOutcome<v1::BuildSceneResponse>> BuildScene(const Payload& payload,
-                                                                     bool return_mjcf = false);
+  absl::StatusOr<FailoverOutcome<v1::BuildSceneResponse>> BuildScene(
+      const Payload& payload, bool return_mjcf = false, const ProgressCallback& progress = {},
+      Cancellation* cancel = nullptr);
 
   // Renders still views of the scene on some replica, with failover.
   absl::StatusOr<FailoverOutcome<RenderedViews>> RenderViews(
       const Payload& payload, const v1::RenderViewsOptions& options,
-      const ProgressCallback& progress = {});
+      const ProgressCallback& progress = {}, Cancellation* cancel = nullptr);
 
   // Capacity and load of one replica (an address, or any gRPC target).
   absl::StatusOr<v1::InfoResponse> Info(const std::string& target);
@@ -163,20 +177,26 @@ class HeavyClient {
   template <typename T>
   absl::StatusOr<FailoverOutcome<T>> RunJob(
       const std::function<absl::StatusOr<T>(const AttemptContext&)>& attempt_fn,
-      const ProgressCallback& progress);
+      const ProgressCallback& progress, Cancellation* cancel);
+  // A dns:/// pool with no replica: waits (re-resolving) until one appears. OK when the pool
+  // has replicas; UNAVAILABLE at `deadline`, CANCELLED when cancelled.
+  absl::Status WaitForReplicas(absl::Time deadline, const ProgressCallback& progress,
+                               Cancellation* cancel);
   absl::StatusOr<std::unique_ptr<v1::HeavyService::Stub>> ConnectedStub(const AttemptContext& attempt);
   absl::StatusOr<SimulationRun> SimulateOnce(const AttemptContext& attempt, const Payload& payload,
                                              const v1::SimulateOptions& options,
-                                             const ProgressCallback& progress);
+                                             const ProgressCallback& progress,
+                                             Cancellation* cancel);
   // One Verify stream for runs [first, first + count) of the batch; each run is stored in
   // `part` as it arrives.
   absl::Status VerifyRange(const AttemptContext& attempt, const Payload& payload,
                            std::uint32_t first, std::uint32_t count, VerifyPart& part,
-                           const ProgressCallback& progress);
+                           const ProgressCallback& progress, Cancellation* cancel);
   absl::StatusOr<RenderedViews> RenderViewsOnce(const AttemptContext& attempt,
                                                 const Payload& payload,
                                                 const v1::RenderViewsOptions& options,
-                                                const ProgressCallback& progress);
+                                                const ProgressCallback& progress,
+                                                Cancellation* cancel);
   // Refreshes stale load figures (Info) and reports "pool full: ...".
   void ReportCapacityWait(const CapacityWait& wait, const ProgressCallback& progress);
 

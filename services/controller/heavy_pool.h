@@ -58,6 +58,9 @@ class HeavyPool {
   std::vector<std::string> replicas() const { return router_.replicas(); }
   // Why the pool is empty when it is: a malformed target or a name that did not resolve.
   absl::Status config_error() const;
+  // A dns:/// pool (resolved by the pool itself; it may have no replica for a while: scaled
+  // to zero).
+  bool is_dns() const { return dns_.has_value(); }
 
  private:
   void Resolve();

@@ -39,6 +39,7 @@ struct JobTable::Job {
   JobPriority priority = JobPriority::kNormal;
   JobState state = JobState::kQueued;
   absl::Time submitted_at;
+  absl::Time wait_deadline = absl::InfiniteFuture();  // while queued
   absl::Time started_at = absl::InfinitePast();
   absl::Time finished_at = absl::InfinitePast();
   absl::Status status;
@@ -47,6 +48,8 @@ struct JobTable::Job {
   std::deque<JobProgressLine> lines;  // the last max_events_kept
   std::uint64_t next_sequence = 0;
   bool cancel_requested = false;
+  bool waiting = false;  // running, but waiting for capacity (JobControl::SetWaiting)
+  Cancellation cancellation;
   std::uint64_t next_hook = 0;
   std::map<std::uint64_t, std::function<void()>> cancel_hooks;
 };
@@ -88,6 +91,15 @@ class JobTable::Control : public JobControl {
     });
   }
 
+  Cancellation& cancellation() override { return job_->cancellation; }
+
+  void SetWaiting(bool waiting) override {
+    std::lock_guard lock(table_.mu_);
+    if (job_->state != JobState::kRunning || job_->waiting == waiting) return;
+    job_->waiting = waiting;
+    table_.ChangeDemandLocked(job_->kind, waiting ? 1 : -1, waiting ? -1 : 1);
+  }
+
  private:
   JobTable& table_;
   std::shared_ptr<Job> job_;
@@ -97,6 +109,7 @@ JobTable::JobTable(JobTableOptions options) : options_(std::move(options)) {
   id_salt_ = (static_cast<std::uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
   const std::size_t workers = std::max<std::size_t>(1, options_.max_running);
   for (std::size_t i = 0; i < workers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  expiry_ = std::thread([this] { ExpiryLoop(); });
 }
 
 JobTable::~JobTable() {
@@ -106,7 +119,54 @@ JobTable::~JobTable() {
     stopping_ = true;
   }
   work_ready_.notify_all();
+  expiry_wake_.notify_all();
   for (std::thread& worker : workers_) worker.join();
+  expiry_.join();
+}
+
+void JobTable::ChangeDemandLocked(const std::string& kind, int waiting, int running) {
+  JobDemand& demand = demand_[kind];
+  demand.waiting = static_cast<std::uint32_t>(static_cast<int>(demand.waiting) + waiting);
+  demand.running = static_cast<std::uint32_t>(static_cast<int>(demand.running) + running);
+  if (options_.on_demand) options_.on_demand(kind, demand);
+}
+
+std::map<std::string, JobDemand> JobTable::Demand() {
+  std::lock_guard lock(mu_);
+  return demand_;
+}
+
+void JobTable::ExpiryLoop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    absl::Time next = absl::InfiniteFuture();
+    for (const auto& job : queue_) next = std::min(next, job->wait_deadline);
+    if (next == absl::InfiniteFuture()) {
+      expiry_wake_.wait(lock);
+    } else {
+      expiry_wake_.wait_until(lock, absl::ToChronoTime(next));
+    }
+    const absl::Time now = absl::Now();
+    for (auto it = queue_.begin(); it != queue_.end();) {
+      std::shared_ptr<Job> job = *it;
+      if (job->wait_deadline > now) {
+        ++it;
+        continue;
+      }
+      it = queue_.erase(it);
+      --stats_.queued;
+      ChangeDemandLocked(job->kind, -1, 0);
+      FinishLocked(*job, JobState::kFailed,
+                   WithReason(absl::ResourceExhaustedError(StrCat(
+                                  "the job waited ",
+                                  absl::FormatDuration(absl::Trunc(now - job->submitted_at,
+                                                                   absl::Milliseconds(100))),
+                                  " in the controller's queue, its wait limit, without "
+                                  "starting; submit it again later or to another controller")),
+                              ErrorReason::kReplicaFull),
+                   {});
+    }
+  }
 }
 
 std::string JobTable::NewIdLocked() {
@@ -119,7 +179,8 @@ std::string JobTable::NewIdLocked() {
 }
 
 absl::StatusOr<JobSnapshot> JobTable::Submit(std::string kind, std::string caller,
-                                             JobPriority priority, JobWork work) {
+                                             JobPriority priority, JobWork work,
+                                             absl::Duration max_wait) {
   if (caller.size() > options_.max_caller_bytes) {
     return absl::InvalidArgumentError(StrCat("caller name is ", caller.size(),
                                              " bytes; at most ", options_.max_caller_bytes));
@@ -129,6 +190,7 @@ absl::StatusOr<JobSnapshot> JobTable::Submit(std::string kind, std::string calle
   PruneLocked(now);
   if (draining_) {
     ++stats_.rejected_total;
+    if (options_.on_outcome) options_.on_outcome(kind, "draining");
     return WithReason(absl::UnavailableError(
                           "this controller is shutting down and takes no new job; submit it to "
                           "another controller replica"),
@@ -136,6 +198,7 @@ absl::StatusOr<JobSnapshot> JobTable::Submit(std::string kind, std::string calle
   }
   if (queue_.size() >= options_.max_queued) {
     ++stats_.rejected_total;
+    if (options_.on_outcome) options_.on_outcome(kind, "queue_full");
     return WithReason(
         absl::ResourceExhaustedError(StrCat(
             "the controller's job queue is full (", queue_.size(), " jobs waiting, ",
@@ -151,13 +214,18 @@ absl::StatusOr<JobSnapshot> JobTable::Submit(std::string kind, std::string calle
   job->caller = std::move(caller);
   job->priority = priority;
   job->submitted_at = now;
+  const absl::Duration wait = max_wait == absl::InfiniteDuration() ? options_.default_max_wait
+                                                                     : max_wait;
+  if (wait != absl::InfiniteDuration()) job->wait_deadline = now + wait;
   job->work = std::move(work);
   jobs_[job->id] = job;
   queue_.push_back(job);
   ++stats_.submitted_total;
   ++stats_.queued;
+  ChangeDemandLocked(job->kind, 1, 0);
   JobSnapshot snapshot = SnapshotLocked(*job);
   work_ready_.notify_one();
+  if (job->wait_deadline != absl::InfiniteFuture()) expiry_wake_.notify_one();
   return snapshot;
 }
 
@@ -200,6 +268,7 @@ void JobTable::WorkerLoop() {
     std::shared_ptr<Job> job = TakeNextLocked();
     --stats_.queued;
     ++stats_.running;
+    ChangeDemandLocked(job->kind, -1, 1);
     ++running_by_caller_[job->caller];
     if (last_start_by_caller_.size() >= kMaxRememberedCallers) {
       for (auto it = last_start_by_caller_.begin(); it != last_start_by_caller_.end();) {
@@ -222,6 +291,8 @@ void JobTable::WorkerLoop() {
     work = nullptr;
     lock.lock();
     --stats_.running;
+    ChangeDemandLocked(job->kind, job->waiting ? -1 : 0, job->waiting ? 0 : -1);
+    job->waiting = false;
     if (--running_by_caller_[job->caller] == 0) running_by_caller_.erase(job->caller);
     if (job->cancel_requested) {
       FinishLocked(*job, JobState::kCancelled,
@@ -248,6 +319,11 @@ void JobTable::FinishLocked(Job& job, JobState state, absl::Status status, std::
     case JobState::kFailed: ++stats_.failed_total; break;
     case JobState::kCancelled: ++stats_.cancelled_total; break;
     default: break;
+  }
+  if (options_.on_outcome) {
+    options_.on_outcome(job.kind, state == JobState::kSucceeded ? "succeeded"
+                                  : state == JobState::kFailed  ? "failed"
+                                                                : "cancelled");
   }
   finished_.push_back(jobs_.at(job.id));
   PruneLocked(job.finished_at);
@@ -305,6 +381,7 @@ absl::StatusOr<JobSnapshot> JobTable::Get(const std::string& id) {
 
 absl::StatusOr<JobSnapshot> JobTable::Cancel(const std::string& id) {
   std::vector<std::function<void()>> hooks;
+  std::shared_ptr<Job> to_cancel;
   JobSnapshot snapshot;
   {
     std::lock_guard lock(mu_);
@@ -314,16 +391,19 @@ absl::StatusOr<JobSnapshot> JobTable::Cancel(const std::string& id) {
     if (job.state == JobState::kQueued) {
       queue_.erase(std::find(queue_.begin(), queue_.end(), it->second));
       --stats_.queued;
+      ChangeDemandLocked(job.kind, -1, 0);
       FinishLocked(job, JobState::kCancelled,
                    absl::CancelledError("the job was cancelled before it started"), {});
     } else if (job.state == JobState::kRunning && !job.cancel_requested) {
       job.cancel_requested = true;
+      to_cancel = it->second;
       for (auto& [key, hook] : job.cancel_hooks) hooks.push_back(hook);
     }
     snapshot = SnapshotLocked(job);
   }
   // Outside the lock: a hook may cancel a gRPC call whose callbacks report progress.
   for (auto& hook : hooks) hook();
+  if (to_cancel) to_cancel->cancellation.Cancel();
   return snapshot;
 }
 
@@ -370,6 +450,7 @@ void JobTable::Drain() {
     std::shared_ptr<Job> job = queue_.front();
     queue_.pop_front();
     --stats_.queued;
+    ChangeDemandLocked(job->kind, -1, 0);
     FinishLocked(*job, JobState::kFailed,
                  WithReason(absl::UnavailableError(
                                 "the controller shut down before the job started; submit it "
@@ -377,6 +458,18 @@ void JobTable::Drain() {
                             ErrorReason::kReplicaDraining),
                  {});
   }
+}
+
+std::size_t JobTable::CancelRunning() {
+  std::vector<std::string> running;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, job] : jobs_) {
+      if (job->state == JobState::kRunning) running.push_back(id);
+    }
+  }
+  for (const std::string& id : running) Cancel(id).IgnoreError();
+  return running.size();
 }
 
 bool JobTable::WaitIdle(absl::Time deadline) {

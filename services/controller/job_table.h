@@ -10,12 +10,19 @@
 // the caller with the fewest jobs running; among those callers, the one whose last job started
 // longest ago (or never); its oldest queued job goes.
 //
+// Wait limit: a job still queued when its wait limit passes (Submit's `max_wait`, else
+// `default_max_wait`) fails RESOURCE_EXHAUSTED with REPLICA_FULL (retryable: the controller was
+// too busy, the job never started).
+//
+// Demand: each kind's jobs waiting for capacity (queued, or running but waiting for a heavy
+// slot: JobControl::SetWaiting) and running; `on_demand` hears every change (metrics).
+//
 // Finished jobs are kept `retention` and at most `max_finished` of them (the oldest go first),
 // then Get answers NOT_FOUND. Nothing survives the process.
 //
 // Cancel: a queued job is cancelled at once; a running job is told (JobControl::cancelled()
-// turns true and its on-cancel callbacks run, e.g. to cancel a gRPC call) and ends CANCELLED
-// when its function returns.
+// turns true, its Cancellation fires and its on-cancel callbacks run, e.g. to cancel the heavy
+// attempt's gRPC call) and ends CANCELLED when its function returns.
 //
 // Thread-safe.
 //
@@ -36,6 +43,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -43,8 +51,15 @@
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "services/controller/core/cancellation.h"
 
 namespace workerpair::controller {
+
+// One kind's jobs that wait for capacity and that run.
+struct JobDemand {
+  std::uint32_t waiting = 0;
+  std::uint32_t running = 0;
+};
 
 struct JobTableOptions {
   std::size_t max_running = 4;     // jobs running at once (worker threads)
@@ -53,6 +68,13 @@ struct JobTableOptions {
   absl::Duration retention = absl::Hours(1);  // how long a finished job is kept
   std::size_t max_events_kept = 1000;         // progress lines kept per job
   std::size_t max_caller_bytes = 128;         // longest caller name
+  // How long a job may stay queued when Submit gives no limit.
+  absl::Duration default_max_wait = absl::InfiniteDuration();
+  // Called under the table's lock after a kind's demand changed; keep it short (set a gauge).
+  std::function<void(const std::string& kind, const JobDemand& demand)> on_demand;
+  // Called under the lock once per job that finished (state) or was refused ("queue_full",
+  // "draining").
+  std::function<void(const std::string& kind, std::string_view outcome)> on_outcome;
 };
 
 enum class JobState { kQueued, kRunning, kSucceeded, kFailed, kCancelled };
@@ -85,6 +107,10 @@ class JobControl {
   // Runs `on_cancel` when the job is cancelled (at once if it already is) until the returned
   // registration is dropped. Keep the callback short: it runs under Cancel().
   virtual std::shared_ptr<void> OnCancel(std::function<void()> on_cancel) = 0;
+  // The job's cancellation, for library calls that take one (HeavyClient).
+  virtual Cancellation& cancellation() = 0;
+  // The job waits for capacity (true) or works (false): counted as waiting or running demand.
+  virtual void SetWaiting(bool waiting) = 0;
 };
 
 using JobWork = std::function<JobOutcome(JobControl&)>;
@@ -129,8 +155,10 @@ class JobTable {
 
   // RESOURCE_EXHAUSTED when the queue is full; UNAVAILABLE once draining; INVALID_ARGUMENT for
   // a caller name over the limit.
+  // `max_wait`: how long it may stay queued (InfiniteDuration: the table's default).
   absl::StatusOr<JobSnapshot> Submit(std::string kind, std::string caller, JobPriority priority,
-                                     JobWork work);
+                                     JobWork work,
+                                     absl::Duration max_wait = absl::InfiniteDuration());
   // NOT_FOUND for an unknown (or dropped) id.
   absl::StatusOr<JobSnapshot> Get(const std::string& id);
   absl::StatusOr<JobSnapshot> Cancel(const std::string& id);
@@ -141,9 +169,13 @@ class JobTable {
                                  absl::Time deadline);
   // Refuses new jobs and fails the queued ones with UNAVAILABLE; running ones go on.
   void Drain();
+  // Cancels every running job (the end of a drain's grace); returns how many.
+  std::size_t CancelRunning();
   // Waits until nothing runs or `deadline` passes; true when nothing runs.
   bool WaitIdle(absl::Time deadline);
   JobStats Stats();
+  // Demand per kind (kinds seen so far).
+  std::map<std::string, JobDemand> Demand();
   const JobTableOptions& options() const { return options_; }
 
  private:
@@ -151,6 +183,10 @@ class JobTable {
   class Control;
 
   void WorkerLoop();
+  // Fails queued jobs whose wait limit passed.
+  void ExpiryLoop();
+  // Updates the kind's demand counts by the deltas and tells on_demand. mu_ held.
+  void ChangeDemandLocked(const std::string& kind, int waiting, int running);
   // The next queued job to run, removed from the queue; null when none. mu_ held.
   std::shared_ptr<Job> TakeNextLocked();
   void FinishLocked(Job& job, JobState state, absl::Status status, std::any result);
@@ -162,6 +198,8 @@ class JobTable {
   std::mutex mu_;
   std::condition_variable work_ready_;   // a job was queued, or stopping
   std::condition_variable changed_;      // any job's lines or state changed
+  std::condition_variable expiry_wake_;  // a job with a wait limit was queued, or stopping
+  std::map<std::string, JobDemand> demand_;
   std::map<std::string, std::shared_ptr<Job>> jobs_;
   std::deque<std::shared_ptr<Job>> queue_;     // in submission order
   std::deque<std::shared_ptr<Job>> finished_;  // in finishing order
@@ -175,6 +213,7 @@ class JobTable {
   std::uint64_t next_id_ = 0;
   std::uint64_t id_salt_ = 0;
   std::vector<std::thread> workers_;
+  std::thread expiry_;
 };
 
 }  // namespace workerpair::controller

@@ -9,12 +9,16 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "libs/common/bundle.h"
 #include "libs/common/error_reason.h"
 #include "libs/common/grpc_status.h"
 #include "services/controller/demo_scene.h"
+#include "tests/support/http_get.h"
 #include "tests/support/server_process.h"
 #include "workerpair/v1/controller.grpc.pb.h"
+#include "workerpair/v1/heavy.grpc.pb.h"
 
 namespace fs = std::filesystem;
 namespace v1 = workerpair::v1;
@@ -64,10 +68,12 @@ struct Pair {
     stub = v1::ControllerService::NewStub(controller->Channel());
   }
 
-  v1::SubmitJobResponse SubmitSimulation(const std::string& archive, const std::string& caller) {
+  v1::SubmitJobResponse SubmitSimulation(const std::string& archive, const std::string& caller,
+                                         double max_wait_s = 0) {
     grpc::ClientContext context;
     v1::SubmitJobRequest request;
     request.set_caller(caller);
+    request.set_max_wait_s(max_wait_s);
     v1::SimulationJobSpec* simulation = request.mutable_spec()->mutable_simulation();
     simulation->mutable_payload()->set_archive(archive);
     simulation->mutable_options()->set_render(false);
@@ -91,6 +97,42 @@ struct Pair {
     }
     last_status = reader->Finish();
     return finished;
+  }
+
+  v1::Job Get(const std::string& id) {
+    grpc::ClientContext context;
+    v1::GetJobRequest request;
+    request.set_job_id(id);
+    v1::GetJobResponse response;
+    last_status = stub->GetJob(&context, request, &response);
+    return response.job();
+  }
+
+  v1::Job Cancel(const std::string& id) {
+    grpc::ClientContext context;
+    v1::CancelJobRequest request;
+    request.set_job_id(id);
+    v1::CancelJobResponse response;
+    last_status = stub->CancelJob(&context, request, &response);
+    return response.job();
+  }
+
+  // The heavy replica's own view of its slots.
+  v1::InfoResponse HeavyInfo() {
+    grpc::ClientContext context;
+    v1::InfoResponse info;
+    REQUIRE(v1::HeavyService::NewStub(heavy->Channel())->Info(&context, {}, &info).ok());
+    return info;
+  }
+
+  // Polls until `done` holds (true) or about 60 s pass (false).
+  template <typename Done>
+  static bool Eventually(Done done) {
+    for (int i = 0; i < 600; ++i) {
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
   }
 
   TempDir dir;
@@ -259,4 +301,93 @@ TEST_CASE("SIGTERM: queued jobs fail as retryable, the running one finishes",
   const v1::Job running_end = pair.Watch(running);
   CHECK(running_end.state() == v1::JOB_STATE_SUCCEEDED);
   CHECK(pair.controller->Wait(absl::Seconds(60)) == 0);
+}
+
+TEST_CASE("Cancel by id of a running job cancels its heavy call: the replica's slot frees and "
+          "the next job runs", "[controller_service]") {
+  Pair pair({"--max_running_jobs=2"});
+  TempDir scene;
+  // 120 simulated seconds at 0.1 ms: far longer than this test waits for anything.
+  const std::string endless = BoxArchive(scene.path() / "endless", 120);
+  const std::string quick = BoxArchive(scene.path() / "quick", 0.5);
+  const std::string id = pair.SubmitSimulation(endless, "a").job().job_id();
+  REQUIRE(pair.last_status.ok());
+  // Running on the replica: its one slot is taken.
+  REQUIRE(Pair::Eventually([&] { return pair.HeavyInfo().running() == 1; }));
+  REQUIRE(pair.Get(id).state() == v1::JOB_STATE_RUNNING);
+  pair.Cancel(id);
+  REQUIRE(pair.last_status.ok());
+  const v1::Job cancelled = pair.Watch(id);
+  CHECK(cancelled.state() == v1::JOB_STATE_CANCELLED);
+  // The replica itself says the slot is free (it killed the job's runner), long before the
+  // simulation could have ended on its own.
+  CHECK(Pair::Eventually([&] {
+    const v1::InfoResponse info = pair.HeavyInfo();
+    return info.running() == 0 && info.queued() == 0;
+  }));
+  const std::string next = pair.SubmitSimulation(quick, "a").job().job_id();
+  REQUIRE(pair.last_status.ok());
+  const v1::Job finished = pair.Watch(next);
+  INFO(finished.error().message());
+  CHECK(finished.state() == v1::JOB_STATE_SUCCEEDED);
+}
+
+TEST_CASE("Two callers: one floods the queue, the other's job still starts next; a full queue "
+          "carries a RetryInfo; a job past its wait limit fails retryable; demand metrics",
+          "[controller_service]") {
+  Pair pair({"--max_running_jobs=1", "--max_queued_jobs=6", "--metrics_listen=127.0.0.1:0"});
+  TempDir scene;
+  const std::string endless = BoxArchive(scene.path() / "endless", 120);
+  const std::string quick = BoxArchive(scene.path() / "quick", 0.5);
+  // The flood: one job runs (held by the endless scene), five wait.
+  const std::string blocker = pair.SubmitSimulation(endless, "flood").job().job_id();
+  REQUIRE(Pair::Eventually([&] { return pair.Get(blocker).state() == v1::JOB_STATE_RUNNING; }));
+  std::vector<std::string> flood;
+  for (int i = 0; i < 4; ++i) {
+    flood.push_back(pair.SubmitSimulation(quick, "flood").job().job_id());
+    REQUIRE(pair.last_status.ok());
+  }
+  const std::string other = pair.SubmitSimulation(quick, "other").job().job_id();
+  REQUIRE(pair.last_status.ok());
+  // A job that may wait half a second: it cannot start (the blocker runs), so it fails.
+  const std::string impatient = pair.SubmitSimulation(quick, "third", 0.5).job().job_id();
+  REQUIRE(pair.last_status.ok());
+  const v1::Job expired = pair.Watch(impatient);
+  CHECK(expired.state() == v1::JOB_STATE_FAILED);
+  CHECK(expired.error().code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  CHECK(expired.error().reason() == "REPLICA_FULL");
+  CHECK(expired.started_at_s() == 0);
+  // Six queued now (4 flood + other + one more flood): the next is refused with a retry hint.
+  flood.push_back(pair.SubmitSimulation(quick, "flood").job().job_id());
+  REQUIRE(pair.last_status.ok());
+  pair.SubmitSimulation(quick, "flood");
+  REQUIRE(pair.last_status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  google::rpc::Status details;
+  REQUIRE(details.ParseFromString(pair.last_status.error_details()));
+  bool retry_info = false;
+  for (const auto& any : details.details()) {
+    retry_info = retry_info || any.type_url() == "type.googleapis.com/google.rpc.RetryInfo";
+  }
+  CHECK(retry_info);
+  // The demand the autoscaler reads: 6 waiting, 1 running, the queue's capacity.
+  const std::string metrics = workerpair::testing::HttpGet(pair.controller->metrics_port(), "/metrics");
+  CHECK(metrics.find("workerpair_controller_jobs_waiting{kind=\"simulation\"} 6") != std::string::npos);
+  CHECK(metrics.find("workerpair_controller_jobs_running{kind=\"simulation\"} 1") != std::string::npos);
+  CHECK(metrics.find("workerpair_controller_jobs_waiting{kind=\"flow\"} 0") != std::string::npos);
+  CHECK(metrics.find("workerpair_controller_queue_capacity 6") != std::string::npos);
+  CHECK(metrics.find("workerpair_controller_jobs_rejected_total{reason=\"queue_full\"} 1") !=
+        std::string::npos);
+  // The blocker goes; the other caller's job is the next to start, before the flood's
+  // earlier-queued ones.
+  pair.Cancel(blocker);
+  const v1::Job other_end = pair.Watch(other);
+  INFO(other_end.error().message());
+  REQUIRE(other_end.state() == v1::JOB_STATE_SUCCEEDED);
+  int flood_started_before_other = 0;
+  for (const std::string& id : flood) {
+    const v1::Job job = pair.Watch(id);
+    CHECK(job.state() == v1::JOB_STATE_SUCCEEDED);
+    if (job.started_at_s() < other_end.started_at_s()) ++flood_started_before_other;
+  }
+  CHECK(flood_started_before_other == 0);
 }

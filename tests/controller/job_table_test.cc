@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -196,4 +197,74 @@ TEST_CASE("Finished jobs are kept up to max_finished, then the oldest is dropped
       jobs.Submit("test", std::string(200, 'x'), JobPriority::kNormal, [](JobControl&) {
             return JobOutcome{};
           }).status()));
+}
+
+TEST_CASE("A job still queued past its wait limit fails retryable; demand counts waiting and "
+          "running jobs per kind, a running job that waits for capacity as waiting",
+          "[job_table]") {
+  std::mutex demand_mu;
+  std::map<std::string, JobDemand> seen;  // the last demand on_demand reported, per kind
+  JobTableOptions options{.max_running = 1, .max_queued = 8};
+  options.on_demand = [&](const std::string& kind, const JobDemand& demand) {
+    std::lock_guard lock(demand_mu);
+    seen[kind] = demand;
+  };
+  JobTable jobs(options);
+  Gate gate;
+  Gate waiting_set;
+  Gate leave_waiting;
+  auto running = jobs.Submit("simulation", "a", JobPriority::kNormal, [&](JobControl& control) {
+    control.Report({.step = "test", .line = "started"});
+    control.SetWaiting(true);  // as when the heavy pool is full or empty
+    waiting_set.Open();
+    leave_waiting.Wait();
+    control.SetWaiting(false);
+    gate.Wait();
+    return JobOutcome{};
+  });
+  REQUIRE(running.ok());
+  waiting_set.Wait();
+  auto impatient = jobs.Submit("verify", "b", JobPriority::kNormal, Blocking(gate),
+                               absl::Milliseconds(200));
+  auto patient = jobs.Submit("verify", "b", JobPriority::kNormal, Blocking(gate));
+  REQUIRE(impatient.ok());
+  REQUIRE(patient.ok());
+  CHECK(jobs.Demand()["simulation"].waiting == 1);
+  CHECK(jobs.Demand()["simulation"].running == 0);
+  const JobSnapshot expired = WaitFinished(jobs, impatient->id);
+  CHECK(expired.state == JobState::kFailed);
+  CHECK(absl::IsResourceExhausted(expired.status));
+  CHECK(workerpair::RetryElsewhere(expired.status));
+  CHECK(expired.started_at == absl::InfinitePast());
+  CHECK(jobs.Demand()["verify"].waiting == 1);  // the patient one stays
+  leave_waiting.Open();
+  for (int i = 0; i < 100 && jobs.Demand()["simulation"].running != 1; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  CHECK(jobs.Demand()["simulation"].running == 1);
+  CHECK(jobs.Demand()["simulation"].waiting == 0);
+  gate.Open();
+  CHECK(WaitFinished(jobs, patient->id).state == JobState::kSucceeded);
+  CHECK(WaitFinished(jobs, running->id).state == JobState::kSucceeded);
+  std::lock_guard lock(demand_mu);
+  CHECK(seen["simulation"].waiting == 0);
+  CHECK(seen["simulation"].running == 0);
+  CHECK(seen["verify"].waiting == 0);
+  CHECK(seen["verify"].running == 0);
+}
+
+TEST_CASE("Cancel fires a running job's Cancellation (what cancels its heavy call)",
+          "[job_table]") {
+  JobTable jobs({.max_running = 1});
+  auto running = jobs.Submit("simulation", "", JobPriority::kNormal, [](JobControl& control) {
+    control.Report({.step = "test", .line = "started"});
+    // Stands for a wait for capacity: a sleep the cancellation ends.
+    const bool slept = control.cancellation().SleepFor(absl::Minutes(10));
+    return JobOutcome{slept ? absl::OkStatus() : CancelledByCaller(), {}};
+  });
+  REQUIRE(running.ok());
+  WaitRunning(jobs, running->id);
+  REQUIRE(jobs.Cancel(running->id).ok());
+  const JobSnapshot cancelled = WaitFinished(jobs, running->id);
+  CHECK(cancelled.state == JobState::kCancelled);
 }

@@ -126,6 +126,20 @@ Flow:
       without RUN: the workspace's runs (folders under results/); with RUN: downloads
       results/RUN/ (video, heatmaps, JSON) into DIR (default ./RUN)
 
+Service:
+  serve [--listen=HOST:PORT] [--metrics_listen=HOST:PORT] [--health_listen=HOST:PORT]
+      [--max_running_jobs=N] [--max_queued_jobs=N] [--max_job_wait_s=S]
+      [--max_finished_jobs=N] [--job_retention_s=S] [--shutdown_grace=D]
+      [--serve_tls_cert=PEM --serve_tls_key=PEM] [--serve_tls_client_ca=PEM]
+      [--serve_auth_token_file=FILE]
+      the controller as a gRPC service (workerpair.v1.ControllerService: jobs, a queue, pool
+      status; see proto/workerpair/v1/controller.proto) over the global flags' pools. Its
+      own server TLS and token are the --serve_* flags (env WORKERPAIR_SERVE_TLS_CERT,
+      WORKERPAIR_SERVE_TLS_KEY, WORKERPAIR_SERVE_TLS_CLIENT_CA, WORKERPAIR_SERVE_AUTH_TOKEN_FILE);
+      the global --tls_*/--auth_token_file (WORKERPAIR_TLS_*, WORKERPAIR_AUTH_TOKEN_FILE) stay
+      what it uses as a client of worker-light and worker-heavy. `controller serve --help`
+      lists every server flag
+
 Exit codes: 0 ok, 1 other failure, 2 usage, 3 not found, 4 rejected input or state (also lint
 errors, assembly findings, merge conflicts), 5 permission denied, 6 server busy or
 unreachable, 7 the job ran but the mechanism failed. A server that cannot be reached: check it

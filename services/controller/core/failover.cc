@@ -70,6 +70,9 @@ absl::Status RunAttempts(Router& router, const FailoverPolicy& policy, absl::Tim
   absl::Status previous;
   const absl::Time started = now();
   for (;;) {
+    if (hooks.should_stop) {
+      if (absl::Status stop = hooks.should_stop(); !stop.ok()) return stop;
+    }
     const absl::Time before = now();
     if (before >= total_deadline) {
       if (!last_refusal.ok()) {

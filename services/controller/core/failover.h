@@ -79,6 +79,9 @@ struct FailoverHooks {
   std::function<void(absl::Duration)> sleep;
   // The clock; absl::Now by default.
   std::function<absl::Time()> now;
+  // Asked before each attempt and each wait: a non-OK status (e.g. the job was cancelled)
+  // ends the loop with that status.
+  std::function<absl::Status()> should_stop;
 };
 
 template <typename T>
