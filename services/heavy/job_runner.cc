@@ -14,6 +14,7 @@
 #include "libs/common/error_reason.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/str_cat.h"
+#include "libs/scene/scene_names.h"
 #include "services/heavy/heavy_metrics.h"
 
 namespace workerpair::heavy {
@@ -89,7 +90,7 @@ absl::Status CheckSimulateOptions(const v1::SimulateOptions& options, const Scen
   }
   for (auto [name, has, value] : {std::tuple{"width", options.has_width(), options.width()},
                                   std::tuple{"height", options.has_height(), options.height()}}) {
-    if (has && (value == 0 || value % 2 != 0)) {
+    if (has && (value == 0 || !scene::IsEvenVideoSize(value))) {
       return absl::InvalidArgumentError(
           StrCat("options.", name, " must be even and > 0, got ", value));
     }

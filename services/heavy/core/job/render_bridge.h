@@ -1,11 +1,13 @@
-// RenderBridge: the renderer as the job pipeline sees it, through plain types.
+// RenderBridge: the renderer as the job pipeline sees it, through plain types (no OpenCV, no
+// render-core headers in the job pipeline's or the runner's includes).
 //
-// heavy_render_core's frame_renderer.h and heavy_scene_core's manifest.h both declare
-// workerpair::heavy::RenderSettings, so no translation unit may include both; this header
-// includes neither, and render_bridge.cc (the only file that includes the render headers)
-// translates. A Renderer owns one render thread and its GL context; a runner process makes one
-// at start-up and hands it to every job it runs, so the context stays warm across jobs. There
-// is no process-wide renderer.
+// It began as a workaround: frame_renderer.h and the manifest both declared
+// heavy::RenderSettings. They no longer collide (the manifest's section is
+// scene::ManifestRender, libs/scene/manifest.h; RenderSettings is only the frame renderer's),
+// so the job pipeline may use the render core directly; folding this file into it is left to
+// the owners of job_pipeline.* and runner/*. A Renderer owns one render thread and its GL
+// context; a runner process makes one at start-up and hands it to every job it runs, so the
+// context stays warm across jobs. There is no process-wide renderer.
 //
 //   WP_ASSIGN_OR_RETURN(std::unique_ptr<Renderer> renderer, Renderer::Start());  // once
 //   WP_ASSIGN_OR_RETURN(auto video, VideoSession::Start(*renderer, model, {.path = ...}));

@@ -4,12 +4,13 @@
 #include <string>
 
 #include "libs/common/str_cat.h"
+#include "libs/scene/scene_names.h"
 
 namespace workerpair::heavy {
 
 absl::Status ValidateVideoFormat(const VideoFormat& format, const SceneLimits& limits) {
-  if (format.width < 16 || format.height < 16 || format.width % 2 != 0 ||
-      format.height % 2 != 0) {
+  if (format.width < 16 || format.height < 16 || !scene::IsEvenVideoSize(format.width) ||
+      !scene::IsEvenVideoSize(format.height)) {
     return absl::InvalidArgumentError(StrCat("video size ", format.width, "x", format.height,
                                              " must be even and at least 16x16"));
   }

@@ -37,7 +37,8 @@ int Main(int argc, char** argv) {
   }
   const std::filesystem::path dir = std::filesystem::canonical(argv[1]);
   const SceneLimits limits;
-  absl::StatusOr<std::string> text = ReadFileCapped(dir / kManifestFileName, "manifest.json", 1 << 20);
+  absl::StatusOr<std::string> text =
+      ReadFileCapped(dir / kManifestFileName, kManifestFileName, 1 << 20);
   if (!text.ok()) return Fail(text.status());
   absl::StatusOr<Manifest> manifest = ParseManifest(*text, limits);
   if (!manifest.ok()) return Fail(manifest.status());
