@@ -194,8 +194,11 @@ struct Fixture {
   }
 
   // Every file in the working tree is an expected path holding one of its allowed contents;
-  // no temporary file anywhere in the workspace, .git included.
+  // the files every branch has are there (old or new, never missing); no temporary file
+  // anywhere in the workspace, .git included.
   void CheckWorkingTree() {
+    for (int i = 0; i < kFiles; ++i) CHECK(fs::is_regular_file(ws / FilePath(i)));
+    CHECK(fs::is_regular_file(ws / "tool.sh"));
     for (auto it = fs::recursive_directory_iterator(ws); it != fs::recursive_directory_iterator();
          ++it) {
       const std::string relative = it->path().lexically_relative(ws).string();
