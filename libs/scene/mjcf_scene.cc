@@ -57,8 +57,10 @@ class SceneLoader {
   }
 
   void Include(const std::string& from, const XmlElement& include, int depth) {
+    std::string target;
     auto problem = [&](MjcfProblemKind kind, std::string message) {
-      scene_->problems.push_back({kind, from, include.line, include.column, std::move(message)});
+      scene_->problems.push_back(
+          {kind, from, include.line, include.column, std::move(message), target});
     };
     const std::optional<std::string_view> file = include.Attribute("file");
     if (!file) {
@@ -71,6 +73,7 @@ class SceneLoader {
       return;
     }
     const std::string path = JoinScenePath(scene_->model_dir, *file);
+    target = path;
     if (!seen_.insert(path).second) {
       problem(MjcfProblemKind::kRepeatedInclude,
               StrCat("'", TextPreview(path), "' is already part of the scene (MuJoCo includes a ",
@@ -98,7 +101,8 @@ class SceneLoader {
                      std::string(content.status().message())));
       return;
     }
-    const MjcfProblem at{MjcfProblemKind::kMalformed, from, include.line, include.column, ""};
+    const MjcfProblem at{MjcfProblemKind::kMalformed, from, include.line, include.column, "",
+                         path};
     Add(path, *content, depth, &at);
   }
 

@@ -60,6 +60,9 @@ struct MjcfProblem {
   int line = 0;
   int column = 0;
   std::string message;
+  // For a problem with an include: the root-relative path it names ("" when it has none or
+  // breaks the path rule).
+  std::string target;
 };
 
 struct MjcfScene {

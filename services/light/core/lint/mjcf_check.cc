@@ -111,7 +111,7 @@ class MjcfChecker {
       // Includes that are missing or break the path rule are reported as references below.
       if (problem.kind == scene::MjcfProblemKind::kIncludeRefused) continue;
       if (problem.kind == scene::MjcfProblemKind::kIncludeUnread &&
-          problem.message.find("could not be read: it ") != std::string::npos) {
+          ResolveReference(root_, "", problem.target).problem != RefProblem::kNone) {
         continue;
       }
       Add(problem.path, problem.line, problem.column, "mjcf/bad-include", Severity::kError,
