@@ -31,24 +31,9 @@ absl::Status FastForward(git_repository* repo, const git_commit* current, const 
                          const std::string& branch, bool unborn, const Workspace& ws,
                          const CallBudget* budget) {
   WP_ASSIGN_OR_RETURN(TreePtr from, TreeOfCommit(unborn ? nullptr : current, ws));
-  WP_ASSIGN_OR_RETURN(TreePtr to, TreeOfCommit(target, ws));
-  WP_RETURN_IF_ERROR(
-      SwitchWorkingTree(repo, ws, from.get(), to.get(), "cannot fast-forward", budget));
-  int rc = 0;
-  git_reference* raw = nullptr;
-  const std::string log = StrCat("merge: fast-forward to ", OidHex(*git_commit_id(target)));
-  if (unborn) {
-    rc = git_reference_create(&raw, repo, StrCat("refs/heads/", branch).c_str(),
-                              git_commit_id(target), 0, log.c_str());
-  } else {
-    git_reference* head_raw = nullptr;
-    if (rc = git_repository_head(&head_raw, repo); rc < 0) return GitError(rc, "read HEAD", ws);
-    ReferencePtr head(head_raw);
-    rc = git_reference_set_target(&raw, head.get(), git_commit_id(target), log.c_str());
-  }
-  ReferencePtr updated(raw);
-  if (rc < 0) return GitError(rc, StrCat("move branch '", branch, "'"), ws);
-  return absl::OkStatus();
+  return SwitchWorkingTree(repo, ws, from.get(), target, StrCat("refs/heads/", branch),
+                           StrCat("merge: fast-forward to ", OidHex(*git_commit_id(target))),
+                           "cannot fast-forward", budget);
 }
 
 // Writes what marks a repository as merging `target` into `head` (as git_merge does): ORIG_HEAD,
@@ -277,19 +262,23 @@ absl::StatusOr<MergeResult> GitCore::Merge(const Workspace& ws, const MergeReque
     if (rc = git_index_write_tree_to(&tree_id, merged.get(), repo.get()); rc < 0) {
       return GitError(rc, "write merged tree", ws);
     }
-    git_tree* tree_raw = nullptr;
-    if (rc = git_tree_lookup(&tree_raw, repo.get(), &tree_id); rc < 0) {
-      return GitError(rc, "read merged tree", ws);
-    }
-    TreePtr merged_tree(tree_raw);
-    WP_RETURN_IF_ERROR(
-        SwitchWorkingTree(repo.get(), ws, head_tree.get(), merged_tree.get(), what,
-                          request.budget));
+    // The merge commit is made first, unreferenced; the switch then moves the branch to it.
     const std::string message =
         request.message.empty() ? StrCat("Merge branch '", request.branch, "'") : request.message;
     WP_ASSIGN_OR_RETURN(CommitResult commit,
                         CommitTree(repo.get(), tree_id, request.author, message,
-                                   {head.get(), target.get()}, ws));
+                                   {head.get(), target.get()}, ws, /*update_ref=*/nullptr));
+    git_oid commit_id;
+    git_commit* commit_raw = nullptr;
+    if (git_oid_fromstr(&commit_id, commit.hash.c_str()) < 0 ||
+        (rc = git_commit_lookup(&commit_raw, repo.get(), &commit_id)) < 0) {
+      return GitError(rc, "read the merge commit", ws);
+    }
+    CommitPtr merge_commit(commit_raw);
+    WP_RETURN_IF_ERROR(SwitchWorkingTree(
+        repo.get(), ws, head_tree.get(), merge_commit.get(), StrCat("refs/heads/", current),
+        StrCat("merge ", request.branch, ": Merge made by the 'ort' strategy."), what,
+        request.budget));
     result.outcome = MergeOutcome::kMerged;
     result.hash = commit.hash;
     return result;
@@ -302,15 +291,18 @@ absl::StatusOr<MergeResult> GitCore::Merge(const Workspace& ws, const MergeReque
                                          request.branch, request.budget, update));
   WP_RETURN_IF_ERROR(update.CheckNothingInTheWay(head_tree.get(), what));
   WP_RETURN_IF_ERROR(update.Stage());
+  // Merge state, then the index, then the files: whenever a crash strikes, the repository is
+  // merging with every file the merge touches in its index, so AbortMerge puts HEAD back whole.
   WP_RETURN_IF_ERROR(WriteMergeState(repo.get(), ws, head.get(), target.get(), request.branch,
                                      result.conflicts));
-  WP_RETURN_IF_ERROR(update.Apply());
   git_index* index_raw = nullptr;
   if (rc = git_repository_index(&index_raw, repo.get()); rc < 0) {
     return GitError(rc, "read index", ws);
   }
   IndexPtr index(index_raw);
   WP_RETURN_IF_ERROR(ReplaceIndex(index.get(), merged.get(), ws));
+  if (rc = git_index_write(index.get()); rc < 0) return GitError(rc, "write index", ws);
+  WP_RETURN_IF_ERROR(update.Apply());
   update.RefreshIndexStats(index.get());
   if (rc = git_index_write(index.get()); rc < 0) return GitError(rc, "write index", ws);
   result.outcome = MergeOutcome::kConflicted;

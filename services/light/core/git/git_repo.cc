@@ -287,14 +287,12 @@ absl::StatusOr<std::string> GitCore::Checkout(const Workspace& ws, std::string_v
   // Working tree and index to the branch's tree, each file replaced whole; then HEAD.
   WP_ASSIGN_OR_RETURN(CommitPtr head, HeadCommit(repo.get(), ws));
   WP_ASSIGN_OR_RETURN(TreePtr from, TreeOfCommit(head.get(), ws));
-  WP_ASSIGN_OR_RETURN(TreePtr to,
-                      TreeOfCommit(reinterpret_cast<const git_commit*>(target.get()), ws));
-  WP_RETURN_IF_ERROR(SwitchWorkingTree(repo.get(), ws, from.get(), to.get(),
-                                       StrCat("cannot check out '", branch, "'"), budget));
-  int rc = 0;
-  if (rc = git_repository_set_head(repo.get(), git_reference_name(ref.get())); rc < 0) {
-    return GitError(rc, StrCat("switch HEAD to '", branch, "'"), ws);
-  }
+  const std::string current = CurrentBranch(repo.get());
+  WP_RETURN_IF_ERROR(SwitchWorkingTree(
+      repo.get(), ws, from.get(), reinterpret_cast<const git_commit*>(target.get()),
+      git_reference_name(ref.get()),
+      StrCat("checkout: moving from ", current.empty() ? hash : current, " to ", branch),
+      StrCat("cannot check out '", branch, "'"), budget));
   return hash;
 }
 

@@ -13,6 +13,7 @@
 #include "libs/common/status_macros.h"
 #include "libs/common/str_cat.h"
 #include "services/light/core/git/git_input.h"
+#include "services/light/core/git/git_worktree.h"
 
 namespace workerpair::light::git_internal {
 namespace fs = std::filesystem;
@@ -159,6 +160,8 @@ absl::StatusOr<RepoPtr> OpenRepo(const Workspace& ws) {
     }
     ConfigPtr config(config_raw);
     if (git_config_get_bool(&symlinks, config.get(), "core.symlinks") == 0 && symlinks == 0) {
+      // A checkout or merge a crash cut short is finished before anything else looks.
+      WP_RETURN_IF_ERROR(FinishInterruptedSwitch(repo.get(), ws));
       return repo;
     }
     // Set it, then reopen so no cached setting survives.
@@ -355,7 +358,7 @@ absl::StatusOr<SignaturePtr> MakeSignature(const GitAuthor& author, const Worksp
 absl::StatusOr<CommitResult> CommitTree(git_repository* repo, const git_oid& tree_id,
                                         const GitAuthor& author, const std::string& message,
                                         const std::vector<const git_commit*>& parents,
-                                        const Workspace& ws) {
+                                        const Workspace& ws, const char* update_ref) {
   WP_ASSIGN_OR_RETURN(SignaturePtr signature, MakeSignature(author, ws));
   git_tree* tree_raw = nullptr;
   if (int rc = git_tree_lookup(&tree_raw, repo, &tree_id); rc < 0) {
@@ -366,7 +369,7 @@ absl::StatusOr<CommitResult> CommitTree(git_repository* repo, const git_oid& tre
   if (!text.empty() && text.back() != '\n') text.push_back('\n');
   git_oid commit_id;
   std::vector<const git_commit*> parent_list = parents;
-  int rc = git_commit_create(&commit_id, repo, "HEAD", signature.get(), signature.get(),
+  int rc = git_commit_create(&commit_id, repo, update_ref, signature.get(), signature.get(),
                              nullptr, text.c_str(), tree.get(), parent_list.size(),
                              parent_list.data());
   if (rc < 0) return GitError(rc, "create commit", ws);

@@ -128,10 +128,11 @@ std::string NameList(const std::vector<std::string>& names);
 absl::StatusOr<SignaturePtr> MakeSignature(const GitAuthor& author, const Workspace& ws);
 
 // Commits tree `tree_id` on HEAD with `parents` (HEAD first) as `author`; returns the commit.
+// `update_ref` ("HEAD"; null: none) is moved to the new commit.
 absl::StatusOr<CommitResult> CommitTree(git_repository* repo, const git_oid& tree_id,
                                         const GitAuthor& author, const std::string& message,
                                         const std::vector<const git_commit*>& parents,
-                                        const Workspace& ws);
+                                        const Workspace& ws, const char* update_ref = "HEAD");
 
 // Checkout options that gather the paths of conflicting files (untracked files in the way).
 struct CheckoutConflicts {

@@ -268,23 +268,117 @@ void WorktreeUpdate::RefreshIndexStats(git_index* index) const {
   }
 }
 
-absl::Status SwitchWorkingTree(git_repository* repo, const Workspace& ws, const git_tree* from,
-                               const git_tree* to, std::string_view what,
-                               const CallBudget* budget) {
-  WorktreeUpdate update(repo, ws, budget);
-  WP_RETURN_IF_ERROR(update.PlanTreeChange(from, to));
-  WP_RETURN_IF_ERROR(update.CheckNothingInTheWay(from, what));
-  WP_RETURN_IF_ERROR(update.Stage());
-  WP_RETURN_IF_ERROR(update.Apply());
+namespace {
+
+constexpr std::string_view kJournalName = "WP_SWITCH";
+
+fs::path JournalPath(const Workspace& ws) { return ws.root / ".git" / kJournalName; }
+
+void RemoveJournal(const Workspace& ws) {
+  ::unlink(JournalPath(ws).c_str());
+  SyncDirectory(ws.root / ".git");
+}
+
+// The end of a switch whose files are in place: the index becomes `tree`, `branch_ref` names
+// `commit`, HEAD names `branch_ref`, the journal goes.
+absl::Status FinishSwitch(git_repository* repo, const Workspace& ws,
+                          const WorktreeUpdate& update, const git_tree* tree,
+                          const git_oid& commit, const std::string& branch_ref,
+                          const std::string& log_message) {
   git_index* raw = nullptr;
   if (int rc = git_repository_index(&raw, repo); rc < 0) return GitError(rc, "read index", ws);
   IndexPtr index(raw);
-  if (int rc = git_index_read_tree(index.get(), to); rc < 0) {
+  if (int rc = git_index_read_tree(index.get(), tree); rc < 0) {
     return GitError(rc, "update index", ws);
   }
   update.RefreshIndexStats(index.get());
   if (int rc = git_index_write(index.get()); rc < 0) return GitError(rc, "write index", ws);
+  git_oid current;
+  if (git_reference_name_to_id(&current, repo, branch_ref.c_str()) != 0 ||
+      !git_oid_equal(&current, &commit)) {
+    git_reference* ref_raw = nullptr;
+    if (int rc = git_reference_create(&ref_raw, repo, branch_ref.c_str(), &commit, /*force=*/1,
+                                      log_message.c_str());
+        rc < 0) {
+      return GitError(rc, StrCat("move '", branch_ref, "'"), ws);
+    }
+    ReferencePtr ref(ref_raw);
+  }
+  git_reference* head_raw = nullptr;
+  const bool head_there = git_reference_lookup(&head_raw, repo, "HEAD") == 0;
+  ReferencePtr head(head_raw);
+  if (!head_there || git_reference_type(head.get()) != GIT_REFERENCE_SYMBOLIC ||
+      branch_ref != git_reference_symbolic_target(head.get())) {
+    if (int rc = git_repository_set_head(repo, branch_ref.c_str()); rc < 0) {
+      return GitError(rc, StrCat("switch HEAD to '", branch_ref, "'"), ws);
+    }
+  }
+  RemoveJournal(ws);
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status SwitchWorkingTree(git_repository* repo, const Workspace& ws, const git_tree* from,
+                               const git_commit* commit, const std::string& branch_ref,
+                               std::string_view log_message, std::string_view what,
+                               const CallBudget* budget) {
+  WP_ASSIGN_OR_RETURN(TreePtr to, TreeOfCommit(commit, ws));
+  WorktreeUpdate update(repo, ws, budget);
+  WP_RETURN_IF_ERROR(update.PlanTreeChange(from, to.get()));
+  WP_RETURN_IF_ERROR(update.CheckNothingInTheWay(from, what));
+  WP_RETURN_IF_ERROR(update.Stage());
+  // From here on the switch completes, now or (after a crash) at the next git call.
+  const std::string commit_hex = OidHex(*git_commit_id(commit));
+  const std::string message(log_message);
+  WP_RETURN_IF_ERROR(WriteFileStaged(ws, JournalPath(ws),
+                                     StrCat(commit_hex, " ", branch_ref, "\n", message, "\n"),
+                                     {}, kJournalName));
+  WP_RETURN_IF_ERROR(update.Apply());
+  return FinishSwitch(repo, ws, update, to.get(), *git_commit_id(commit), branch_ref, message);
+}
+
+absl::Status FinishInterruptedSwitch(git_repository* repo, const Workspace& ws) {
+  struct stat st;
+  if (::lstat(JournalPath(ws).c_str(), &st) != 0) return absl::OkStatus();
+  absl::StatusOr<std::string> journal = ReadFileCapped(JournalPath(ws), kJournalName, 4096);
+  // What cannot be read back is dropped: the tree keeps whole files, only not HEAD's.
+  const std::string text = journal.ok() ? *journal : "";
+  const std::size_t space = text.find(' ');
+  const std::size_t newline = text.find('\n');
+  git_oid id;
+  git_commit* commit_raw = nullptr;
+  if (space == std::string::npos || newline == std::string::npos || newline < space ||
+      git_oid_fromstrn(&id, text.data(), space) < 0 ||
+      git_commit_lookup(&commit_raw, repo, &id) < 0) {
+    RemoveJournal(ws);
+    return absl::OkStatus();
+  }
+  CommitPtr commit(commit_raw);
+  const std::string branch_ref = text.substr(space + 1, newline - space - 1);
+  std::string message = text.substr(newline + 1);
+  if (!message.empty() && message.back() == '\n') message.pop_back();
+  if (!branch_ref.starts_with("refs/heads/")) {
+    RemoveJournal(ws);
+    return absl::OkStatus();
+  }
+  WP_ASSIGN_OR_RETURN(CommitPtr head, HeadCommit(repo, ws));
+  WP_ASSIGN_OR_RETURN(TreePtr from, TreeOfCommit(head.get(), ws));
+  WP_ASSIGN_OR_RETURN(TreePtr to, TreeOfCommit(commit.get(), ws));
+  // Every planned file is written again (those already switched get the same bytes).
+  WorktreeUpdate update(repo, ws, nullptr);
+  absl::Status status = update.PlanTreeChange(from.get(), to.get());
+  if (status.ok()) status = update.Stage();
+  if (status.ok()) status = update.Apply();
+  if (status.ok()) {
+    status = FinishSwitch(repo, ws, update, to.get(), id, branch_ref, message);
+  }
+  // A full disk is worth another try at the next call; anything else would fail forever.
+  if (!status.ok() && !absl::IsResourceExhausted(status)) {
+    RemoveJournal(ws);
+    return absl::OkStatus();
+  }
+  return status;
 }
 
 }  // namespace workerpair::light::git_internal

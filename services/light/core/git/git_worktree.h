@@ -100,13 +100,23 @@ class WorktreeUpdate {
   std::vector<std::optional<StagedFile>> staged_;
 };
 
-// The working tree and index go from tree `from` (null: empty) to `to`, as a checkout or a
-// fast-forward does: planned, checked for untracked files in the way (FAILED_PRECONDITION
-// starting with `what`), staged, applied, then the index becomes `to` with fresh stat data.
-// HEAD is the caller's to move.
+// The working tree, index and HEAD go from tree `from` (null: empty) to commit `commit` on
+// branch ref `branch_ref` ("refs/heads/main"), as a checkout, a fast-forward or a clean merge
+// does: planned, checked for untracked files in the way (FAILED_PRECONDITION starting with
+// `what`), staged; then a journal (.git/WP_SWITCH) records the switch, the files are applied,
+// the index becomes the commit's tree with fresh stat data, `branch_ref` names `commit`
+// (reflog `log_message`), HEAD names `branch_ref`, and the journal goes. A crash after the
+// journal is written is finished by the next git call (FinishInterruptedSwitch), so the tree is
+// never left half-switched under the old HEAD; a crash or an exhausted budget before it leaves
+// the old tree.
 absl::Status SwitchWorkingTree(git_repository* repo, const Workspace& ws, const git_tree* from,
-                               const git_tree* to, std::string_view what,
+                               const git_commit* commit, const std::string& branch_ref,
+                               std::string_view log_message, std::string_view what,
                                const CallBudget* budget);
+
+// When .git/WP_SWITCH says a switch was cut short, finishes it (every planned file rewritten
+// whole, index, refs) and removes the journal. OpenRepo calls it, under the tree lock.
+absl::Status FinishInterruptedSwitch(git_repository* repo, const Workspace& ws);
 
 }  // namespace workerpair::light::git_internal
 
