@@ -130,7 +130,8 @@ class Checker {
   void Object(const json& object, const Loc& loc) {
     const SchemaObject* schema = FindSchemaObject(loc.pattern);
     if (schema == nullptr) return;  // cannot happen: callers descend along the table only
-    for (const auto& [key, value] : object.items()) {
+    for (auto member = object.begin(); member != object.end(); ++member) {
+      const std::string& key = member.key();
       if (std::any_of(schema->keys.begin(), schema->keys.end(),
                       [&](const SchemaKey& k) { return k.name == key; })) {
         continue;
