@@ -51,6 +51,38 @@ bool SendPayload(Stream& stream, const std::string& bytes, std::size_t chunk_byt
   return stream.WritesDone();
 }
 
+// Sends the header with PayloadInfo.ask_cached and reads the replica's first event: when it
+// says the replica holds this payload (same SHA-256 and size) no chunk is sent; otherwise the
+// chunks follow as in SendPayload (heavy.proto, "Payload cache"). An event that is not the
+// answer is left in `pending` for the caller to handle first. False when the stream broke or
+// ended (its status then says why).
+template <typename Request, typename Event, typename Stream, typename SetHeader, typename Sent>
+bool SendPayloadAskingCache(Stream& stream, const std::string& bytes, std::size_t chunk_bytes,
+                            SetHeader set_header, Sent sent, std::optional<Event>* pending,
+                            bool* cached) {
+  Request first;
+  set_header(first.mutable_header());
+  first.mutable_header()->mutable_payload()->set_ask_cached(true);
+  if (!stream.Write(first)) return false;
+  sent();
+  Event answer;
+  if (!stream.Read(&answer)) return false;
+  sent();
+  if (!answer.has_payload_cache()) {
+    *pending = std::move(answer);
+  } else if (answer.payload_cache().cached()) {
+    *cached = true;
+    return stream.WritesDone();
+  }
+  for (std::size_t offset = 0; offset < bytes.size(); offset += chunk_bytes) {
+    Request chunk;
+    chunk.set_chunk(bytes.substr(offset, chunk_bytes));
+    if (!stream.Write(chunk)) return false;
+    sent();
+  }
+  return stream.WritesDone();
+}
+
 // What one job stream needs besides its messages.
 struct StreamSetup {
   v1::HeavyService::Stub* stub;
@@ -88,8 +120,13 @@ absl::Status RunJobStream(const StreamSetup& setup, StartCall start_call, SetHea
   auto stream = start_call(&context);
   // Cancelling the job cancels the call: worker-heavy ends the job and frees its slot.
   const std::shared_ptr<void> cancel_registration = CancelCallOn(setup.cancel, context);
-  const bool sent = SendPayload<Request>(*stream, setup.payload->bytes, setup.chunk_bytes,
-                                         set_header, [&] { watchdog.Feed(); });
+  // The replica may hold the payload already: then nothing but the header goes out.
+  std::optional<Event> pending;
+  bool cached = false;
+  const bool sent = SendPayloadAskingCache<Request, Event>(
+      *stream, setup.payload->bytes, setup.chunk_bytes, set_header, [&] { watchdog.Feed(); },
+      &pending, &cached);
+  if (cached) setup.report("payload already held by the replica: not sent again");
   if (sent) {
     watchdog.Feed();
     watchdog.SetLimit(liveness.first_event_timeout);
@@ -98,7 +135,13 @@ absl::Status RunJobStream(const StreamSetup& setup, StartCall start_call, SetHea
   std::string phase;
   absl::Status handled;
   Event event;
-  while (handled.ok() && stream->Read(&event)) {
+  auto next = [&] {
+    if (!pending) return stream->Read(&event);
+    event = std::move(*pending);
+    pending.reset();
+    return true;
+  };
+  while (handled.ok() && next()) {
     watchdog.Feed();
     if (event.has_accepted()) {
       accepted = true;

@@ -77,6 +77,15 @@ class EventSession final : public TickTarget {
     return true;
   }
 
+  // Queues `event` ahead of "accepted" (the payload cache's answer to the header, which comes
+  // before the job exists). From the read chain only, before MarkAccepted.
+  void EmitFirst(Event event) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (finish_requested_) return;
+    queue_.push_back(std::move(event));
+    PumpLocked();
+  }
+
   // Queues `accepted` first, then what was held back; heartbeats start from here, from
   // `heartbeat` (may be empty: none).
   void MarkAccepted(Event accepted, HeartbeatSource heartbeat) {

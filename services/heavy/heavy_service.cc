@@ -40,7 +40,7 @@ HeavyService::HeavyService(Scheduler* scheduler, ScratchSpace* scratch, RunnerPo
       runners_(runners),
       config_(config),
       env_{config, runners},
-      hub_(config->intake.uploads, config->heartbeat_interval, scratch) {}
+      hub_(config->intake.uploads, config->heartbeat_interval, scratch, config->payload_cache_bytes) {}
 
 grpc::ServerBidiReactor<v1::SimulateRequest, v1::SimulateResponse>* HeavyService::Simulate(
     grpc::CallbackServerContext* context) {
@@ -52,7 +52,7 @@ grpc::ServerBidiReactor<v1::SimulateRequest, v1::SimulateResponse>* HeavyService
   };
   const JobEnv env = env_;
   spec.run = [env](JobContext& job, const v1::SimulateRequest& header,
-                   ReceivedPayload& payload, const EmitFn<v1::SimulateResponse>& emit) {
+                   JobPayload& payload, const EmitFn<v1::SimulateResponse>& emit) {
     return RunSimulate(job, header, payload, env, emit);
   };
   return new PayloadStreamReactor<v1::SimulateRequest, v1::SimulateResponse>(context, CallEnv(),
@@ -69,7 +69,7 @@ grpc::ServerBidiReactor<v1::VerifyRequest, v1::VerifyResponse>* HeavyService::Ve
   };
   const JobEnv env = env_;
   spec.run = [env](JobContext& job, const v1::VerifyRequest& header,
-                   ReceivedPayload& payload, const EmitFn<v1::VerifyResponse>& emit) {
+                   JobPayload& payload, const EmitFn<v1::VerifyResponse>& emit) {
     return RunVerify(job, header, payload, env, emit);
   };
   return new PayloadStreamReactor<v1::VerifyRequest, v1::VerifyResponse>(context, CallEnv(),
@@ -86,7 +86,7 @@ grpc::ServerBidiReactor<v1::RenderViewsRequest, v1::RenderViewsResponse>* HeavyS
   };
   const JobEnv env = env_;
   spec.run = [env](JobContext& job, const v1::RenderViewsRequest& header,
-                   ReceivedPayload& payload, const EmitFn<v1::RenderViewsResponse>& emit) {
+                   JobPayload& payload, const EmitFn<v1::RenderViewsResponse>& emit) {
     return RunRenderViews(job, header, payload, env, emit);
   };
   return new PayloadStreamReactor<v1::RenderViewsRequest, v1::RenderViewsResponse>(
@@ -98,7 +98,7 @@ grpc::ServerReadReactor<v1::BuildSceneRequest>* HeavyService::BuildScene(
   const JobEnv env = env_;
   return new BuildSceneReactor(
       context, response, CallEnv(),
-      [env](JobContext& job, const v1::BuildSceneRequest& header, ReceivedPayload& payload) {
+      [env](JobContext& job, const v1::BuildSceneRequest& header, JobPayload& payload) {
         return RunBuildScene(job, header, payload, env);
       });
 }
@@ -137,7 +137,20 @@ grpc::ServerUnaryReactor* HeavyService::Info(grpc::CallbackServerContext* contex
     summary->set_gl_renderer(runner.gl_renderer);
     summary->set_jobs_run(runner.jobs_run);
     summary->set_rss_bytes(runner.rss_bytes);
+    for (const std::string& digest : runner.cached_scenes) summary->add_cached_scenes(digest);
   }
+  const PayloadCacheStats cache = hub_.cache()->Stats();
+  v1::PayloadCacheStats* payloads = response->mutable_payload_cache();
+  payloads->set_entries(static_cast<std::uint32_t>(cache.entries));
+  payloads->set_bytes(cache.bytes);
+  payloads->set_capacity_bytes(cache.capacity_bytes);
+  payloads->set_hits(cache.hits);
+  payloads->set_misses(cache.misses);
+  payloads->set_insertions(cache.insertions);
+  payloads->set_evictions(cache.evictions);
+  payloads->set_chunks_received(hub_.chunks_received());
+  response->mutable_scene_cache()->set_compiles(runners.scene_compiles);
+  response->mutable_scene_cache()->set_reuses(runners.scene_reuses);
   response->set_jobs_accepted(stats.accepted);
   response->set_jobs_rejected(stats.rejected);
   response->set_jobs_succeeded(stats.succeeded);

@@ -21,18 +21,23 @@ namespace workerpair::heavy {
 namespace fs = std::filesystem;
 namespace {
 
-// A runner for `job`: waits while its slot's runner (re)starts.
-absl::StatusOr<RunnerPool::Lease> AcquireRunner(JobContext& job, const JobEnv& env) {
+// A runner for `job`: waits while its slot's runner (re)starts. An idle runner that holds the
+// payload's compiled model is preferred.
+absl::StatusOr<RunnerPool::Lease> AcquireRunner(JobContext& job, const JobEnv& env,
+                                                const JobPayload& payload) {
   absl::StatusOr<RunnerPool::Lease> lease = env.runners->Acquire(
-      [&job] { return job.cancelled(); }, absl::Now() + env.config->runner_wait);
+      [&job] { return job.cancelled(); }, absl::Now() + env.config->runner_wait,
+      payload.sha256());
   if (!lease.ok() && job.cancelled()) return job.cancel_reason();
   return lease;
 }
 
-// The parts of a RunnerCall every job shares: its directory name, cancellation and phases.
-RunnerCall BaseCall(JobContext& job, std::string dir_name) {
+// The parts of a RunnerCall every job shares: its directory name, the payload's digest,
+// cancellation and phases.
+RunnerCall BaseCall(JobContext& job, std::string dir_name, const JobPayload& payload) {
   RunnerCall call;
   call.job_dir = std::move(dir_name);
+  call.payload_sha256 = payload.sha256();
   call.request.set_job_id(job.id());
   call.cancelled = [&job] { return job.cancelled(); };
   call.cancel_reason = [&job] { return job.cancel_reason(); };
@@ -42,11 +47,12 @@ RunnerCall BaseCall(JobContext& job, std::string dir_name) {
 
 std::string JobDirName(const JobContext& job) { return StrCat("job-", job.id()); }
 
-// The payload moved into the runner's job directory (renamed when spilled, else written).
-std::function<absl::Status(const fs::path&)> MovePayload(ReceivedPayload& payload) {
+// The payload put into the runner's job directory (a cached one written, an upload renamed
+// when spilled, else written).
+std::function<absl::Status(const fs::path&)> PlacePayload(JobPayload& payload) {
   return [&payload](const fs::path& destination) {
     RecordPayloadBytes(payload.size());
-    return payload.MoveTo(destination);
+    return payload.PlaceAt(destination);
   };
 }
 
@@ -154,12 +160,12 @@ absl::Status CheckRenderViewsHeader(const v1::RenderViewsHeader& header,
 }
 
 absl::Status RunSimulate(JobContext& job, const v1::SimulateRequest& request,
-                         ReceivedPayload& payload, const JobEnv& env,
+                         JobPayload& payload, const JobEnv& env,
                          const EmitFn<v1::SimulateResponse>& emit) {
-  WP_ASSIGN_OR_RETURN(RunnerPool::Lease lease, AcquireRunner(job, env));
-  RunnerCall call = BaseCall(job, JobDirName(job));
+  WP_ASSIGN_OR_RETURN(RunnerPool::Lease lease, AcquireRunner(job, env, payload));
+  RunnerCall call = BaseCall(job, JobDirName(job), payload);
   *call.request.mutable_simulate() = request.header();
-  call.place_payload = MovePayload(payload);
+  call.place_payload = PlacePayload(payload);
   bool have_result = false;
   call.on_event = [&](internal::RunnerMessage& message) -> absl::Status {
     if (!message.has_simulate()) return absl::OkStatus();
@@ -185,32 +191,33 @@ absl::Status RunSimulate(JobContext& job, const v1::SimulateRequest& request,
 }
 
 absl::Status RunVerify(JobContext& job, const v1::VerifyRequest& request,
-                       ReceivedPayload& payload, const JobEnv& env,
+                       JobPayload& payload, const JobEnv& env,
                        const EmitFn<v1::VerifyResponse>& emit) {
   const v1::VerifyHeader& header = request.header();
   const int runs = static_cast<int>(header.runs());
-  WP_ASSIGN_OR_RETURN(RunnerPool::Lease first, AcquireRunner(job, env));
+  WP_ASSIGN_OR_RETURN(RunnerPool::Lease first, AcquireRunner(job, env, payload));
   std::vector<RunnerPool::Lease> leases;
   leases.push_back(std::move(first));
   int wanted = runs;
   if (header.max_parallel() > 0) wanted = std::min(wanted, static_cast<int>(header.max_parallel()));
   JobContext::ExtraSlots extra = job.TryBorrowSlots(wanted - 1);
   for (int i = 0; i < extra.count(); ++i) {
-    std::optional<RunnerPool::Lease> lease = env.runners->TryAcquire();
+    std::optional<RunnerPool::Lease> lease = env.runners->TryAcquire(payload.sha256());
     if (!lease) break;
     leases.push_back(std::move(*lease));
   }
   const int parallelism = static_cast<int>(leases.size());
 
-  // One share: the payload moves into its job directory. Several: it moves to a staging file
+  // One share, or a cached payload: each share's job directory gets the payload placed (a
+  // private copy of a cached one). Several shares of an upload: it moves to a staging file
   // beside the runner directories (no runner can read it) and each share gets a copy, so no
   // two runners share a file they may write.
-  std::function<absl::Status(const fs::path&)> place = MovePayload(payload);
+  std::function<absl::Status(const fs::path&)> place = PlacePayload(payload);
   fs::path staging;
-  if (parallelism > 1) {
+  if (parallelism > 1 && !payload.cached()) {
     staging = leases[0].dir().parent_path() / StrCat(JobDirName(job), "-verify.tar.gz");
     RecordPayloadBytes(payload.size());
-    WP_RETURN_IF_ERROR(payload.MoveTo(staging));
+    WP_RETURN_IF_ERROR(payload.PlaceAt(staging));
     place = [&staging](const fs::path& destination) {
       std::error_code ec;
       fs::copy_file(staging, destination, ec);
@@ -226,7 +233,7 @@ absl::Status RunVerify(JobContext& job, const v1::VerifyRequest& request,
   std::vector<bool> done(static_cast<std::size_t>(runs), false);
 
   auto run_share = [&](int share, RunnerPool::Lease lease) {
-    RunnerCall call = BaseCall(job, StrCat(JobDirName(job), "-", share));
+    RunnerCall call = BaseCall(job, StrCat(JobDirName(job), "-", share), payload);
     call.cancelled = [&job, &stop] { return job.cancelled() || stop.load(); };
     call.cancel_reason = [&job] {
       return job.cancelled() ? job.cancel_reason()
@@ -295,12 +302,12 @@ absl::Status RunVerify(JobContext& job, const v1::VerifyRequest& request,
 }
 
 absl::Status RunRenderViews(JobContext& job, const v1::RenderViewsRequest& request,
-                            ReceivedPayload& payload, const JobEnv& env,
+                            JobPayload& payload, const JobEnv& env,
                             const EmitFn<v1::RenderViewsResponse>& emit) {
-  WP_ASSIGN_OR_RETURN(RunnerPool::Lease lease, AcquireRunner(job, env));
-  RunnerCall call = BaseCall(job, JobDirName(job));
+  WP_ASSIGN_OR_RETURN(RunnerPool::Lease lease, AcquireRunner(job, env, payload));
+  RunnerCall call = BaseCall(job, JobDirName(job), payload);
   *call.request.mutable_render_views() = request.header();
-  call.place_payload = MovePayload(payload);
+  call.place_payload = PlacePayload(payload);
   bool have_result = false;
   call.on_event = [&](internal::RunnerMessage& message) -> absl::Status {
     if (!message.has_render_views()) return absl::OkStatus();
@@ -321,12 +328,12 @@ absl::Status RunRenderViews(JobContext& job, const v1::RenderViewsRequest& reque
 
 absl::StatusOr<v1::BuildSceneResponse> RunBuildScene(JobContext& job,
                                                      const v1::BuildSceneRequest& request,
-                                                     ReceivedPayload& payload,
+                                                     JobPayload& payload,
                                                      const JobEnv& env) {
-  WP_ASSIGN_OR_RETURN(RunnerPool::Lease lease, AcquireRunner(job, env));
-  RunnerCall call = BaseCall(job, JobDirName(job));
+  WP_ASSIGN_OR_RETURN(RunnerPool::Lease lease, AcquireRunner(job, env, payload));
+  RunnerCall call = BaseCall(job, JobDirName(job), payload);
   *call.request.mutable_build_scene() = request.header();
-  call.place_payload = MovePayload(payload);
+  call.place_payload = PlacePayload(payload);
   std::optional<v1::BuildSceneResponse> response;
   call.on_event = [&](internal::RunnerMessage& message) -> absl::Status {
     if (message.has_build_scene() && !response) response = std::move(*message.mutable_build_scene());

@@ -5,7 +5,9 @@
 // pipeline (core/job/) runs inside the runners, sandboxed and limited (runner/runner_call.h
 // says how a runner's death becomes a classified error).
 //
-// Verify fans out over runners: the job's own runner plus one per slot it can borrow
+// A job's runner is one that holds the payload's compiled model when one is idle (runners keep
+// the models they compiled, by payload SHA-256), so a repeated payload is not compiled again;
+// such a runner gets no copy of the archive. Verify fans out over runners: the job's own runner plus one per slot it can borrow
 // (JobContext::TryBorrowSlots, never ahead of queued jobs) that has an idle runner; run i goes
 // to runner i mod P, each runner computes its share one run after the other and reports each
 // run as it ends. If one share fails the others are stopped and the first error is returned.
@@ -23,6 +25,7 @@
 #include "absl/time/time.h"
 #include "libs/scene/scene_limits.h"
 #include "services/heavy/core/admission/scheduler.h"
+#include "services/heavy/core/intake/job_payload.h"
 #include "services/heavy/core/intake/payload_intake.h"
 #include "services/heavy/core/intake/received_payload.h"
 #include "services/heavy/runner/runner_call.h"
@@ -35,6 +38,8 @@ namespace workerpair::heavy {
 struct HeavyConfig {
   IntakeLimits intake;
   SceneLimits scene;
+  // Bytes of payloads kept by SHA-256 (PayloadCache; 0: none).
+  std::uint64_t payload_cache_bytes = 256ull << 20;
   // Most runs one Verify may ask for.
   int max_verify_runs = 64;
   // Size of the artifact chunks streamed back.
@@ -70,24 +75,24 @@ absl::Status CheckRenderViewsHeader(const v1::RenderViewsHeader& header,
 // Simulate: progress, artifacts (video.mp4, heatmap_parts.png, heatmap_topdown.png when
 // rendering is enabled; result.json always), then the result. Outcomes are results, not errors.
 absl::Status RunSimulate(JobContext& job, const v1::SimulateRequest& request,
-                         ReceivedPayload& payload, const JobEnv& env,
+                         JobPayload& payload, const JobEnv& env,
                          const EmitFn<v1::SimulateResponse>& emit);
 
 // Verify: one event per finished run, then the summary.
 absl::Status RunVerify(JobContext& job, const v1::VerifyRequest& request,
-                       ReceivedPayload& payload, const JobEnv& env,
+                       JobPayload& payload, const JobEnv& env,
                        const EmitFn<v1::VerifyResponse>& emit);
 
 // RenderViews: one event per still (PNG), then the summary. Errors of the renderer, e.g.
 // NOT_FOUND for an unknown camera, UNAVAILABLE without a GL context.
 absl::Status RunRenderViews(JobContext& job, const v1::RenderViewsRequest& request,
-                            ReceivedPayload& payload, const JobEnv& env,
+                            JobPayload& payload, const JobEnv& env,
                             const EmitFn<v1::RenderViewsResponse>& emit);
 
 // BuildScene: compile only. INVALID_ARGUMENT with MuJoCo's message for a bad scene.
 absl::StatusOr<v1::BuildSceneResponse> RunBuildScene(JobContext& job,
                                                      const v1::BuildSceneRequest& request,
-                                                     ReceivedPayload& payload,
+                                                     JobPayload& payload,
                                                      const JobEnv& env);
 
 }  // namespace workerpair::heavy

@@ -86,6 +86,15 @@ ABSL_FLAG(int, max_upload_disk_mb, 2048,
 ABSL_FLAG(int, upload_spill_mb, 16,
           "A payload declared larger than this (MiB) is received into a scratch file instead of "
           "memory (env WORKERPAIR_UPLOAD_SPILL_MB).");
+ABSL_FLAG(int, payload_cache_mb, 256,
+          "Payloads kept by SHA-256 so that a caller sends the same payload once "
+          "(PayloadInfo.ask_cached), MiB of memory; 0 turns it off (env WORKERPAIR_PAYLOAD_CACHE_MB).");
+ABSL_FLAG(int, runner_scene_cache_entries, 4,
+          "Compiled models each runner keeps between jobs, by payload SHA-256, so that a repeated "
+          "payload is not compiled again; 0 turns it off (env WORKERPAIR_RUNNER_SCENE_CACHE_ENTRIES).");
+ABSL_FLAG(int, runner_scene_cache_mb, 256,
+          "Most MiB of kept models per runner (counted in its --job_memory_mb) "
+          "(env WORKERPAIR_RUNNER_SCENE_CACHE_MB).");
 ABSL_FLAG(int, upload_idle_timeout_s, 30,
           "An upload that receives no message for this long is ended with DEADLINE_EXCEEDED and "
           "its bytes freed; 0 turns it off (env WORKERPAIR_UPLOAD_IDLE_TIMEOUT_S).");
@@ -125,6 +134,8 @@ workerpair::heavy::HeavyConfig ConfigFromFlags() {
   uploads.spill_threshold_bytes =
       static_cast<std::uint64_t>(std::max(0, absl::GetFlag(FLAGS_upload_spill_mb))) << 20;
   uploads.idle_timeout = absl::Seconds(std::max(0, absl::GetFlag(FLAGS_upload_idle_timeout_s)));
+  config.payload_cache_bytes =
+      static_cast<std::uint64_t>(std::max(0, absl::GetFlag(FLAGS_payload_cache_mb))) << 20;
   return config;
 }
 
@@ -167,6 +178,10 @@ workerpair::heavy::RunnerPoolOptions RunnerPoolOptionsFromFlags(
   settings.set_progress_interval_s(absl::ToDoubleSeconds(config.progress_interval));
   settings.set_job_cpu_seconds(config.job_limits.cpu_seconds);
   settings.set_no_gl(!absl::GetFlag(FLAGS_runner_gl));
+  settings.set_scene_cache_entries(
+      static_cast<std::uint32_t>(std::max(0, absl::GetFlag(FLAGS_runner_scene_cache_entries))));
+  settings.set_scene_cache_bytes(
+      static_cast<std::uint64_t>(std::max(0, absl::GetFlag(FLAGS_runner_scene_cache_mb))) << 20);
   options.max_jobs_per_runner = std::max(0, absl::GetFlag(FLAGS_runner_max_jobs));
   options.start_timeout = absl::Seconds(std::max(1, absl::GetFlag(FLAGS_runner_start_timeout_s)));
   options.on_restart = workerpair::heavy::RecordRunnerRestart;

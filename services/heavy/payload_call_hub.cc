@@ -18,9 +18,10 @@ absl::Duration TickPeriod(absl::Duration heartbeat, absl::Duration idle) {
 }  // namespace
 
 PayloadCallHub::PayloadCallHub(const UploadLimits& uploads, absl::Duration heartbeat_interval,
-                               ScratchSpace* scratch)
+                               ScratchSpace* scratch, std::uint64_t payload_cache_bytes)
     : budget_(uploads),
       scratch_(scratch),
+      cache_(payload_cache_bytes),
       heartbeat_interval_(std::max(heartbeat_interval, absl::ZeroDuration())),
       ticker_(TickPeriod(heartbeat_interval, uploads.idle_timeout)) {}
 

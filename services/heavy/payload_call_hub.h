@@ -1,6 +1,6 @@
 // PayloadCallHub: what every payload call of one service shares besides the scheduler: the
 // upload budget, the one ticker (heartbeats, idle uploads), the scratch space that large
-// uploads spill into, and the liveness settings.
+// uploads spill into, the payload cache (by SHA-256) and the liveness settings.
 //
 //   PayloadCallHub hub(config.intake.uploads, config.heartbeat_interval, scratch);
 //   PayloadAssembler::Start(size, sha, max, hub.storage());
@@ -8,8 +8,12 @@
 #ifndef WORKERPAIR_SERVICES_HEAVY_PAYLOAD_CALL_HUB_H_
 #define WORKERPAIR_SERVICES_HEAVY_PAYLOAD_CALL_HUB_H_
 
+#include <atomic>
+#include <cstdint>
+
 #include "absl/time/time.h"
 #include "services/heavy/call_ticker.h"
+#include "services/heavy/core/intake/payload_cache.h"
 #include "services/heavy/core/intake/payload_assembler.h"
 #include "services/heavy/core/intake/scratch.h"
 #include "services/heavy/core/intake/upload_budget.h"
@@ -19,9 +23,15 @@ namespace workerpair::heavy {
 class PayloadCallHub {
  public:
   // `heartbeat_interval` 0 turns heartbeats off; `uploads.idle_timeout` 0 turns the idle
-  // timeout off. `scratch` may be null (nothing spills).
+  // timeout off. `scratch` may be null (nothing spills). `payload_cache_bytes` 0: no cache.
   PayloadCallHub(const UploadLimits& uploads, absl::Duration heartbeat_interval,
-                 ScratchSpace* scratch);
+                 ScratchSpace* scratch, std::uint64_t payload_cache_bytes = 0);
+
+  PayloadCache* cache() { return &cache_; }
+  const PayloadCache& cache() const { return cache_; }
+  // Payload chunks received by every call (Info.payload_cache.chunks_received).
+  void CountChunk() { chunks_received_.fetch_add(1, std::memory_order_relaxed); }
+  std::uint64_t chunks_received() const { return chunks_received_.load(); }
 
   UploadBudget* budget() { return &budget_; }
   const UploadBudget& budget() const { return budget_; }
@@ -33,6 +43,8 @@ class PayloadCallHub {
  private:
   UploadBudget budget_;
   ScratchSpace* scratch_;
+  PayloadCache cache_;
+  std::atomic<std::uint64_t> chunks_received_{0};
   absl::Duration heartbeat_interval_;
   CallTicker ticker_;
 };

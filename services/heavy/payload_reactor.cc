@@ -12,6 +12,12 @@ void FillReplicaLoad(const SchedulerStats& stats, v1::ReplicaLoad* load) {
   load->set_draining(stats.draining);
 }
 
+void KeepInCache(PayloadCache* cache, JobPayload& payload) {
+  if (cache == nullptr || !cache->enabled() || payload.cached() || !payload.placeable()) return;
+  std::shared_ptr<const CachedPayload> kept = payload.KeepIn(*cache);
+  if (kept) payload = JobPayload::Cached(std::move(kept));
+}
+
 absl::Status CallCancelledStatus(const grpc::CallbackServerContext* context) {
   if (context != nullptr && context->deadline() <= std::chrono::system_clock::now()) {
     return absl::DeadlineExceededError("the call's deadline passed; the job was cancelled");
@@ -129,6 +135,7 @@ void BuildSceneReactor::OnReadDone(bool ok) {
     return Fail(WithReason(absl::InvalidArgumentError("only payload chunks may follow the header"),
                            ErrorReason::kPayloadInvalid));
   }
+  env_.CountChunk();
   if (absl::Status status = assembler_->Append(request_.chunk()); !status.ok()) {
     assembler_.reset();
     return Fail(status);
@@ -140,11 +147,12 @@ void BuildSceneReactor::OnReadDone(bool ok) {
   submitted_ = true;
   shared_->UploadOver();
   if (!payload.ok()) return Fail(payload.status());
-  Submit(std::make_shared<ReceivedPayload>(std::move(*payload)));
+  Submit(std::make_shared<JobPayload>(
+      JobPayload::Received(header_.header().payload().sha256(), std::move(*payload))));
   shared_->Read(&request_);
 }
 
-void BuildSceneReactor::Submit(std::shared_ptr<ReceivedPayload> payload) {
+void BuildSceneReactor::Submit(std::shared_ptr<JobPayload> payload) {
   JobSpec job;
   job.kind = "build_scene";
   std::shared_ptr<Shared> shared = shared_;
@@ -152,7 +160,9 @@ void BuildSceneReactor::Submit(std::shared_ptr<ReceivedPayload> payload) {
   Run run = run_;
   // The response waits in `result` until the slot is free, then ends the call.
   auto result = std::make_shared<v1::BuildSceneResponse>();
-  job.run = [header, payload, run, result](JobContext& context) -> absl::Status {
+  PayloadCache* cache = env_.Cache();
+  job.run = [header, payload, run, result, cache](JobContext& context) -> absl::Status {
+    KeepInCache(cache, *payload);
     absl::StatusOr<v1::BuildSceneResponse> response = run(context, *header, *payload);
     absl::Status status = response.status();
     if (context.cancelled() && !status.ok()) status = context.cancel_reason();

@@ -10,6 +10,11 @@
 //   3. when the declared size is reached the digest is checked and the job is submitted to the
 //      Scheduler (partial uploads never hold a slot or a queue place); "accepted" (job id,
 //      queue position, load, heartbeat interval) is the first event;
+//      with PayloadInfo.ask_cached (heavy.proto, "Payload cache") the header is answered first
+//      with `payload_cache`: when the PayloadCache holds exactly that digest and size the entry
+//      is pinned, the job submitted at once and no chunk is awaited (any that still come are
+//      read and dropped, up to the declared size); otherwise the upload goes on as above. The
+//      job puts a verified upload into the cache when it starts (a copy, off the gRPC threads);
 //   4. the job runs on a scheduler thread and emits events through the EventSession, which
 //      writes them one at a time and adds a Heartbeat whenever the stream was silent for the
 //      heartbeat interval (queued or running, whatever the phase); the job's status ends the
@@ -42,6 +47,8 @@
 #include "libs/common/str_cat.h"
 #include "services/heavy/call_ticker.h"
 #include "services/heavy/core/admission/scheduler.h"
+#include "services/heavy/core/intake/job_payload.h"
+#include "services/heavy/core/intake/payload_cache.h"
 #include "services/heavy/core/intake/payload_intake.h"
 #include "services/heavy/core/intake/received_payload.h"
 #include "services/heavy/event_session.h"
@@ -84,6 +91,11 @@ absl::Status CallCancelledStatus(const grpc::CallbackServerContext* context);
 // The scheduler's load as the API reports it.
 void FillReplicaLoad(const SchedulerStats& stats, v1::ReplicaLoad* load);
 
+// Puts a verified upload into `cache` (null: none) and has `payload` use the kept entry, so that
+// the upload's bytes (and its share of the UploadBudget) are freed now. Called at the start of
+// the job, on a scheduler thread: the copy never runs on gRPC's threads.
+void KeepInCache(PayloadCache* cache, JobPayload& payload);
+
 // Everything a payload call needs from the service.
 struct PayloadCallEnv {
   Scheduler* scheduler;
@@ -97,6 +109,10 @@ struct PayloadCallEnv {
     return {hub->heartbeat_interval(), hub->idle_timeout(), hub->ticker()->period()};
   }
   PayloadStorage Storage() const { return hub == nullptr ? PayloadStorage{} : hub->storage(); }
+  PayloadCache* Cache() const { return hub == nullptr ? nullptr : hub->cache(); }
+  void CountChunk() const {
+    if (hub != nullptr) hub->CountChunk();
+  }
   void Watch(std::weak_ptr<TickTarget> target) const {
     if (hub != nullptr) hub->ticker()->Add(std::move(target));
   }
@@ -110,10 +126,10 @@ struct PayloadCallSpec {
   std::string kind;
   // Checks the header's options (not the payload info); an error ends the call.
   std::function<absl::Status(const Request& header)> check_header;
-  // Runs the job on a scheduler thread. `payload` is the verified archive (in memory or
-  // spilled to a scratch file; it may be moved). Emits events (the final result included) and
-  // returns the call's status.
-  std::function<absl::Status(JobContext& job, const Request& header, ReceivedPayload& payload,
+  // Runs the job on a scheduler thread. `payload` is the verified archive (this call's upload,
+  // or the cache's entry). Emits events (the final result included) and returns the call's
+  // status.
+  std::function<absl::Status(JobContext& job, const Request& header, JobPayload& payload,
                              const Emit& emit)>
       run;
 };
@@ -140,8 +156,12 @@ class PayloadStreamReactor final : public grpc::ServerBidiReactor<Request, Event
     if (stage_ != Stage::kSubmitted) session_->UploadMessage();
     if (stage_ == Stage::kHeader) return OnHeader();
     if (stage_ == Stage::kPayload) return OnChunk();
-    // After the payload: only empty chunks may follow.
-    if (request_.kind_case() == Request::kChunk && request_.chunk().empty()) {
+    // After the payload: only empty chunks may follow; after a cache hit, the chunks of a client
+    // that sends them anyway, up to the declared size, are dropped.
+    if (request_.kind_case() == Request::kChunk && request_.chunk().size() <= discard_left_) {
+      discard_left_ -= request_.chunk().size();
+      if (!request_.chunk().empty()) env_.CountChunk();
+      request_.clear_chunk();
       return session_->Read(&request_);
     }
     Fail(WithReason(absl::InvalidArgumentError(
@@ -216,13 +236,31 @@ class PayloadStreamReactor final : public grpc::ServerBidiReactor<Request, Event
     // Fail fast, before the payload travels, when this replica cannot take the job.
     if (absl::Status status = env_.scheduler->CheckCapacity(); !status.ok()) return Fail(status);
     const v1::PayloadInfo& info = header_.header().payload();
+    declared_size_ = info.size_bytes();
+    PayloadCache* cache = env_.Cache();
+    if (info.ask_cached() && cache != nullptr) {
+      if (std::shared_ptr<const CachedPayload> held = cache->Find(info.sha256(), info.size_bytes())) {
+        AnswerCached(true);
+        stage_ = Stage::kSubmitted;
+        discard_left_ = declared_size_;
+        session_->UploadOver();
+        Submit(JobPayload::Cached(std::move(held)));
+        return session_->Read(&request_);
+      }
+    }
     absl::StatusOr<PayloadAssembler> assembler =
         StartPayload(info.size_bytes(), info.sha256(), *env_.intake, env_.Storage());
     if (!assembler.ok()) return Fail(assembler.status());
-    declared_size_ = info.size_bytes();
     assembler_.emplace(std::move(*assembler));
     stage_ = Stage::kPayload;
+    if (info.ask_cached()) AnswerCached(false);
     session_->Read(&request_);
+  }
+
+  void AnswerCached(bool cached) {
+    Event answer;
+    answer.mutable_payload_cache()->set_cached(cached);
+    session_->EmitFirst(std::move(answer));
   }
 
   void OnChunk() {
@@ -232,6 +270,7 @@ class PayloadStreamReactor final : public grpc::ServerBidiReactor<Request, Event
           absl::InvalidArgumentError("only payload chunks may follow the header"),
           ErrorReason::kPayloadInvalid));
     }
+    env_.CountChunk();
     if (absl::Status status = assembler_->Append(request_.chunk()); !status.ok()) {
       assembler_.reset();
       return Fail(status);
@@ -243,17 +282,20 @@ class PayloadStreamReactor final : public grpc::ServerBidiReactor<Request, Event
     session_->UploadOver();
     if (!payload.ok()) return Fail(payload.status());
     stage_ = Stage::kSubmitted;
-    Submit(std::make_shared<ReceivedPayload>(std::move(*payload)));
+    Submit(JobPayload::Received(header_.header().payload().sha256(), std::move(*payload)));
     session_->Read(&request_);
   }
 
-  void Submit(std::shared_ptr<ReceivedPayload> payload) {
+  void Submit(JobPayload job_payload) {
     JobSpec job;
     job.kind = spec_.kind;
     std::shared_ptr<Session> session = session_;
     auto header = std::make_shared<const Request>(header_);
     auto run = spec_.run;
-    job.run = [session, header, payload, run](JobContext& context) -> absl::Status {
+    auto payload = std::make_shared<JobPayload>(std::move(job_payload));
+    PayloadCache* cache = env_.Cache();
+    job.run = [session, header, payload, run, cache](JobContext& context) -> absl::Status {
+      KeepInCache(cache, *payload);
       Event started;
       started.mutable_started()->set_queued_ms(
           static_cast<std::uint64_t>(absl::ToInt64Milliseconds(context.queued_for())));
@@ -310,6 +352,7 @@ class PayloadStreamReactor final : public grpc::ServerBidiReactor<Request, Event
   Stage stage_ = Stage::kHeader;
   std::optional<PayloadAssembler> assembler_;
   std::uint64_t declared_size_ = 0;
+  std::uint64_t discard_left_ = 0;  // after a cache hit: chunk bytes still dropped
   // Shared with OnCancel / OnDone.
   std::mutex mu_;
   std::shared_ptr<JobHandle> handle_;
@@ -320,7 +363,7 @@ class PayloadStreamReactor final : public grpc::ServerBidiReactor<Request, Event
 class BuildSceneReactor final : public grpc::ServerReadReactor<v1::BuildSceneRequest> {
  public:
   using Run = std::function<absl::StatusOr<v1::BuildSceneResponse>(
-      JobContext& job, const v1::BuildSceneRequest& header, ReceivedPayload& payload)>;
+      JobContext& job, const v1::BuildSceneRequest& header, JobPayload& payload)>;
 
   BuildSceneReactor(grpc::CallbackServerContext* context, v1::BuildSceneResponse* response,
                     PayloadCallEnv env, Run run);
@@ -349,7 +392,7 @@ class BuildSceneReactor final : public grpc::ServerReadReactor<v1::BuildSceneReq
   };
 
   void Fail(const absl::Status& status);
-  void Submit(std::shared_ptr<ReceivedPayload> payload);
+  void Submit(std::shared_ptr<JobPayload> payload);
 
   grpc::CallbackServerContext* context_;
   PayloadCallEnv env_;

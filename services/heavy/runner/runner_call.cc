@@ -96,10 +96,19 @@ absl::Status RunOnRunner(RunnerPool::Lease lease, RunnerCall call, const RunnerC
     return absl::InternalError("cannot create the job's directory");
   }
   if (!call.place_payload) return absl::InternalError("no payload");
-  if (absl::Status status = call.place_payload(job_dir.path() / "payload.tar.gz"); !status.ok()) {
-    return status;
+  // A runner that holds the payload's compiled model needs no archive; one that turns out not
+  // to (JobDone.need_payload) gets it and the request again.
+  bool placed = false;
+  auto place = [&]() -> absl::Status {
+    placed = true;
+    return call.place_payload(job_dir.path() / "payload.tar.gz");
+  };
+  if (call.payload_sha256.empty() || !lease.Holds(call.payload_sha256)) {
+    if (absl::Status status = place(); !status.ok()) return status;
   }
   call.request.set_job_dir(call.job_dir);
+  call.request.set_payload_sha256(call.payload_sha256);
+  call.request.set_payload_placed(placed);
   RunnerProcess& runner = lease.process();
   const absl::Time wall_deadline = absl::Now() + limits.max_wall;
   std::string phase = "starting";
@@ -142,7 +151,23 @@ absl::Status RunOnRunner(RunnerPool::Lease lease, RunnerCall call, const RunnerC
           memory_exhausted = true;
           continue;
         case internal::RunnerMessage::kDone: {
-          absl::Status status = FromDone(message.done());
+          const internal::JobDone& done = message.done();
+          if (done.need_payload()) {
+            if (placed) {
+              return stop(RestartReason::kLost,
+                          WithReason(absl::AbortedError("the job's runner asked twice for the "
+                                                        "payload (it broke the protocol)"),
+                                     ErrorReason::kRunnerLost));
+            }
+            if (absl::Status status = place(); !status.ok()) return status;
+            call.request.set_payload_placed(true);
+            sent = runner.Send(call.request);
+            continue;
+          }
+          lease.NoteScenes(done.compiled(), done.reused(),
+                           std::vector<std::string>(done.cached_scenes().begin(),
+                                                    done.cached_scenes().end()));
+          absl::Status status = FromDone(done);
           // A runner that hit its memory limit may have a fragmented heap: start afresh.
           if (memory_exhausted || ReasonOf(status) == ErrorReason::kJobMemoryLimit) {
             lease.Retire(RestartReason::kMemory);

@@ -47,10 +47,13 @@ struct RunnerCallLimits {
 struct RunnerCall {
   // A directory name unique among this runner's jobs ([A-Za-z0-9_-]).
   std::string job_dir;
+  // The payload's SHA-256 (lowercase): a runner that holds its compiled model gets no archive
+  // (place_payload is called only if it turns out to need one).
+  std::string payload_sha256;
   // The request (job_dir is filled in).
   internal::JobRequest request;
   // Puts the payload archive at the given path (inside the job directory), e.g.
-  // ReceivedPayload::MoveTo.
+  // JobPayload::PlaceAt. Called at most once.
   std::function<absl::Status(const std::filesystem::path& destination)> place_payload;
   // Polled every 50 ms; true stops the job (the runner is killed) and returns
   // `cancel_reason()`.

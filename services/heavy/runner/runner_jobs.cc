@@ -48,10 +48,22 @@ void ToProto(const SimMetrics& metrics, std::int64_t frames, v1::SimulationMetri
   out->set_frames_rendered(static_cast<std::uint64_t>(frames));
 }
 
-JobEnv MakeEnv(const RunnerJobContext& context) {
+// The job's digest, when it is one (64 lowercase hex characters); else none (nothing cached).
+std::string CacheKey(const std::string& sha256) {
+  if (sha256.size() != 64) return {};
+  for (char c : sha256) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return {};
+  }
+  return sha256;
+}
+
+JobEnv MakeEnv(const RunnerJobContext& context, const std::string& sha256, SceneUse* use) {
   JobEnv env;
   env.limits = &context.limits;
   env.renderer = context.renderer;
+  env.scenes = context.scenes;
+  env.payload_sha256 = CacheKey(sha256);
+  env.scene_use = use;
   env.set_phase = [&context](std::string_view phase) {
     RunnerMessage message;
     message.set_phase(std::string(phase));
@@ -108,7 +120,7 @@ class EventSink : public SimulateSink {
 };
 
 absl::Status RunSimulate(const v1::SimulateHeader& header, const fs::path& job_dir,
-                         const RunnerJobContext& context) {
+                         const RunnerJobContext& context, const JobEnv& env) {
   const v1::SimulateOptions& options = header.options();
   SimulateOverrides overrides;
   if (options.has_render()) overrides.render = options.render();
@@ -121,7 +133,7 @@ absl::Status RunSimulate(const v1::SimulateHeader& header, const fs::path& job_d
   overrides.camera = options.camera();
   overrides.progress_interval_s = options.progress_interval_s();
   EventSink sink(&context);
-  absl::StatusOr<SimulateOutput> output = RunSimulateJob(job_dir, overrides, MakeEnv(context), &sink);
+  absl::StatusOr<SimulateOutput> output = RunSimulateJob(job_dir, overrides, env, &sink);
   if (!output.ok()) return output.status();
   const SimResult& result = output->result;
   RunnerMessage message;
@@ -168,7 +180,7 @@ absl::Status RunSimulate(const v1::SimulateHeader& header, const fs::path& job_d
 }
 
 absl::Status RunVerify(const internal::VerifyShare& share, const fs::path& job_dir,
-                       const RunnerJobContext& context) {
+                       const RunnerJobContext& context, const JobEnv& env) {
   const v1::VerifyHeader& header = share.header();
   VerifyParams params;
   if (header.has_jitter_m()) params.jitter_m = header.jitter_m();
@@ -178,7 +190,7 @@ absl::Status RunVerify(const internal::VerifyShare& share, const fs::path& job_d
   for (std::uint32_t index : share.run_indices()) {
     indices.push_back(static_cast<int>(std::min<std::uint32_t>(index, 1 << 20)));
   }
-  return RunVerifyRuns(job_dir, params, indices, MakeEnv(context),
+  return RunVerifyRuns(job_dir, params, indices, env,
                        [&context](int index, const SimResult& result) {
                          RunnerMessage message;
                          v1::VerifyRun* run = message.mutable_verify_run();
@@ -193,7 +205,7 @@ absl::Status RunVerify(const internal::VerifyShare& share, const fs::path& job_d
 }
 
 absl::Status RunRenderViews(const v1::RenderViewsHeader& header, const fs::path& job_dir,
-                            const RunnerJobContext& context) {
+                            const RunnerJobContext& context, const JobEnv& env) {
   const v1::RenderViewsOptions& options = header.options();
   RenderViewsParams params;
   params.stills.camera = options.camera();
@@ -209,7 +221,7 @@ absl::Status RunRenderViews(const v1::RenderViewsHeader& header, const fs::path&
   params.distance_m = options.distance_m();
   params.at_time_s = options.at_time_s();
   absl::StatusOr<std::vector<StillImage>> images =
-      RunRenderViewsJob(job_dir, params, MakeEnv(context));
+      RunRenderViewsJob(job_dir, params, env);
   if (!images.ok()) return images.status();
   RunnerMessage sending;
   sending.set_phase("sending");
@@ -236,9 +248,8 @@ absl::Status RunRenderViews(const v1::RenderViewsHeader& header, const fs::path&
 }
 
 absl::Status RunBuildScene(const v1::BuildSceneHeader& header, const fs::path& job_dir,
-                           const RunnerJobContext& context) {
-  absl::StatusOr<BuildSceneOutput> output =
-      RunBuildSceneJob(job_dir, header.return_mjcf(), MakeEnv(context));
+                           const RunnerJobContext& context, const JobEnv& env) {
+  absl::StatusOr<BuildSceneOutput> output = RunBuildSceneJob(job_dir, header.return_mjcf(), env);
   if (!output.ok()) return output.status();
   RunnerMessage message;
   v1::BuildSceneResponse* response = message.mutable_build_scene();
@@ -275,25 +286,36 @@ bool ValidJobDirName(const std::string& name) {
 
 }  // namespace
 
-absl::Status RunRunnerJob(const internal::JobRequest& request, const RunnerJobContext& context) {
+RunnerJobOutcome RunRunnerJob(const internal::JobRequest& request,
+                              const RunnerJobContext& context) {
+  RunnerJobOutcome outcome;
   if (!ValidJobDirName(request.job_dir())) {
-    return absl::InvalidArgumentError("bad job directory name");
+    outcome.status = absl::InvalidArgumentError("bad job directory name");
+    return outcome;
+  }
+  const std::string key = CacheKey(request.payload_sha256());
+  if (!request.payload_placed() &&
+      (context.scenes == nullptr || key.empty() || !context.scenes->Contains(key))) {
+    outcome.need_payload = true;
+    outcome.status = absl::FailedPreconditionError("the payload archive is needed");
+    return outcome;
   }
   const fs::path job_dir = context.runner_dir / request.job_dir();
-  absl::Status status;
+  const JobEnv env = MakeEnv(context, key, &outcome.scene_use);
+  absl::Status& status = outcome.status;
   try {
     switch (request.kind_case()) {
       case internal::JobRequest::kSimulate:
-        status = RunSimulate(request.simulate(), job_dir, context);
+        status = RunSimulate(request.simulate(), job_dir, context, env);
         break;
       case internal::JobRequest::kVerify:
-        status = RunVerify(request.verify(), job_dir, context);
+        status = RunVerify(request.verify(), job_dir, context, env);
         break;
       case internal::JobRequest::kRenderViews:
-        status = RunRenderViews(request.render_views(), job_dir, context);
+        status = RunRenderViews(request.render_views(), job_dir, context, env);
         break;
       case internal::JobRequest::kBuildScene:
-        status = RunBuildScene(request.build_scene(), job_dir, context);
+        status = RunBuildScene(request.build_scene(), job_dir, context, env);
         break;
       default:
         status = absl::InvalidArgumentError("unknown job kind");
@@ -303,13 +325,13 @@ absl::Status RunRunnerJob(const internal::JobRequest& request, const RunnerJobCo
   } catch (const std::exception& e) {
     status = absl::InternalError(StrCat("the job failed: ", e.what()));
   }
-  if (status.ok()) return status;
+  if (status.ok()) return outcome;
   if (context.memory_exhausted != nullptr && context.memory_exhausted->load()) {
-    return WithReason(absl::ResourceExhaustedError(StrCat(
-                          "the job passed its memory limit (", std::string(status.message()), ")")),
-                      ErrorReason::kJobMemoryLimit);
+    status = WithReason(absl::ResourceExhaustedError(StrCat(
+                            "the job passed its memory limit (", std::string(status.message()), ")")),
+                        ErrorReason::kJobMemoryLimit);
   }
-  return status;
+  return outcome;
 }
 
 }  // namespace workerpair::heavy

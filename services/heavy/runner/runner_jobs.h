@@ -25,11 +25,23 @@ struct RunnerJobContext {
   Renderer* renderer = nullptr;      // null without GL
   // Set by the allocation hooks when an allocation failed during the job.
   const std::atomic<bool>* memory_exhausted = nullptr;
+  // The models this runner keeps between jobs (null: none).
+  CompiledSceneCache* scenes = nullptr;
+};
+
+// How a job ended, as JobDone says it.
+struct RunnerJobOutcome {
+  absl::Status status;
+  // No archive was placed and no model is held for the payload: the parent places it and
+  // sends the request again.
+  bool need_payload = false;
+  SceneUse scene_use;
 };
 
 // Runs `request`, sending its events; returns how it ended (sent by the caller as JobDone).
 // A failure after an allocation failed is JOB_MEMORY_LIMIT.
-absl::Status RunRunnerJob(const internal::JobRequest& request, const RunnerJobContext& context);
+RunnerJobOutcome RunRunnerJob(const internal::JobRequest& request,
+                              const RunnerJobContext& context);
 
 }  // namespace workerpair::heavy
 

@@ -20,6 +20,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -226,6 +227,9 @@ int main(int argc, char** argv) {
                                      : std::size_t{256} << 10;
   context.renderer = renderer.get();
   context.memory_exhausted = &g_memory_exhausted;
+  CompiledSceneCache scenes(static_cast<int>(std::min<std::uint32_t>(settings.scene_cache_entries(), 64)),
+                            settings.scene_cache_bytes());
+  context.scenes = &scenes;
   if (!WriteFrame(g_fd, ready).ok()) return 1;
 
   while (true) {
@@ -234,11 +238,18 @@ int main(int argc, char** argv) {
     if (!got.ok() || !*got) return 0;  // the parent closed the socket: done
     g_memory_exhausted = false;
     LimitJobCpu(settings.job_cpu_seconds());
-    const absl::Status status = RunRunnerJob(request, context);
+    const RunnerJobOutcome outcome = RunRunnerJob(request, context);
+    const absl::Status& status = outcome.status;
     internal::RunnerMessage done;
     done.mutable_done()->set_code(static_cast<int>(status.code()));
     done.mutable_done()->set_message(std::string(status.message()));
     done.mutable_done()->set_reason(std::string(ErrorReasonName(ReasonOf(status))));
+    done.mutable_done()->set_need_payload(outcome.need_payload);
+    done.mutable_done()->set_compiled(outcome.scene_use.compiled);
+    done.mutable_done()->set_reused(outcome.scene_use.reused);
+    for (const std::string& digest : scenes.Digests()) {
+      done.mutable_done()->add_cached_scenes(digest);
+    }
     if (!WriteFrame(g_fd, done).ok()) return 0;
   }
 }

@@ -73,6 +73,22 @@ RunnerProcess& RunnerPool::Lease::process() { return *slot_->process; }
 int RunnerPool::Lease::index() const { return slot_->index; }
 const fs::path& RunnerPool::Lease::dir() const { return slot_->dir; }
 
+bool RunnerPool::Lease::Holds(const std::string& sha256) const {
+  if (pool_ == nullptr) return false;
+  std::lock_guard<std::mutex> lock(pool_->mu_);
+  const std::vector<std::string>& held = slot_->cached_scenes;
+  return std::find(held.begin(), held.end(), sha256) != held.end();
+}
+
+void RunnerPool::Lease::NoteScenes(bool compiled, bool reused,
+                                   std::vector<std::string> cached_scenes) {
+  if (pool_ == nullptr) return;
+  std::lock_guard<std::mutex> lock(pool_->mu_);
+  slot_->cached_scenes = std::move(cached_scenes);
+  if (compiled) ++pool_->scene_compiles_;
+  if (reused) ++pool_->scene_reuses_;
+}
+
 void RunnerPool::Lease::Retire(RestartReason reason) {
   if (pool_ == nullptr) return;
   pool_->RetireSlot(slot_, reason);
@@ -220,16 +236,29 @@ bool RunnerPool::WaitAllReady(absl::Time deadline) {
   });
 }
 
+RunnerPool::Slot* RunnerPool::PickIdleLocked(const std::string& prefer_sha256) {
+  Slot* best = nullptr;
+  for (auto& slot : slots_) {
+    if (slot->state != SlotState::kIdle) continue;
+    const std::vector<std::string>& held = slot->cached_scenes;
+    if (!prefer_sha256.empty() &&
+        std::find(held.begin(), held.end(), prefer_sha256) != held.end()) {
+      return slot.get();
+    }
+    if (best == nullptr || held.size() < best->cached_scenes.size()) best = slot.get();
+  }
+  return best;
+}
+
 absl::StatusOr<RunnerPool::Lease> RunnerPool::Acquire(const std::function<bool()>& cancelled,
-                                                      absl::Time deadline) {
+                                                      absl::Time deadline,
+                                                      const std::string& prefer_sha256) {
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
     if (stopping_) return absl::UnavailableError("the runner pool is stopping");
-    for (auto& slot : slots_) {
-      if (slot->state == SlotState::kIdle) {
-        slot->state = SlotState::kBusy;
-        return Lease(this, slot.get());
-      }
+    if (Slot* slot = PickIdleLocked(prefer_sha256)) {
+      slot->state = SlotState::kBusy;
+      return Lease(this, slot);
     }
     if (cancelled && cancelled()) return absl::CancelledError("cancelled while waiting for a runner");
     if (absl::Now() >= deadline) {
@@ -239,14 +268,12 @@ absl::StatusOr<RunnerPool::Lease> RunnerPool::Acquire(const std::function<bool()
   }
 }
 
-std::optional<RunnerPool::Lease> RunnerPool::TryAcquire() {
+std::optional<RunnerPool::Lease> RunnerPool::TryAcquire(const std::string& prefer_sha256) {
   std::lock_guard<std::mutex> lock(mu_);
   if (stopping_) return std::nullopt;
-  for (auto& slot : slots_) {
-    if (slot->state == SlotState::kIdle) {
-      slot->state = SlotState::kBusy;
-      return Lease(this, slot.get());
-    }
+  if (Slot* slot = PickIdleLocked(prefer_sha256)) {
+    slot->state = SlotState::kBusy;
+    return Lease(this, slot);
   }
   return std::nullopt;
 }
@@ -281,6 +308,7 @@ void RunnerPool::RetireSlot(Slot* slot, RestartReason reason) {
     std::lock_guard<std::mutex> lock(mu_);
     slot->state = stopping_ ? SlotState::kStopped : SlotState::kStarting;
     slot->jobs_run = 0;
+    slot->cached_scenes.clear();  // the models died with the process
     slot->gl_renderer.clear();
     slot->next_start = absl::InfinitePast();
   }
@@ -295,6 +323,8 @@ RunnerPoolStats RunnerPool::Stats() const {
     std::lock_guard<std::mutex> lock(mu_);
     stats.runners = static_cast<int>(slots_.size());
     stats.restarts = restarts_;
+    stats.scene_compiles = scene_compiles_;
+    stats.scene_reuses = scene_reuses_;
     if (have_ready_) {
       stats.sandbox = first_ready_.sandbox();
       stats.sandbox_warnings.assign(first_ready_.sandbox_warnings().begin(),
@@ -310,6 +340,7 @@ RunnerPoolStats RunnerPool::Stats() const {
       snapshot.index = slot->index;
       snapshot.jobs_run = slot->jobs_run;
       snapshot.gl_renderer = slot->gl_renderer;
+      snapshot.cached_scenes = slot->cached_scenes;
       switch (slot->state) {
         case SlotState::kIdle:
           snapshot.state = "idle";

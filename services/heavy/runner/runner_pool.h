@@ -76,6 +76,7 @@ struct RunnerSnapshot {
   std::string gl_renderer;
   std::uint64_t jobs_run = 0;
   std::uint64_t rss_bytes = 0;  // resident memory now (VmRSS)
+  std::vector<std::string> cached_scenes;  // digests of the compiled models it holds
 };
 
 struct RunnerPoolStats {
@@ -83,6 +84,9 @@ struct RunnerPoolStats {
   int alive = 0;  // ready (idle or busy)
   int busy = 0;
   std::array<std::uint64_t, kRestartReasonCount> restarts{};
+  // Jobs that compiled their scene, and jobs that reused a model their runner held.
+  std::uint64_t scene_compiles = 0;
+  std::uint64_t scene_reuses = 0;
   // From the first runner that reported (all runners share one binary and kernel).
   std::string sandbox;
   std::vector<std::string> sandbox_warnings;
@@ -116,6 +120,11 @@ class RunnerPool {
     const std::filesystem::path& dir() const;
     // Kills the runner (if still alive), empties its directory and has a new one started.
     void Retire(RestartReason reason);
+    // True when the runner reported holding the compiled model of payload `sha256`.
+    bool Holds(const std::string& sha256) const;
+    // What the runner reported at the end of a job: whether it compiled the scene, and the
+    // digests whose models it holds now.
+    void NoteScenes(bool compiled, bool reused, std::vector<std::string> cached_scenes);
     explicit operator bool() const { return pool_ != nullptr; }
 
    private:
@@ -141,10 +150,12 @@ class RunnerPool {
   // A ready, idle runner; waits for one (a slot whose runner is being replaced comes back
   // within the runner's start time). UNAVAILABLE when none is ready by `deadline` (runners
   // failing to start), CANCELLED when `cancelled()` turns true first (polled every 50 ms; the
-  // caller substitutes its own reason).
-  absl::StatusOr<Lease> Acquire(const std::function<bool()>& cancelled, absl::Time deadline);
-  // An idle runner now, or nullopt.
-  std::optional<Lease> TryAcquire();
+  // caller substitutes its own reason). Of the idle runners, one that holds the compiled model
+  // of `prefer_sha256` comes first, then one holding the fewest models.
+  absl::StatusOr<Lease> Acquire(const std::function<bool()>& cancelled, absl::Time deadline,
+                                const std::string& prefer_sha256 = {});
+  // An idle runner now (the same preference), or nullopt.
+  std::optional<Lease> TryAcquire(const std::string& prefer_sha256 = {});
 
   RunnerPoolStats Stats() const;
   int size() const { return static_cast<int>(slots_.size()); }
@@ -158,6 +169,8 @@ class RunnerPool {
     std::unique_ptr<RunnerProcess> process;
     std::string gl_renderer;
     std::uint64_t jobs_run = 0;
+    // Payload digests whose compiled models the runner holds (its last report).
+    std::vector<std::string> cached_scenes;
     int failed_starts = 0;
     absl::Time next_start = absl::InfinitePast();
   };
@@ -165,6 +178,8 @@ class RunnerPool {
   explicit RunnerPool(RunnerPoolOptions options) : options_(std::move(options)) {}
   void SupervisorLoop();
   void Release(Slot* slot);
+  // The idle slot to hand out (see Acquire), or null. Under mu_.
+  Slot* PickIdleLocked(const std::string& prefer_sha256);
   void RetireSlot(Slot* slot, RestartReason reason);
   // Removes everything inside `dir` (not `dir` itself).
   static void EmptyDirectory(const std::filesystem::path& dir);
@@ -176,6 +191,8 @@ class RunnerPool {
   std::condition_variable supervisor_cv_;  // a slot needs starting, or stopping
   bool stopping_ = false;
   std::array<std::uint64_t, kRestartReasonCount> restarts_{};
+  std::uint64_t scene_compiles_ = 0;
+  std::uint64_t scene_reuses_ = 0;
   internal::RunnerReady first_ready_;
   bool have_ready_ = false;
   std::thread supervisor_;

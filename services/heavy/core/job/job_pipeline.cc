@@ -105,6 +105,83 @@ absl::StatusOr<LoadedScene> Compile(const Prepared& prepared, const JobEnv& env)
   return scene;
 }
 
+// A job's scene: its own model and manifest copy, from the cache or compiled for it.
+struct JobScene {
+  fs::path root;     // the unpacked payload; empty when the model came from the cache
+  fs::path out_dir;  // artifacts
+  Manifest manifest;  // the payload's, before the call's overrides
+  MjModelPtr model;
+  std::vector<std::string> warnings;
+  std::string generated_mjcf;  // an assembly's MJCF, when kept or read
+};
+
+std::string GeneratedMjcf(const fs::path& root, const Manifest& manifest) {
+  if (!manifest.assembly) return {};
+  absl::StatusOr<std::string> text =
+      ReadFileCapped(root / kGeneratedSceneFileName, kGeneratedSceneFileName, 16 << 20);
+  return text.ok() ? std::move(*text) : std::string();
+}
+
+// The scene of the job: a copy of the model this process kept for the payload's digest, or
+// the payload unpacked and compiled (for the payload's own manifest; the caller applies the
+// call's overrides with ApplyModelOverrides), then kept.
+absl::StatusOr<JobScene> OpenScene(const fs::path& job_dir, const JobEnv& env) {
+  JobScene scene;
+  scene.out_dir = job_dir / "out";
+  if (env.scenes != nullptr && !env.payload_sha256.empty()) {
+    if (const CompiledScene* held = env.scenes->Find(env.payload_sha256)) {
+      std::error_code ec;
+      fs::create_directories(scene.out_dir, ec);
+      if (ec) return absl::InternalError("cannot create the job's directories");
+      mjModel* copy = nullptr;
+      WP_RETURN_IF_ERROR(GuardMujoco("mj_copyModel",
+                                     [&] { copy = mj_copyModel(nullptr, held->model.get()); },
+                                     absl::StatusCode::kResourceExhausted));
+      if (copy == nullptr) return absl::ResourceExhaustedError("cannot copy the kept model");
+      scene.model.reset(copy);
+      scene.manifest = held->manifest;
+      scene.warnings = held->warnings;
+      scene.generated_mjcf = held->generated_mjcf;
+      if (env.scene_use != nullptr) env.scene_use->reused = true;
+      return scene;
+    }
+  }
+  WP_ASSIGN_OR_RETURN(Prepared prepared, Prepare(job_dir, env));
+  if (Cancelled(env)) return CancelledStatus();
+  WP_ASSIGN_OR_RETURN(LoadedScene loaded, Compile(prepared, env));
+  if (env.scene_use != nullptr) env.scene_use->compiled = true;
+  scene.root = prepared.root;
+  scene.manifest = std::move(prepared.manifest);
+  scene.model = std::move(loaded.model);
+  scene.warnings = std::move(loaded.warnings);
+  if (env.scenes != nullptr && env.scenes->enabled() && !env.payload_sha256.empty()) {
+    CompiledScene kept;
+    kept.sha256 = env.payload_sha256;
+    mjModel* copy = nullptr;
+    // A model that cannot be copied is simply not kept.
+    if (GuardMujoco("mj_copyModel", [&] { copy = mj_copyModel(nullptr, scene.model.get()); },
+                    absl::StatusCode::kResourceExhausted)
+            .ok() &&
+        copy != nullptr) {
+      kept.model.reset(copy);
+      kept.manifest = scene.manifest;
+      kept.warnings = scene.warnings;
+      kept.generated_mjcf = GeneratedMjcf(scene.root, scene.manifest);
+      scene.generated_mjcf = kept.generated_mjcf;
+      env.scenes->Insert(std::move(kept));
+    }
+  }
+  return scene;
+}
+
+// What the call's overrides change in a compiled model (what LoadScene applies from the
+// manifest): the timestep, and an offscreen buffer at least the render size.
+void ApplyModelOverrides(const Manifest& manifest, mjModel* model) {
+  if (manifest.simulation.timestep_s) model->opt.timestep = *manifest.simulation.timestep_s;
+  model->vis.global.offwidth = std::max(model->vis.global.offwidth, manifest.render.width);
+  model->vis.global.offheight = std::max(model->vis.global.offheight, manifest.render.height);
+}
+
 // Applies the per-call overrides, capping what the limits cap.
 void ApplyOverrides(const SimulateOverrides& options, const SceneLimits& limits,
                     Manifest* manifest) {
@@ -165,10 +242,11 @@ absl::Status NoRenderer() {
 absl::StatusOr<SimulateOutput> RunSimulateJob(const fs::path& job_dir,
                                               const SimulateOverrides& overrides,
                                               const JobEnv& env, SimulateSink* sink) {
-  WP_ASSIGN_OR_RETURN(Prepared prepared, Prepare(job_dir, env));
+  WP_ASSIGN_OR_RETURN(JobScene prepared, OpenScene(job_dir, env));
   ApplyOverrides(overrides, env.limits->scene, &prepared.manifest);
+  ApplyModelOverrides(prepared.manifest, prepared.model.get());
   if (Cancelled(env)) return CancelledStatus();
-  WP_ASSIGN_OR_RETURN(LoadedScene scene, Compile(prepared, env));
+  JobScene& scene = prepared;
   WP_ASSIGN_OR_RETURN(MjDataPtr data, MakeData(scene.model.get()));
 
   SimOptions sim_options = SimOptionsFromManifest(prepared.manifest);
@@ -252,14 +330,14 @@ absl::StatusOr<SimulateOutput> RunSimulateJob(const fs::path& job_dir,
 absl::Status RunVerifyRuns(const fs::path& job_dir, const VerifyParams& params,
                            const std::vector<int>& run_indices, const JobEnv& env,
                            const std::function<void(int index, const SimResult&)>& on_run) {
-  WP_ASSIGN_OR_RETURN(Prepared prepared, Prepare(job_dir, env));
+  WP_ASSIGN_OR_RETURN(JobScene prepared, OpenScene(job_dir, env));
   if (params.duration_s) {
     prepared.manifest.simulation.duration_s =
         std::min(*params.duration_s, env.limits->scene.max_duration_s);
   }
   prepared.manifest.render.enabled = false;
-  WP_ASSIGN_OR_RETURN(LoadedScene scene, Compile(prepared, env));
-  const mjModel* model = scene.model.get();
+  ApplyModelOverrides(prepared.manifest, prepared.model.get());
+  const mjModel* model = prepared.model.get();
   const double jitter = params.jitter_m.value_or(prepared.manifest.verify.jitter_m);
   const std::uint64_t base_seed = params.base_seed.value_or(prepared.manifest.simulation.seed);
   const SimOptions base_options = SimOptionsFromManifest(prepared.manifest);
@@ -282,12 +360,12 @@ absl::Status RunVerifyRuns(const fs::path& job_dir, const VerifyParams& params,
 absl::StatusOr<std::vector<StillImage>> RunRenderViewsJob(const fs::path& job_dir,
                                                           RenderViewsParams params,
                                                           const JobEnv& env) {
-  WP_ASSIGN_OR_RETURN(Prepared prepared, Prepare(job_dir, env));
+  WP_ASSIGN_OR_RETURN(JobScene prepared, OpenScene(job_dir, env));
   if (params.stills.width > 0) prepared.manifest.render.width = params.stills.width;
   if (params.stills.height > 0) prepared.manifest.render.height = params.stills.height;
-  WP_ASSIGN_OR_RETURN(LoadedScene scene, Compile(prepared, env));
+  ApplyModelOverrides(prepared.manifest, prepared.model.get());
   if (env.renderer == nullptr) return NoRenderer();
-  const mjModel* model = scene.model.get();
+  const mjModel* model = prepared.model.get();
   WP_ASSIGN_OR_RETURN(MjDataPtr data, MakeData(model));
   // Optionally advance the scene first.
   SetPhase(env, "simulating");
@@ -307,12 +385,12 @@ absl::StatusOr<std::vector<StillImage>> RunRenderViewsJob(const fs::path& job_di
 
 absl::StatusOr<BuildSceneOutput> RunBuildSceneJob(const fs::path& job_dir, bool return_mjcf,
                                                   const JobEnv& env) {
-  WP_ASSIGN_OR_RETURN(Prepared prepared, Prepare(job_dir, env));
   const absl::Time start = absl::Now();
-  WP_ASSIGN_OR_RETURN(LoadedScene scene, Compile(prepared, env));
+  WP_ASSIGN_OR_RETURN(JobScene prepared, OpenScene(job_dir, env));
   BuildSceneOutput output;
   output.compile_ms = absl::ToDoubleMilliseconds(absl::Now() - start);
-  const mjModel* model = scene.model.get();
+  const mjModel* model = prepared.model.get();
+  const JobScene& scene = prepared;
   output.stats = BuildSceneStats(model);
   for (int i = 0; i < model->nbody; ++i) output.total_mass_kg += model->body_mass[i];
   const std::string& named = prepared.manifest.simulation.target_body;
@@ -322,8 +400,12 @@ absl::StatusOr<BuildSceneOutput> RunBuildSceneJob(const fs::path& job_dir, bool 
   output.warnings = scene.warnings;
   for (const std::string& note : prepared.manifest.adjustments) output.warnings.push_back(note);
   if (return_mjcf && prepared.manifest.assembly) {
-    WP_ASSIGN_OR_RETURN(output.mjcf, ReadFileCapped(prepared.root / kGeneratedSceneFileName,
-                                                    kGeneratedSceneFileName, 16 << 20));
+    if (!prepared.generated_mjcf.empty()) {
+      output.mjcf = prepared.generated_mjcf;
+    } else {
+      WP_ASSIGN_OR_RETURN(output.mjcf, ReadFileCapped(prepared.root / kGeneratedSceneFileName,
+                                                      kGeneratedSceneFileName, 16 << 20));
+    }
   }
   return output;
 }

@@ -4,6 +4,9 @@
 // applies the call's overrides (capped by SceneLimits), compiles the scene and does the call's
 // work; artifacts are written under `<job_dir>/out/`. Nothing here is process-global: the
 // renderer (and its warm GL context) comes in through JobEnv, the phase is reported through it.
+// With a CompiledSceneCache and the payload's digest in JobEnv, a payload compiled by an earlier
+// job of this process is neither unpacked nor compiled again (the archive need not be there):
+// the job runs on a copy of the kept model and of the payload's manifest.
 //
 //   JobEnv env{&limits, renderer.get(), [&](std::string_view phase) { ... }, &cancel};
 //   WP_ASSIGN_OR_RETURN(SimulateOutput out, RunSimulateJob(job_dir, overrides, env, &sink));
@@ -28,6 +31,7 @@
 #include "absl/time/time.h"
 #include "libs/scene/scene_limits.h"
 #include "services/heavy/core/intake/payload_intake.h"
+#include "services/heavy/core/job/compiled_scene_cache.h"
 #include "services/heavy/core/job/render_bridge.h"
 #include "services/heavy/core/scene/scene_loader.h"
 #include "services/heavy/core/sim/simulate.h"
@@ -44,6 +48,12 @@ struct JobLimits {
   absl::Duration progress_interval = absl::Milliseconds(500);
 };
 
+// How a job came by its model.
+struct SceneUse {
+  bool compiled = false;  // unpacked and compiled the payload
+  bool reused = false;    // copied a model kept from an earlier job
+};
+
 // What a job gets from the process that runs it.
 struct JobEnv {
   const JobLimits* limits = nullptr;
@@ -53,6 +63,11 @@ struct JobEnv {
   std::function<void(std::string_view phase)> set_phase;
   // Optional; the job returns CANCELLED soon after it turns true.
   const std::atomic<bool>* cancel = nullptr;
+  // Optional: the process's kept models, the payload's SHA-256 (lowercase) that keys them, and
+  // where to say how the job got its model.
+  CompiledSceneCache* scenes = nullptr;
+  std::string payload_sha256;
+  SceneUse* scene_use = nullptr;
 };
 
 // A finished artifact.

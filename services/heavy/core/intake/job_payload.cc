@@ -1,0 +1,71 @@
+#include "services/heavy/core/intake/job_payload.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <utility>
+
+#include "libs/common/str_cat.h"
+
+namespace workerpair::heavy {
+
+JobPayload JobPayload::Cached(std::shared_ptr<const CachedPayload> entry) {
+  JobPayload payload;
+  payload.sha256_ = entry->sha256;
+  payload.cached_ = std::move(entry);
+  return payload;
+}
+
+JobPayload JobPayload::Received(std::string_view sha256, ReceivedPayload received) {
+  JobPayload payload;
+  payload.sha256_ = LowercaseDigest(sha256);
+  payload.received_ = std::make_shared<ReceivedPayload>(std::move(received));
+  return payload;
+}
+
+std::uint64_t JobPayload::size() const {
+  if (cached_) return cached_->bytes.size();
+  return received_ ? received_->size() : 0;
+}
+
+bool JobPayload::placeable() const {
+  if (cached_) return true;
+  return received_ != nullptr && !received_->bytes().empty();
+}
+
+std::shared_ptr<const CachedPayload> JobPayload::KeepIn(PayloadCache& cache) const {
+  if (cached_) return cached_;
+  if (!placeable()) return nullptr;
+  return cache.Insert(sha256_, received_->bytes());
+}
+
+absl::Status JobPayload::PlaceAt(const std::filesystem::path& destination) {
+  if (cached_) return WriteNewPayloadFile(destination, cached_->bytes);
+  if (!received_) return absl::FailedPreconditionError("the job has no payload");
+  return received_->MoveTo(destination);
+}
+
+absl::Status WriteNewPayloadFile(const std::filesystem::path& destination, std::string_view bytes) {
+  const int fd =
+      ::open(destination.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::InternalError(StrCat("cannot create the payload file (errno ", errno, ")"));
+  }
+  std::string_view rest = bytes;
+  while (!rest.empty()) {
+    const ssize_t n = ::write(fd, rest.data(), rest.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int error = errno;
+      ::close(fd);
+      ::unlink(destination.c_str());
+      return absl::InternalError(StrCat("cannot write the payload file (errno ", error, ")"));
+    }
+    rest.remove_prefix(static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return absl::OkStatus();
+}
+
+}  // namespace workerpair::heavy

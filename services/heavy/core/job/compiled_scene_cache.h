@@ -1,0 +1,69 @@
+// CompiledSceneCache: the scenes one runner process compiled, kept by payload SHA-256 so that
+// the next job on the same payload (simulate after build, render views after simulate, a
+// verify's next share) skips unpacking and compiling. A job never runs on a kept model itself:
+// it gets a copy (mj_copyModel) plus a copy of the payload's own manifest, and applies its
+// call's overrides to those, so nothing one job does reaches the next. The key is the digest
+// the parent checked the archive against; an entry is only made from a scene that compiled.
+// Bounded by entries and by bytes (mjModel buffers); least recently used first out. One job at
+// a time uses it (a runner runs one job at a time): not thread-safe.
+//
+//   CompiledSceneCache scenes(/*max_entries=*/4, /*max_bytes=*/256 << 20);
+//   if (const CompiledScene* held = scenes.Find(sha256)) { ... held->model ... }
+//   scenes.Insert(std::move(compiled));
+#ifndef WORKERPAIR_SERVICES_HEAVY_CORE_JOB_COMPILED_SCENE_CACHE_H_
+#define WORKERPAIR_SERVICES_HEAVY_CORE_JOB_COMPILED_SCENE_CACHE_H_
+
+#include <cstdint>
+#include <list>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "services/heavy/core/scene/manifest.h"
+#include "services/heavy/core/scene/scene_loader.h"
+
+namespace workerpair::heavy {
+
+// One kept scene, as compiled for the payload's own manifest (no call's overrides).
+struct CompiledScene {
+  std::string sha256;  // lowercase hex
+  MjModelPtr model;
+  Manifest manifest;
+  std::vector<std::string> warnings;  // the compiler's
+  std::string generated_mjcf;         // an assembly's generated MJCF; empty otherwise
+};
+
+class CompiledSceneCache {
+ public:
+  CompiledSceneCache(int max_entries, std::uint64_t max_bytes)
+      : max_entries_(max_entries), max_bytes_(max_bytes) {}
+  CompiledSceneCache(const CompiledSceneCache&) = delete;
+  CompiledSceneCache& operator=(const CompiledSceneCache&) = delete;
+
+  bool enabled() const { return max_entries_ > 0 && max_bytes_ > 0; }
+  // The scene kept for exactly `sha256` (lowercase), made the most recently used; null if none.
+  const CompiledScene* Find(std::string_view sha256);
+  bool Contains(std::string_view sha256) const;
+  // Keeps `scene` (replacing one with the same digest), evicting the least recently used
+  // beyond the bounds; a scene larger than max_bytes is not kept.
+  void Insert(CompiledScene scene);
+  // The digests held, most recently used first.
+  std::vector<std::string> Digests() const;
+
+  // What a model takes: its buffer and the struct.
+  static std::uint64_t ModelBytes(const mjModel* model);
+
+ private:
+  struct Entry {
+    CompiledScene scene;
+    std::uint64_t bytes = 0;
+  };
+  const int max_entries_;
+  const std::uint64_t max_bytes_;
+  std::list<Entry> entries_;  // most recently used first
+  std::uint64_t bytes_ = 0;
+};
+
+}  // namespace workerpair::heavy
+
+#endif  // WORKERPAIR_SERVICES_HEAVY_CORE_JOB_COMPILED_SCENE_CACHE_H_
