@@ -5,16 +5,15 @@
 #include <ctime>
 #include <set>
 
-#include <nlohmann/json.hpp>
-
 #include "libs/common/status_macros.h"
 #include "libs/common/str_cat.h"
+#include "libs/scene/manifest.h"
+#include "libs/scene/scene_names.h"
 #include "services/controller/proto_json.h"
 
 namespace workerpair::controller {
 namespace {
 
-constexpr char kManifest[] = "manifest.json";
 constexpr char kResultsDir[] = "results";
 
 bool ValidRunName(const std::string& name) {
@@ -30,58 +29,25 @@ std::string DefaultRunName(const std::string& payload_sha256) {
                 absl::ToUnixMillis(now) % 1000, "-", payload_sha256.substr(0, 8));
 }
 
-// Reads the manifest's assembly parts as topology parts; empty when the manifest names an MJCF
-// scene instead. A manifest that does not parse is the linter's business: it already failed.
-std::vector<v1::TopologyPart> AssemblyParts(const nlohmann::json& manifest) {
+// The manifest's assembly parts as topology parts; empty when the manifest names an MJCF scene.
+std::vector<v1::TopologyPart> AssemblyParts(const scene::Manifest& manifest) {
   std::vector<v1::TopologyPart> parts;
-  if (!manifest.is_object() || !manifest.contains("assembly") ||
-      !manifest["assembly"].is_object()) {
-    return parts;
-  }
-  const nlohmann::json& list = manifest["assembly"].value("parts", nlohmann::json::array());
-  for (const nlohmann::json& entry : list) {
-    if (!entry.is_object() || !entry.value("name", nlohmann::json()).is_string() ||
-        !entry.value("mesh", nlohmann::json()).is_string()) {
-      continue;
-    }
+  if (!manifest.assembly) return parts;
+  for (const scene::AssemblyPart& entry : manifest.assembly->parts) {
     v1::TopologyPart part;
-    part.set_name(entry.value("name", ""));
-    part.set_path(entry.value("mesh", ""));
-    auto vec3 = [&](const char* key, v1::TopologyVec3* out) {
-      if (!entry.contains(key) || !entry[key].is_array() || entry[key].size() != 3) return false;
-      for (const nlohmann::json& value : entry[key]) {
-        if (!value.is_number()) return false;
-      }
-      out->set_x(entry[key][0].get<double>());
-      out->set_y(entry[key][1].get<double>());
-      out->set_z(entry[key][2].get<double>());
-      return true;
-    };
-    vec3("pos", part.mutable_pose()->mutable_position());
-    v1::TopologyVec3 euler;
-    if (vec3("euler_deg", &euler)) *part.mutable_pose()->mutable_euler_degrees() = euler;
+    part.set_name(entry.name);
+    part.set_path(entry.mesh);
+    v1::TopologyVec3* position = part.mutable_pose()->mutable_position();
+    position->set_x(entry.pos[0]);
+    position->set_y(entry.pos[1]);
+    position->set_z(entry.pos[2]);
+    v1::TopologyVec3* euler = part.mutable_pose()->mutable_euler_degrees();
+    euler->set_x(entry.euler_deg[0]);
+    euler->set_y(entry.euler_deg[1]);
+    euler->set_z(entry.euler_deg[2]);
     parts.push_back(std::move(part));
   }
   return parts;
-}
-
-// simulation.seed of a manifest; 0 when absent or not a non-negative integer (the linter has
-// already reported a bad one).
-std::uint64_t ManifestSeed(const nlohmann::json& manifest) {
-  if (!manifest.is_object() || !manifest.contains("simulation")) return 0;
-  const nlohmann::json& simulation = manifest["simulation"];
-  if (!simulation.is_object() || !simulation.contains("seed")) return 0;
-  const nlohmann::json& seed = simulation["seed"];
-  return seed.is_number_unsigned() ? seed.get<std::uint64_t>() : 0;
-}
-
-bool IsMeshPath(const std::string& path) {
-  auto ends_with = [&](std::string_view suffix) {
-    if (path.size() < suffix.size()) return false;
-    return std::equal(suffix.begin(), suffix.end(), path.end() - suffix.size(),
-                      [](char a, char b) { return std::tolower(a) == b; });
-  };
-  return ends_with(".stl") || ends_with(".obj");
 }
 
 class FlowRunner {
@@ -236,21 +202,22 @@ class FlowRunner {
   absl::StatusOr<std::string> Topology() {
     v1::ReadFileRequest read;
     read.set_workspace(request_.workspace);
-    read.set_path(kManifest);
-    auto manifest = light_.ReadFile(read);
-    if (!manifest.ok()) {
-      if (manifest.status().code() == absl::StatusCode::kNotFound) {
+    read.set_path(std::string(scene::kManifestFileName));
+    auto manifest_file = light_.ReadFile(read);
+    if (!manifest_file.ok()) {
+      if (manifest_file.status().code() == absl::StatusCode::kNotFound) {
         return absl::FailedPreconditionError(
             StrCat("workspace '", request_.workspace,
                    "' has no manifest.json at its root; see docs/MANIFEST.md"));
       }
-      return manifest.status();
+      return manifest_file.status();
     }
-    // A manifest that does not parse is the linter's business: it has already failed the flow.
-    const nlohmann::json manifest_json =
-        nlohmann::json::parse(manifest->content(), nullptr, /*allow_exceptions=*/false);
-    manifest_seed_ = ManifestSeed(manifest_json);
-    std::vector<v1::TopologyPart> parts = AssemblyParts(manifest_json);
+    // The scene contract's parser, with the limits the linter used: a manifest lint passed
+    // parses here too; one that does not (lint skipped its file) stops the flow with its error.
+    WP_ASSIGN_OR_RETURN(const scene::Manifest manifest,
+                        scene::ParseManifest(manifest_file->content(), SceneLimits{}));
+    manifest_seed_ = manifest.simulation.seed;
+    std::vector<v1::TopologyPart> parts = AssemblyParts(manifest);
     if (!parts.empty()) {
       v1::ValidateAssemblyRequest request;
       request.set_workspace(request_.workspace);
@@ -273,7 +240,9 @@ class FlowRunner {
     int meshes = 0;
     int open = 0;
     for (const v1::FileInfo& entry : listed->entries()) {
-      if (entry.type() == v1::FILE_TYPE_DIRECTORY || !IsMeshPath(entry.path())) continue;
+      if (entry.type() == v1::FILE_TYPE_DIRECTORY || !scene::IsMeshFileName(entry.path())) {
+        continue;
+      }
       if (entry.path().rfind(StrCat(kResultsDir, "/"), 0) == 0) continue;
       v1::AnalyzeMeshRequest request;
       request.set_workspace(request_.workspace);
