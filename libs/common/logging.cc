@@ -15,6 +15,7 @@
 #include <ctime>
 #include <memory>
 
+#include "libs/common/job_log.h"
 #include "libs/common/str_cat.h"
 
 namespace workerpair {
@@ -42,14 +43,63 @@ class JsonLinesFormatter final : public spdlog::formatter {
         msg.source.empty()
             ? std::string()
             : StrCat(",\"src\":\"", JsonEscape(msg.source.filename), ":", msg.source.line, "\""),
-        ",\"msg\":\"", JsonEscape(std::string_view(msg.payload.data(), msg.payload.size())),
-        "\"}\n");
+        ",\"msg\":\"");
+    const std::string_view payload(msg.payload.data(), msg.payload.size());
+    if (std::string_view(msg.logger_name.data(), msg.logger_name.size()) == kJobLoggerName) {
+      // A job-phase line (libs/common/job_log.h): its fields become the object's fields.
+      const DecodedJobLine job = DecodeJobLine(payload);
+      line += JsonEscape(job.message);
+      line += '"';
+      for (const auto& [key, value] : job.fields) {
+        line += StrCat(",\"", JsonEscape(key), "\":");
+        line += value.number ? value.text : StrCat("\"", JsonEscape(value.text), "\"");
+      }
+      line += "}\n";
+    } else {
+      line += JsonEscape(payload);
+      line += "\"}\n";
+    }
     dest.append(line.data(), line.data() + line.size());
   }
 
   std::unique_ptr<spdlog::formatter> clone() const override {
     return std::make_unique<JsonLinesFormatter>();
   }
+};
+
+// Human-readable lines (spdlog's pattern); a job-phase line's fields are written after its
+// message as key=value (values with spaces quoted).
+class PlainFormatter final : public spdlog::formatter {
+ public:
+  explicit PlainFormatter(std::string pattern)
+      : pattern_(pattern), inner_(std::make_unique<spdlog::pattern_formatter>(pattern)) {}
+
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    if (std::string_view(msg.logger_name.data(), msg.logger_name.size()) != kJobLoggerName) {
+      return inner_->format(msg, dest);
+    }
+    const DecodedJobLine job = DecodeJobLine(std::string_view(msg.payload.data(),
+                                                              msg.payload.size()));
+    std::string text(job.message);
+    for (const auto& [key, value] : job.fields) {
+      if (key == "event" || value.text.empty()) continue;  // the message names the event
+      const bool quote = value.text.find_first_of(" \"=") != std::string::npos;
+      text += StrCat(" ", key, "=", quote ? StrCat("\"", JsonEscape(value.text), "\"") : value.text);
+    }
+    spdlog::details::log_msg plain = msg;
+    plain.payload = spdlog::string_view_t(text.data(), text.size());
+    inner_->format(plain, dest);
+    msg.color_range_start = plain.color_range_start;  // the colour sink reads them from msg
+    msg.color_range_end = plain.color_range_end;
+  }
+
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<PlainFormatter>(pattern_);
+  }
+
+ private:
+  std::string pattern_;
+  std::unique_ptr<spdlog::pattern_formatter> inner_;
 };
 
 // The logger gRPC core writes through. gpr_set_log_function takes a plain function pointer, so
@@ -193,7 +243,8 @@ absl::Status InitLogging(const LoggingOptions& options) {
   if (options.json) {
     logger->set_formatter(std::make_unique<JsonLinesFormatter>());
   } else {
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ [%t] %v");
+    logger->set_formatter(
+        std::make_unique<PlainFormatter>("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ [%t] %v"));
   }
   logger->set_level(level);
   logger->flush_on(spdlog::level::info);

@@ -6,6 +6,7 @@
 #include <iterator>
 
 #include "libs/common/str_cat.h"
+#include "libs/common/trace_metadata.h"
 
 namespace workerpair {
 namespace {
@@ -146,7 +147,8 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeClientChannel(
     if (!options.token.empty()) {
       return absl::InvalidArgumentError("a bearer token needs TLS: give the server's CA file");
     }
-    return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), arguments);
+    return grpc::experimental::CreateCustomChannelWithInterceptors(
+        address, grpc::InsecureChannelCredentials(), arguments, TraceInterceptors());
   }
   grpc::SslCredentialsOptions ssl;
   auto ca = ReadPem(options.ca_file, "CA");
@@ -165,7 +167,9 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeClientChannel(
     credentials = grpc::CompositeChannelCredentials(
         credentials, grpc::AccessTokenCredentials(options.token));
   }
-  return grpc::CreateCustomChannel(address, credentials, arguments);
+  // Every call carries the calling thread's request trace (x-request-id, traceparent).
+  return grpc::experimental::CreateCustomChannelWithInterceptors(address, credentials, arguments,
+                                                                 TraceInterceptors());
 }
 
 }  // namespace workerpair

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "libs/common/call_log_interceptor.h"
 #include "libs/common/str_cat.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "libs/common/process_metrics.h"
@@ -93,6 +94,8 @@ ServerRunner::ServerRunner(ServerOptions options) : options_(std::move(options))
   rpc_metrics_->AddKnownService(grpc::health::v1::Health::service_full_name());
   rpc_metrics_->AddKnownService("grpc.reflection.v1alpha.ServerReflection");
   creators.push_back(std::move(rpc_metrics));
+  // One line per call: at info for a job's calls (they carry x-request-id), else at debug.
+  creators.push_back(std::make_unique<CallLogInterceptorFactory>(options_.service_name, rpc_metrics_));
   builder_.experimental().SetInterceptorCreators(std::move(creators));
   RegisterProcessMetrics(&MetricsRegistry::Default());
 }

@@ -3,8 +3,14 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <mutex>
+#include <optional>
 #include <set>
 
+#include <spdlog/spdlog.h>
+
+#include "libs/common/job_log.h"
+#include "libs/common/request_trace.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/str_cat.h"
 #include "libs/scene/manifest.h"
@@ -57,6 +63,30 @@ class FlowRunner {
       : light_(light), heavy_(heavy), request_(request), progress_(progress) {}
 
   FlowReport Run() {
+    // The caller's trace (a CLI's --request_id, a ControllerService job's), else a new one;
+    // every call below carries it (the channels' TraceClientInterceptorFactory).
+    const RequestTrace* caller = CurrentRequestTrace();
+    RequestTrace trace = caller != nullptr ? *caller : NewRequestTrace({}, request_.workspace);
+    if (trace.workspace.empty()) trace.workspace = request_.workspace;
+    const ScopedRequestTrace scope(trace);
+    report_.request_id = trace.request_id;
+    report_.trace_id = trace.trace_id;
+    log_.emplace(JobLog::Identity{.service = "controller", .trace = trace, .kind = "flow"});
+    log_->Info("started", {{"mode", request_.mode == FlowMode::kVerify ? "verify" : "simulate"},
+                           {"run_name", request_.run_name}});
+    FlowReport report = RunSteps();
+    std::string heavy_jobs;
+    for (const std::string& id : report.heavy_job_ids) heavy_jobs += heavy_jobs.empty() ? id : "," + id;
+    log_->Finished(report.status, {{"failed_step", report.failed_step},
+                                   {"run_name", report.run_name},
+                                   {"succeeded", report.succeeded() ? "true" : "false"},
+                                   {"heavy_job_ids", heavy_jobs},
+                                   {"results_dir", report.results_dir}});
+    return report;
+  }
+
+ private:
+  FlowReport RunSteps() {
     if (!request_.run_name.empty() && !ValidRunName(request_.run_name)) {
       report_.status = absl::InvalidArgumentError(
           StrCat("run name '", request_.run_name,
@@ -98,6 +128,14 @@ class FlowRunner {
     }
     Report(summary.ok() ? FlowProgress::Phase::kFinished : FlowProgress::Phase::kFailed,
            step.summary);
+    if (log_) {
+      std::vector<JobLogField> fields{
+          {"step", name},
+          {"seconds", JobLogValue::Number(absl::ToDoubleSeconds(step.elapsed))},
+          {"summary", step.summary}};
+      for (JobLogField& field : StatusFields(step.status)) fields.push_back(std::move(field));
+      log_->Log(step.status.ok() ? spdlog::level::info : spdlog::level::warn, "step", fields);
+    }
     report_.steps.push_back(std::move(step));
     return summary.ok();
   }
@@ -293,6 +331,7 @@ class FlowRunner {
     if (!bundle.ok()) return bundle.status();
     payload_.bytes = std::move(bundle->bytes);
     payload_.sha256 = bundle->summary.sha256();
+    if (log_) log_->SetPayloadSha256(payload_.sha256);
     report_.payload_sha256 = payload_.sha256;
     report_.payload_bytes = payload_.bytes.size();
     if (report_.run_name.empty()) report_.run_name = DefaultRunName(payload_.sha256);
@@ -313,6 +352,13 @@ class FlowRunner {
 
   ProgressCallback HeavyProgress() {
     return [this](const workerpair::controller::HeavyProgress& event) {
+      if (!event.job_id.empty()) {
+        std::lock_guard lock(job_ids_mu_);  // verify parts report from their own threads
+        std::vector<std::string>& ids = report_.heavy_job_ids;
+        if (std::find(ids.begin(), ids.end(), event.job_id) == ids.end()) {
+          ids.push_back(event.job_id);
+        }
+      }
       if (!progress_) return;
       progress_({current_step_, FlowProgress::Phase::kUpdate,
                  StrCat(event.replica,
@@ -330,6 +376,12 @@ class FlowRunner {
     report_.simulate_result = run->value.result;
     artifacts_ = std::move(run->value.artifacts);
     const v1::SimulateResult& result = *report_.simulate_result;
+    if (log_) {
+      log_->Info("outcome", {{"outcome", v1::Outcome_Name(result.outcome())},
+                             {"fail_reason", v1::FailReason_Name(result.fail_reason())},
+                             {"replica", run->replica},
+                             {"attempts", JobLogValue::Number(run->attempts)}});
+    }
     return StrCat(v1::Outcome_Name(result.outcome()),
                   result.fail_reason() != v1::FAIL_REASON_UNSPECIFIED
                       ? StrCat(" (", v1::FailReason_Name(result.fail_reason()), ")")
@@ -346,6 +398,11 @@ class FlowRunner {
     report_.replicas = summary->replicas;
     report_.attempts = summary->attempts;
     report_.verify_result = summary->result;
+    if (log_) {
+      log_->Info("outcome", {{"runs", JobLogValue::Number(summary->result.runs_size())},
+                             {"successes", JobLogValue::Number(summary->result.successes())},
+                             {"attempts", JobLogValue::Number(summary->attempts)}});
+    }
     std::set<std::string> distinct(summary->replicas.begin(), summary->replicas.end());
     return StrCat(summary->result.successes(), "/", summary->result.runs_size(),
                   " runs succeeded on ", distinct.size(), " replica(s)");
@@ -356,9 +413,13 @@ class FlowRunner {
   // all or none.
   absl::StatusOr<std::string> WriteResults() {
     if (report_.verify_result) {
+      v1::VerifyReport verify;
+      verify.set_request_id(report_.request_id);
+      verify.set_trace_id(report_.trace_id);
+      for (const std::string& id : report_.heavy_job_ids) verify.add_heavy_job_ids(id);
+      *verify.mutable_result() = *report_.verify_result;
       WP_ASSIGN_OR_RETURN(std::string json,
-                          ProtoJsonText(*report_.verify_result, JsonFieldNames::kLowerCamel,
-                                        /*pretty=*/true));
+                          ProtoJsonText(verify, JsonFieldNames::kLowerCamel, /*pretty=*/true));
       artifacts_["result.json"] = Artifact{"application/json", std::move(json)};
     }
     std::vector<std::pair<std::string, std::string>> files;
@@ -378,6 +439,11 @@ class FlowRunner {
     if (!uploaded.ok()) {
       report_.result_files.clear();
       return uploaded.status();
+    }
+    if (log_) {
+      log_->Info("artifacts", {{"results_dir", report_.results_dir},
+                               {"files", JobLogValue::Number(files.size())},
+                               {"bytes", JobLogValue::Number(bytes)}});
     }
     return StrCat("wrote ", files.size(), " file(s), ", bytes, " bytes, to ",
                   report_.results_dir);
@@ -409,6 +475,8 @@ class FlowRunner {
   Payload payload_;
   std::uint64_t manifest_seed_ = 0;
   std::map<std::string, Artifact> artifacts_;
+  std::optional<JobLog> log_;  // the flow's job-phase lines
+  std::mutex job_ids_mu_;      // guards report_.heavy_job_ids while heavy calls run
 };
 
 }  // namespace

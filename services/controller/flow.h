@@ -1,5 +1,8 @@
 // The end-to-end flow: one call takes a scene from files in a workspace to a recorded result.
 //
+// Every call the flow makes carries its request trace (libs/common/request_trace.h): the calling
+// thread's current one, or a new one; the controller logs one job-phase line per step.
+//
 //   write → lint → topology → commit → bundle → build → simulate | verify → results → commit
 //
 // Each step is one or a few calls to worker-light or the worker-heavy pool. A failing step
@@ -29,6 +32,7 @@
 #include "services/controller/core/cancellation.h"
 #include "services/controller/heavy_client.h"
 #include "services/controller/light_client.h"
+#include "workerpair/v1/controller.pb.h"
 #include "workerpair/v1/heavy.pb.h"
 #include "workerpair/v1/light_lint.pb.h"
 #include "workerpair/v1/light_topology.pb.h"
@@ -95,6 +99,11 @@ struct FlowReport {
   std::string results_dir;                            // results/<run_name>
   std::vector<std::string> result_files;              // workspace-relative paths written
   std::string results_commit;
+  // The ids to find the flow's log lines by (libs/common/job_log.h): its request id and trace id
+  // (the caller's, or made by RunFlow) and worker-heavy's job ids, one per accepted attempt.
+  std::string request_id;
+  std::string trace_id;
+  std::vector<std::string> heavy_job_ids;
 
   // The flow ran and the mechanism did what the scene asks (simulate: SUCCESS; verify: every
   // run succeeded).
@@ -115,7 +124,12 @@ using FlowProgressCallback = std::function<void(const FlowProgress&)>;
 FlowReport RunFlow(LightClient& light, HeavyClient& heavy, const FlowRequest& request,
                    const FlowProgressCallback& progress = {});
 
-// The report as one JSON object (what results/<run>/flow.json holds).
+// The report as a v1::FlowJobResult (controller.proto): what ControllerService's flow jobs
+// return.
+void FillFlowResult(const FlowReport& report, v1::FlowJobResult* out);
+
+// The report as one JSON object, the protobuf JSON mapping of its FlowJobResult: what
+// results/<run>/flow.json holds and `controller --json run` prints.
 std::string FlowReportToJson(const FlowReport& report);
 
 }  // namespace workerpair::controller

@@ -1,11 +1,15 @@
 #include "services/controller/heavy_client.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <future>
 #include <random>
 
 #include "libs/common/error_reason.h"
 #include "libs/common/grpc_status.h"
+#include "libs/common/job_log.h"
+#include "libs/common/request_trace.h"
 #include "libs/common/sha256.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/str_cat.h"
@@ -93,7 +97,24 @@ struct StreamSetup {
   Router* router;
   std::function<void(std::string)> report;  // a progress line for this attempt
   Cancellation* cancel = nullptr;            // the job's; cancels the stream when it fires
+  std::string* job_id = nullptr;             // set to the replica's job id once accepted
 };
+
+// The controller's job-phase line about one attempt on one replica (libs/common/job_log.h),
+// under the calling thread's request trace.
+void LogAttempt(spdlog::level::level_enum level, std::string_view event,
+                const AttemptContext& attempt, const Payload& payload, const std::string& job_id,
+                std::vector<JobLogField> fields = {}) {
+  const RequestTrace* trace = CurrentRequestTrace();
+  JobLog log({.service = "controller",
+              .trace = trace != nullptr ? *trace : RequestTrace{},
+              .job_id = job_id,
+              .payload_sha256 = payload.sha256,
+              .replica = attempt.replica,
+              .kind = "heavy"});
+  fields.insert(fields.begin(), JobLogField("attempt", JobLogValue::Number(attempt.attempt)));
+  log.Log(level, event, fields);
+}
 
 // Cancels `context` when `cancel` fires, while the returned registration is held.
 std::shared_ptr<void> CancelCallOn(Cancellation* cancel, grpc::ClientContext& context) {
@@ -146,6 +167,10 @@ absl::Status RunJobStream(const StreamSetup& setup, StartCall start_call, SetHea
     if (event.has_accepted()) {
       accepted = true;
       const v1::JobAccepted& info = event.accepted();
+      if (setup.job_id != nullptr) *setup.job_id = info.job_id();
+      LogAttempt(spdlog::level::info, "accepted", *setup.attempt, *setup.payload, info.job_id(),
+                 {{"what", std::string(what)},
+                  {"queue_position", JobLogValue::Number(info.queue_position())}});
       if (info.has_load()) setup.router->RecordLoad(replica, ToLoadReport(info.load()));
       // A replica that announces no interval sends no heartbeats: keepalive alone watches it.
       watchdog.SetLimit(info.heartbeat_interval_ms() > 0
@@ -237,7 +262,12 @@ absl::StatusOr<FailoverOutcome<T>> HeavyClient::RunJob(
           progress({attempt.replica, attempt.attempt,
                     StrCat("attempt ", attempt.attempt, " after: ", std::string(attempt.previous.message()))});
         }
-        return attempt_fn(attempt);
+        absl::StatusOr<T> result = attempt_fn(attempt);
+        if (!result.ok()) {
+          LogAttempt(spdlog::level::warn, "attempt failed", attempt, {}, "",
+                     StatusFields(result.status()));
+        }
+        return result;
       },
       hooks);
 }
@@ -317,13 +347,17 @@ absl::StatusOr<SimulationRun> HeavyClient::SimulateOnce(const AttemptContext& at
                                                         const ProgressCallback& progress,
                                                         Cancellation* cancel) {
   WP_ASSIGN_OR_RETURN(auto stub, ConnectedStub(attempt));
+  std::string job_id;  // the replica's, once it accepted the job
   auto report = [&](std::string line) {
-    if (progress) progress({attempt.replica, attempt.attempt, std::move(line)});
+    if (!progress) return;
+    HeavyProgress event{attempt.replica, attempt.attempt, std::move(line)};
+    event.job_id = job_id;
+    progress(event);
   };
   SimulationRun run;
   bool got_result = false;
   const StreamSetup setup{stub.get(), &attempt, &payload, options_.chunk_bytes,
-                          &options_.liveness, &pool_.router(), report, cancel};
+                          &options_.liveness, &pool_.router(), report, cancel, &job_id};
   WP_RETURN_IF_ERROR((RunJobStream<v1::SimulateRequest, v1::SimulateResponse>(
       setup, [&](grpc::ClientContext* context) { return stub->Simulate(context); },
       [&](v1::SimulateHeader* header) {
@@ -388,12 +422,16 @@ absl::Status HeavyClient::VerifyRange(const AttemptContext& attempt, const Paylo
                                       std::uint32_t first, std::uint32_t count, VerifyPart& part,
                                       const ProgressCallback& progress, Cancellation* cancel) {
   WP_ASSIGN_OR_RETURN(auto stub, ConnectedStub(attempt));
+  std::string job_id;  // the replica's, once it accepted the job
   auto report = [&](std::string line) {
-    if (progress) progress({attempt.replica, attempt.attempt, std::move(line)});
+    if (!progress) return;
+    HeavyProgress event{attempt.replica, attempt.attempt, std::move(line)};
+    event.job_id = job_id;
+    progress(event);
   };
   bool got_result = false;
   const StreamSetup setup{stub.get(), &attempt, &payload, options_.chunk_bytes,
-                          &options_.liveness, &pool_.router(), report, cancel};
+                          &options_.liveness, &pool_.router(), report, cancel, &job_id};
   return RunJobStream<v1::VerifyRequest, v1::VerifyResponse>(
       setup, [&](grpc::ClientContext* context) { return stub->Verify(context); },
       [&](v1::VerifyHeader* header) {
@@ -452,6 +490,10 @@ absl::StatusOr<VerifySummary> HeavyClient::Verify(const Payload& payload, std::u
   }
   // A part's attempt runs what the part still lacks: after a lost replica, only the runs it
   // had not streamed back, as contiguous ranges (each one Verify stream) on one replica.
+  // The parts run on threads of their own: each takes the caller's request trace along.
+  const RequestTrace* const caller_trace = CurrentRequestTrace();
+  const std::optional<RequestTrace> trace =
+      caller_trace != nullptr ? std::optional<RequestTrace>(*caller_trace) : std::nullopt;
   auto attempt_part = [&](VerifyPart& part, const AttemptContext& attempt) -> absl::Status {
     std::vector<std::pair<std::uint32_t, std::uint32_t>> ranges;  // (first, count)
     std::size_t before = 0;
@@ -470,6 +512,8 @@ absl::StatusOr<VerifySummary> HeavyClient::Verify(const Payload& payload, std::u
     std::vector<std::future<absl::Status>> streams;
     for (const auto& [range_first, range_count] : ranges) {
       streams.push_back(std::async(std::launch::async, [&, range_first, range_count] {
+        std::optional<ScopedRequestTrace> scope;
+        if (trace) scope.emplace(*trace);
         return VerifyRange(attempt, payload, range_first, range_count, part, progress, cancel);
       }));
     }
@@ -488,6 +532,8 @@ absl::StatusOr<VerifySummary> HeavyClient::Verify(const Payload& payload, std::u
   std::vector<std::future<absl::StatusOr<FailoverOutcome<bool>>>> futures;
   for (auto& part : split) {
     futures.push_back(std::async(std::launch::async, [&, part = part.get()] {
+      std::optional<ScopedRequestTrace> scope;
+      if (trace) scope.emplace(*trace);
       return RunJob<bool>(
           [&](const AttemptContext& attempt) -> absl::StatusOr<bool> {
             WP_RETURN_IF_ERROR(attempt_part(*part, attempt));
@@ -559,13 +605,17 @@ absl::StatusOr<RenderedViews> HeavyClient::RenderViewsOnce(const AttemptContext&
                                                            const ProgressCallback& progress,
                                                            Cancellation* cancel) {
   WP_ASSIGN_OR_RETURN(auto stub, ConnectedStub(attempt));
+  std::string job_id;  // the replica's, once it accepted the job
   auto report = [&](std::string line) {
-    if (progress) progress({attempt.replica, attempt.attempt, std::move(line)});
+    if (!progress) return;
+    HeavyProgress event{attempt.replica, attempt.attempt, std::move(line)};
+    event.job_id = job_id;
+    progress(event);
   };
   RenderedViews rendered;
   bool got_result = false;
   const StreamSetup setup{stub.get(), &attempt, &payload, options_.chunk_bytes,
-                          &options_.liveness, &pool_.router(), report, cancel};
+                          &options_.liveness, &pool_.router(), report, cancel, &job_id};
   WP_RETURN_IF_ERROR((RunJobStream<v1::RenderViewsRequest, v1::RenderViewsResponse>(
       setup, [&](grpc::ClientContext* context) { return stub->RenderViews(context); },
       [&](v1::RenderViewsHeader* header) {

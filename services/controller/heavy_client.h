@@ -94,6 +94,8 @@ struct HeavyProgress {
   // The job waits for capacity: every replica is full, or the pool has none yet (a dns:///
   // pool scaled to zero). Cleared by the next event from a replica.
   bool waiting_for_capacity = false;
+  // The replica's job id (JobAccepted.job_id) once it accepted this attempt's job.
+  std::string job_id;
 };
 using ProgressCallback = std::function<void(const HeavyProgress&)>;
 

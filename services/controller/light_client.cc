@@ -2,6 +2,7 @@
 
 #include "libs/common/sha256.h"
 #include "libs/common/str_cat.h"
+#include "libs/common/trace_metadata.h"
 
 namespace workerpair::controller {
 
@@ -9,7 +10,8 @@ std::shared_ptr<grpc::Channel> CreateChannel(const std::string& address) {
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(64 << 20);
   arguments.SetMaxSendMessageSize(64 << 20);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), arguments);
+  return grpc::experimental::CreateCustomChannelWithInterceptors(
+      address, grpc::InsecureChannelCredentials(), arguments, TraceInterceptors());
 }
 
 LightClient::LightClient(std::shared_ptr<grpc::Channel> channel, absl::Duration deadline)

@@ -39,6 +39,7 @@ RunnerCall BaseCall(JobContext& job, std::string dir_name, const JobPayload& pay
   call.job_dir = std::move(dir_name);
   call.payload_sha256 = payload.sha256();
   call.request.set_job_id(job.id());
+  call.request.set_request_id(job.request_id());
   call.cancelled = [&job] { return job.cancelled(); };
   call.cancel_reason = [&job] { return job.cancel_reason(); };
   call.on_phase = [&job](std::string_view phase) { job.SetWorkPhase(std::string(phase)); };

@@ -52,6 +52,7 @@
 #include "services/heavy/core/intake/payload_intake.h"
 #include "services/heavy/core/intake/received_payload.h"
 #include "services/heavy/event_session.h"
+#include "services/heavy/job_phase_log.h"
 #include "services/heavy/payload_call_hub.h"
 #include "workerpair/v1/heavy.grpc.pb.h"
 
@@ -144,6 +145,7 @@ class PayloadStreamReactor final : public grpc::ServerBidiReactor<Request, Event
       : context_(context),
         env_(env),
         spec_(std::move(spec)),
+        log_(std::make_shared<JobPhaseLog>(context->client_metadata(), spec_.kind)),
         session_(std::make_shared<Session>(this, env_.Clock(),
                                            [context] { context->TryCancel(); })) {
     env_.calls->Add();
@@ -206,6 +208,7 @@ class PayloadStreamReactor final : public grpc::ServerBidiReactor<Request, Event
       std::lock_guard<std::mutex> lock(mu_);
       handle = handle_;
     }
+    if (!handle) log_->Rejected(status);
     if (handle) handle->Cancel(status);
     session_->Finish(ToGrpcStatus(status), /*drop_pending=*/true);
   }
@@ -236,6 +239,7 @@ class PayloadStreamReactor final : public grpc::ServerBidiReactor<Request, Event
     // Fail fast, before the payload travels, when this replica cannot take the job.
     if (absl::Status status = env_.scheduler->CheckCapacity(); !status.ok()) return Fail(status);
     const v1::PayloadInfo& info = header_.header().payload();
+    log_->log().SetPayloadSha256(info.sha256());
     declared_size_ = info.size_bytes();
     PayloadCache* cache = env_.Cache();
     if (info.ask_cached() && cache != nullptr) {
@@ -289,26 +293,40 @@ class PayloadStreamReactor final : public grpc::ServerBidiReactor<Request, Event
   void Submit(JobPayload job_payload) {
     JobSpec job;
     job.kind = spec_.kind;
+    job.request_id = log_->log().trace().request_id;
     std::shared_ptr<Session> session = session_;
     auto header = std::make_shared<const Request>(header_);
     auto run = spec_.run;
     auto payload = std::make_shared<JobPayload>(std::move(job_payload));
     PayloadCache* cache = env_.Cache();
-    job.run = [session, header, payload, run, cache](JobContext& context) -> absl::Status {
+    std::shared_ptr<JobPhaseLog> log = log_;
+    job.run = [session, header, payload, run, cache, log](JobContext& context) -> absl::Status {
       KeepInCache(cache, *payload);
       Event started;
-      started.mutable_started()->set_queued_ms(
-          static_cast<std::uint64_t>(absl::ToInt64Milliseconds(context.queued_for())));
+      const auto queued_ms =
+          static_cast<std::uint64_t>(absl::ToInt64Milliseconds(context.queued_for()));
+      started.mutable_started()->set_queued_ms(queued_ms);
+      log->Started(context.id(), queued_ms);
       session->Emit(std::move(started));
-      typename Spec::Emit emit = [session](Event event) { return session->Emit(std::move(event)); };
+      typename Spec::Emit emit = [session, log](Event event) {
+        log->Observe(event);
+        return session->Emit(std::move(event));
+      };
       absl::Status status = run(context, *header, *payload, emit);
       if (context.cancelled() && !status.ok()) status = context.cancel_reason();
       return status;
     };
     // The call ends once the slot is free (and the scratch directory gone).
-    job.on_finished = [session](absl::Status status) { session->Finish(ToGrpcStatus(status)); };
-    job.abandon = [session](absl::Status why) {
+    job.on_finished = [session, log](absl::Status status) {
+      log->Finished(status);
+      session->Finish(ToGrpcStatus(status));
+    };
+    job.abandon = [session, log](absl::Status why) {
+      log->Finished(why);
       session->Finish(ToGrpcStatus(why), /*drop_pending=*/true);
+    };
+    job.on_work_phase = [log](const std::string& previous, const std::string& next) {
+      log->Phase(previous, next);
     };
     job.on_queue_position = [session](int position) {
       Event update;
@@ -317,6 +335,7 @@ class PayloadStreamReactor final : public grpc::ServerBidiReactor<Request, Event
     };
     absl::StatusOr<std::shared_ptr<JobHandle>> handle = env_.scheduler->Submit(std::move(job));
     if (!handle.ok()) return Fail(handle.status());
+    log_->Accepted((*handle)->id(), (*handle)->admitted_position());
     bool cancelled = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -345,6 +364,7 @@ class PayloadStreamReactor final : public grpc::ServerBidiReactor<Request, Event
   grpc::CallbackServerContext* context_;
   PayloadCallEnv env_;
   Spec spec_;
+  std::shared_ptr<JobPhaseLog> log_;  // shared with the job's callbacks
   std::shared_ptr<Session> session_;
   // Touched only by the read chain (one reaction at a time).
   Request request_;

@@ -192,14 +192,14 @@ TEST_CASE("simulate on a scene directory writes the video, result.json and run.j
                          "--width=320", "--height=240"});
   REQUIRE(run.exit_code == 0);
   nlohmann::json summary = ParseJson(run.out);
-  CHECK(summary["outcome"] == "OUTCOME_SUCCESS");
   CHECK(summary["replica"] == pair.heavy->address());
   CHECK(summary["result"]["outcome"] == "OUTCOME_SUCCESS");
+  CHECK(summary["requestId"].get<std::string>().size() == 32);  // made by the CLI
   const std::string video = ReadAll(out / "video.mp4");
   REQUIRE(video.size() > 1000);
   CHECK(video.substr(4, 4) == "ftyp");
   CHECK(fs::exists(out / "heatmap_parts.png"));
-  CHECK(ParseJson(ReadAll(out / "run.json"))["outcome"] == "OUTCOME_SUCCESS");
+  CHECK(ParseJson(ReadAll(out / "run.json"))["result"]["outcome"] == "OUTCOME_SUCCESS");
   CHECK(ParseJson(ReadAll(out / "result.json")).contains("metrics"));  // the server's own
 }
 

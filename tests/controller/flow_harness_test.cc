@@ -150,7 +150,7 @@ TEST_CASE("The flow takes the demo scene to a committed, playable result", "[har
   CHECK(ReadLocal(results / "result.json").find("SUCCESS") != std::string::npos);
   const auto flow = nlohmann::json::parse(ReadLocal(results / "flow.json"));
   CHECK(flow["succeeded"] == true);
-  CHECK(flow["simulate"]["outcome"] == "OUTCOME_SUCCESS");
+  CHECK(flow["simulateResult"]["outcome"] == "OUTCOME_SUCCESS");
   CHECK(flow["sceneCommit"] == report.scene_commit);
   CHECK(flow["steps"].size() == 7);  // written during the results step
 
@@ -192,7 +192,8 @@ TEST_CASE("A verify through the flow is spread over both replicas", "[harness]")
   CHECK(std::set<std::string>(report.replicas.begin(), report.replicas.end()).size() == 2);
   const auto result = nlohmann::json::parse(
       ReadLocal(harness.Workspace("verify") / report.results_dir / "result.json"));
-  CHECK(result["runs"].size() == 8);
+  CHECK(result["result"]["runs"].size() == 8);
+  CHECK(result["requestId"] == report.request_id);
 }
 
 TEST_CASE("A bad scene stops the flow with its diagnostics, and the workspace keeps its files and "

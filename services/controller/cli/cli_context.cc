@@ -4,13 +4,16 @@
 #include <iostream>
 
 #include "libs/common/error_reason.h"
+#include "libs/common/logging.h"
 #include "libs/common/security.h"
+#include "libs/common/status_macros.h"
 #include "libs/common/str_cat.h"
 #include "services/controller/cli/usage.h"
 
 namespace workerpair::controller::cli {
 
 absl::StatusOr<std::unique_ptr<CliContext>> CliContext::Create(GlobalOptions options) {
+  WP_RETURN_IF_ERROR(InitLogging({.level = options.log_level, .json = options.log_json}));
   const absl::Duration deadline =
       options.deadline > absl::ZeroDuration() ? options.deadline : absl::Seconds(30);
   const ClientSecurityOptions security = options.security;
@@ -25,7 +28,8 @@ absl::StatusOr<std::unique_ptr<CliContext>> CliContext::Create(GlobalOptions opt
 CliContext::CliContext(GlobalOptions options, std::unique_ptr<LightPool> light_pool)
     : options_(std::move(options)),
       light_pool_(std::move(light_pool)),
-      progress_(std::make_unique<ProgressPrinter>(ProgressPrinter::StyleForStderr(options_.quiet))) {}
+      progress_(std::make_unique<ProgressPrinter>(ProgressPrinter::StyleForStderr(options_.quiet))),
+      trace_scope_(NewRequestTrace(options_.request_id)) {}
 
 namespace {
 // The payload that marks a UsageError (its value is unused).

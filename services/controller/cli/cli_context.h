@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "libs/common/request_trace.h"
 #include "services/controller/cli/error_hints.h"
 #include "services/controller/cli/exit_codes.h"
 #include "services/controller/cli/global_flags.h"
@@ -51,6 +52,9 @@ class CliContext {
   // --resolve_interval_s and the same security as worker-light.
   HeavyClient& heavy();
   ProgressPrinter& progress() { return *progress_; }
+  // This command's request trace: every call it makes carries it (x-request-id, traceparent),
+  // and its JSON output names the request id.
+  const RequestTrace& trace() const { return trace_scope_.trace(); }
 
   // The command being run ("ls", "git"), so Usage() can show its synopsis.
   void set_command(std::string command) { command_ = std::move(command); }
@@ -83,6 +87,8 @@ class CliContext {
   std::unique_ptr<ProgressPrinter> progress_;
   std::string command_;
   ServerKind last_server_ = ServerKind::kNone;
+  // The main thread's current trace for the command's lifetime.
+  ScopedRequestTrace trace_scope_;
 };
 
 }  // namespace workerpair::controller::cli

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "libs/common/request_trace.h"
 #include "libs/common/str_cat.h"
 #include "services/controller/cli/command_args.h"
 
@@ -14,7 +15,8 @@ namespace {
 struct RawFlags {
   std::optional<std::string> light_statefulset, light_replicas, light_service;
   std::optional<std::string> json, quiet, light, heavy, tls_ca, tls_cert, tls_key,
-      tls_server_name, auth_token_file, deadline_s, attempts, wait_s, resolve_interval_s;
+      tls_server_name, auth_token_file, deadline_s, attempts, wait_s, resolve_interval_s,
+      request_id, log_level, log_json;
 };
 
 struct FlagDef {
@@ -41,6 +43,9 @@ constexpr FlagDef kFlags[] = {
     {"attempts", nullptr, false, &RawFlags::attempts},
     {"wait_s", "WORKERPAIR_WAIT_S", false, &RawFlags::wait_s},
     {"resolve_interval_s", "WORKERPAIR_RESOLVE_INTERVAL_S", false, &RawFlags::resolve_interval_s},
+    {"request_id", "WORKERPAIR_REQUEST_ID", false, &RawFlags::request_id},
+    {"log_level", nullptr, false, &RawFlags::log_level},
+    {"log_json", nullptr, true, &RawFlags::log_json},
 };
 
 const FlagDef* FindFlag(const std::string& name) {
@@ -66,6 +71,20 @@ absl::Status Convert(const RawFlags& raw, GlobalOptions& options) {
     auto value = ParseBool("quiet", *raw.quiet);
     if (!value.ok()) return value.status();
     options.quiet = *value;
+  }
+  if (raw.request_id) {
+    if (!ValidRequestId(*raw.request_id)) {
+      return absl::InvalidArgumentError(
+          StrCat("--request_id must be 1-128 characters of [A-Za-z0-9._:/-], not '",
+                 *raw.request_id, "'"));
+    }
+    options.request_id = *raw.request_id;
+  }
+  if (raw.log_level) options.log_level = *raw.log_level;
+  if (raw.log_json) {
+    auto value = ParseBool("log_json", *raw.log_json);
+    if (!value.ok()) return value.status();
+    options.log_json = *value;
   }
   if (raw.light && raw.light_statefulset) {
     return absl::InvalidArgumentError(

@@ -55,6 +55,12 @@ struct GlobalOptions {
   absl::Duration wait = absl::ZeroDuration();
   // How often a dns:/// --heavy pool is resolved again; zero: the default (30 s).
   absl::Duration resolve_interval = absl::ZeroDuration();
+  // The request id every call of this command carries (x-request-id) and its JSON output
+  // names; empty: a new one (--request_id, env WORKERPAIR_REQUEST_ID).
+  std::string request_id;
+  // The CLI's own log lines on stderr (the job-phase lines at info): level and JSON lines.
+  std::string log_level = "warn";
+  bool log_json = false;
 };
 
 struct ParsedCommandLine {

@@ -10,6 +10,8 @@
 #include "libs/common/str_cat.h"
 #include "services/controller/cli/commands.h"
 #include "services/controller/cli/payload_source.h"
+#include "services/controller/proto_json.h"
+#include "workerpair/v1/controller.pb.h"
 
 namespace workerpair::controller::cli {
 namespace {
@@ -135,7 +137,12 @@ int RunSimulateCommand(CliContext& context, const Args& args) {
   if (!loaded.ok()) return context.Fail(loaded.status());
   context.progress().Status(StrCat("sending ", loaded->description, ", ",
                                    HumanBytes(loaded->payload.bytes.size())));
-  auto run = context.heavy().Simulate(loaded->payload, options, context.progress().JobCallback());
+  std::string heavy_job_id;  // of the attempt that ran it (the last one accepted)
+  const ProgressCallback printer = context.progress().JobCallback();
+  auto run = context.heavy().Simulate(loaded->payload, options, [&](const HeavyProgress& event) {
+    if (!event.job_id.empty()) heavy_job_id = event.job_id;
+    if (printer) printer(event);
+  });
   context.progress().Finish();
   if (!run.ok()) return context.Fail(run.status());
   const v1::SimulateResult& result = run->value.result;
@@ -147,22 +154,34 @@ int RunSimulateCommand(CliContext& context, const Args& args) {
     files.emplace_back(name, &artifact.data);
   }
   const std::string out_dir = OutputDir(*parsed, "results");
-  nlohmann::json summary = {{"outcome", v1::Outcome_Name(result.outcome())},
-                            {"replica", run->replica},
-                            {"attempts", run->attempts},
-                            {"payload", PayloadJson(*loaded)},
-                            {"out_dir", out_dir},
-                            {"files", nlohmann::json::array()},
-                            {"result", ProtoToJsonValue(result)}};
-  for (const auto& file : files) summary["files"].push_back(file.first);
-  summary["files"].push_back("run.json");
-  const std::string summary_text = summary.dump(2) + "\n";
+  // run.json and --json: a v1::SimulationJobResult (controller.proto) in the protobuf JSON
+  // mapping, as ControllerService's simulation jobs return it; artifacts named, not inlined.
+  v1::SimulationJobResult record;
+  *record.mutable_result() = result;
+  for (const auto& [name, artifact] : run->value.artifacts) {
+    v1::JobArtifact* entry = record.add_artifacts();
+    entry->set_name(name);
+    entry->set_media_type(artifact.media_type);
+  }
+  v1::JobArtifact* run_json = record.add_artifacts();
+  run_json->set_name("run.json");
+  run_json->set_media_type("application/json");
+  record.set_replica(run->replica);
+  record.set_attempts(run->attempts);
+  record.set_request_id(context.trace().request_id);
+  record.set_trace_id(context.trace().trace_id);
+  record.set_heavy_job_id(heavy_job_id);
+  record.set_payload_sha256(loaded->payload.sha256);
+  record.set_payload_bytes(loaded->payload.bytes.size());
+  record.set_out_dir(out_dir);
+  const std::string summary_text =
+      ProtoJsonText(record, JsonFieldNames::kLowerCamel, /*pretty=*/true).value_or("{}") + "\n";
   files.emplace_back("run.json", &summary_text);
   auto written = WriteOutputs(out_dir, files);
   if (!written.ok()) return context.Fail(written.status());
 
   if (context.json()) {
-    PrintJson(summary);
+    std::cout << summary_text;
   } else {
     PrintSimulation(result, run->replica, run->attempts);
     std::cout << "wrote " << out_dir << "/:";

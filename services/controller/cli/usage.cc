@@ -35,6 +35,10 @@ Global flags (anywhere on the line; environment variables fill in first):
   --resolve_interval_s=S   how often a dns:/// --heavy pool is resolved again, so new pods get
                            work (env WORKERPAIR_RESOLVE_INTERVAL_S; default 30)
   --quiet                  no progress on stderr
+  --request_id=ID          the request id every call carries (x-request-id) and the JSON output
+                           names (env WORKERPAIR_REQUEST_ID; default: a new one)
+  --log_level=L --log_json the CLI's own log lines on stderr (default warn; info: one line per
+                           job phase, as the servers write them)
   --help                   this text
 
 Files (worker-light):

@@ -1,5 +1,7 @@
 #include "services/heavy/runner/runner_jobs.h"
 
+#include <google/protobuf/util/json_util.h>
+
 #include <algorithm>
 #include <string>
 #include <utility>
@@ -119,8 +121,9 @@ class EventSink : public SimulateSink {
   bool sending_ = false;
 };
 
-absl::Status RunSimulate(const v1::SimulateHeader& header, const fs::path& job_dir,
+absl::Status RunSimulate(const internal::JobRequest& request, const fs::path& job_dir,
                          const RunnerJobContext& context, const JobEnv& env) {
+  const v1::SimulateHeader& header = request.simulate();
   const v1::SimulateOptions& options = header.options();
   SimulateOverrides overrides;
   if (options.has_render()) overrides.render = options.render();
@@ -175,6 +178,27 @@ absl::Status RunSimulate(const v1::SimulateHeader& header, const fs::path& job_d
   }
   out->set_seed(result.seed);
   for (const std::string& warning : output->warnings) out->add_warnings(warning);
+  // result.json, the last artifact: the result in the protobuf JSON mapping with the job's ids
+  // (heavy.proto SimulationReport), so it reads like every other JSON the system writes.
+  out->add_artifacts("result.json");
+  v1::SimulationReport report;
+  report.set_job_id(request.job_id());
+  report.set_request_id(request.request_id());
+  *report.mutable_result() = *out;
+  report.set_zone(result.zone);
+  report.set_target_body(result.target_body);
+  report.set_yield_newtons(output->yield_newtons);
+  for (const std::string& note : output->adjustments) report.add_adjustments(note);
+  google::protobuf::util::JsonPrintOptions json_options;
+  json_options.always_print_primitive_fields = true;
+  json_options.add_whitespace = true;
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(report, &json, json_options).ok()) {
+    return absl::InternalError("cannot write result.json");
+  }
+  if (!sink.OnArtifact({"result.json", "application/json", std::move(json)})) {
+    return absl::CancelledError("the call went away");
+  }
   Send(context, message);
   return absl::OkStatus();
 }
@@ -306,7 +330,7 @@ RunnerJobOutcome RunRunnerJob(const internal::JobRequest& request,
   try {
     switch (request.kind_case()) {
       case internal::JobRequest::kSimulate:
-        status = RunSimulate(request.simulate(), job_dir, context, env);
+        status = RunSimulate(request, job_dir, context, env);
         break;
       case internal::JobRequest::kVerify:
         status = RunVerify(request.verify(), job_dir, context, env);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <random>
+#include <utility>
 
 #include "libs/common/error_reason.h"
 #include "libs/common/str_cat.h"
@@ -13,10 +14,12 @@ class JobState {
  public:
   std::string id;
   std::string kind;
+  std::string request_id;
   std::function<absl::Status(JobContext&)> run;
   std::function<void(absl::Status)> abandon;
   std::function<void(int)> on_queue_position;
   std::function<void(absl::Status)> on_finished;
+  std::function<void(const std::string&, const std::string&)> on_work_phase;
   absl::Time admitted_at;
   absl::Time started_at;
 
@@ -76,9 +79,15 @@ bool JobContext::cancelled() const { return state_->cancelled.load(); }
 const std::atomic<bool>& JobContext::cancel_flag() const { return state_->cancelled; }
 absl::Status JobContext::cancel_reason() const { return state_->Reason(); }
 void JobContext::SetWorkPhase(std::string phase) {
-  std::lock_guard<std::mutex> lock(state_->work_phase_mu);
-  state_->work_phase = std::move(phase);
+  std::string previous;
+  {
+    std::lock_guard<std::mutex> lock(state_->work_phase_mu);
+    if (state_->work_phase == phase) return;
+    previous = std::exchange(state_->work_phase, phase);
+  }
+  if (state_->on_work_phase) state_->on_work_phase(previous, phase);
 }
+const std::string& JobContext::request_id() const { return state_->request_id; }
 absl::Duration JobContext::queued_for() const {
   return state_->started_at - state_->admitted_at;
 }
@@ -185,10 +194,12 @@ absl::StatusOr<std::shared_ptr<JobHandle>> Scheduler::Submit(JobSpec spec) {
   auto state = std::make_shared<JobState>();
   int position = 0;
   state->kind = std::move(spec.kind);
+  state->request_id = std::move(spec.request_id);
   state->run = std::move(spec.run);
   state->abandon = std::move(spec.abandon);
   state->on_queue_position = std::move(spec.on_queue_position);
   state->on_finished = std::move(spec.on_finished);
+  state->on_work_phase = std::move(spec.on_work_phase);
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (absl::Status admissible = AdmissibleLocked(); !admissible.ok()) {

@@ -70,6 +70,8 @@ class JobContext {
   absl::Status cancel_reason() const;
   // Time the job waited in the queue.
   absl::Duration queued_for() const;
+  // JobSpec::request_id.
+  const std::string& request_id() const;
   // What the job is doing now ("unpacking", "compiling", "simulating", "rendering",
   // "encoding", "sending"), for heartbeats and Info. Thread-safe.
   void SetWorkPhase(std::string phase);
@@ -105,6 +107,8 @@ class JobContext {
 struct JobSpec {
   // What kind of job, for Info ("simulate", "verify", ...).
   std::string kind;
+  // The caller's request id (logs, result.json); JobContext::request_id().
+  std::string request_id;
   // Runs on a scheduler thread once a slot is free. Its status feeds the counters (OK:
   // succeeded; CANCELLED/DEADLINE_EXCEEDED/UNAVAILABLE after cancellation: cancelled; else
   // failed). Poll JobContext::cancelled() and return soon after it turns true.
@@ -120,6 +124,9 @@ struct JobSpec {
   // Optional: called with the job's new 1-based queue position whenever it moves forward.
   // Called outside the scheduler's lock, possibly on a scheduler thread; must not block.
   std::function<void(int)> on_queue_position;
+  // Optional: called with the previous and the new phase when the running job changes it
+  // (JobContext::SetWorkPhase; "" before the first), on the job's thread; for per-phase logs.
+  std::function<void(const std::string& previous, const std::string& next)> on_work_phase;
 };
 
 // The caller's handle on an admitted job.

@@ -10,7 +10,6 @@
 #include "libs/common/status_macros.h"
 #include "libs/common/str_cat.h"
 #include "services/heavy/core/job/outside_reference.h"
-#include "services/heavy/core/job/result_json.h"
 #include "services/heavy/core/scene/manifest.h"
 #include "services/heavy/core/scene/mujoco_guard.h"
 #include "services/heavy/core/sim/footprints.h"
@@ -313,15 +312,13 @@ absl::StatusOr<SimulateOutput> RunSimulateJob(const fs::path& job_dir,
       artifacts.push_back({"heatmap_topdown.png", "image/png", std::move(topdown_png)});
     }
   }
-  std::string json = ResultJson(result, prepared.manifest);
-  WP_RETURN_IF_ERROR(
-      WriteFileAtomically(prepared.out_dir / "result.json", json, {}, "result.json"));
-  artifacts.push_back({"result.json", "application/json", std::move(json)});
   for (const Artifact& artifact : artifacts) {
     if (!sink->OnArtifact(artifact)) return absl::CancelledError("the call went away");
     output.artifacts.push_back(artifact.name);
   }
   output.frames_rendered = observer.frames_rendered;
+  output.yield_newtons = prepared.manifest.stress.yield_newtons;
+  output.adjustments = prepared.manifest.adjustments;
   for (const std::string& warning : result.warnings) output.warnings.push_back(warning);
   output.result = std::move(result);
   return output;

@@ -103,14 +103,18 @@ class SimulateSink {
 struct SimulateOutput {
   SimResult result;
   std::int64_t frames_rendered = 0;
-  // Names of the artifacts sent, in order (result.json last).
+  // Names of the artifacts sent, in order. result.json is the runner's to write (a
+  // v1::SimulationReport, runner_jobs.cc), after these.
   std::vector<std::string> artifacts;
   // Compiler warnings, manifest adjustments and the run's own warnings.
   std::vector<std::string> warnings;
+  // For result.json: the manifest's stress.yield_newtons and its adjustments.
+  double yield_newtons = 0;
+  std::vector<std::string> adjustments;
 };
 
-// Simulate: progress throttled to the interval, the video and heatmaps when rendering, and
-// result.json (always), then the result.
+// Simulate: progress throttled to the interval, the video and heatmaps when rendering, then
+// the result (the runner adds result.json from it).
 absl::StatusOr<SimulateOutput> RunSimulateJob(const std::filesystem::path& job_dir,
                                               const SimulateOverrides& overrides,
                                               const JobEnv& env, SimulateSink* sink);
