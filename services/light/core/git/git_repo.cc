@@ -35,6 +35,11 @@ ChangeKind StatusChange(git_delta_t status) {
   }
 }
 
+// Revwalk hide callback: 1 (hide the commit and its parents) once the call's budget ran out.
+int HideWhenOutOfBudget(const git_oid*, void* payload) {
+  return static_cast<const CallBudget*>(payload)->Exhausted() ? 1 : 0;
+}
+
 // The local branch `name`, NOT_FOUND when missing.
 absl::StatusOr<ReferencePtr> LookupBranch(git_repository* repo, std::string_view name,
                                           const Workspace& ws) {
@@ -201,6 +206,12 @@ absl::StatusOr<std::vector<LogEntry>> GitCore::Log(const Workspace& ws,
   if (int rc = git_revwalk_new(&walk_raw, repo.get()); rc < 0) return GitError(rc, "log", ws);
   RevwalkPtr walk(walk_raw);
   git_revwalk_sorting(walk.get(), GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
+  // A topological walk reads the whole history on its first step; the hide callback, asked for
+  // every commit it reaches, hides the rest once the budget ran out, so that walk ends soon.
+  if (request.budget != nullptr) {
+    git_revwalk_add_hide_cb(walk.get(), &HideWhenOutOfBudget,
+                            const_cast<CallBudget*>(request.budget));
+  }
   if (int rc = git_revwalk_push(walk.get(), git_commit_id(start.get())); rc < 0) {
     return GitError(rc, "log", ws);
   }
@@ -229,6 +240,7 @@ absl::StatusOr<std::vector<LogEntry>> GitCore::Log(const Workspace& ws,
     entry.summary = summary != nullptr ? summary : "";
     entries.push_back(std::move(entry));
   }
+  WP_RETURN_IF_ERROR(CheckBudget(request.budget));
   return entries;
 }
 
