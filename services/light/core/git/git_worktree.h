@@ -8,6 +8,10 @@
 //   WP_RETURN_IF_ERROR(update.Apply());    // removals, then one rename per file, dirs fsynced
 //   ... index to the target, update.RefreshIndexStats(index), write the index, move HEAD ...
 //
+// Checkout, fast-forward and a clean merge use SwitchWorkingTree below, which adds a journal
+// so that a crash between the first rename and HEAD's move is finished by the next git call;
+// a conflicted merge and AbortMerge use WorktreeUpdate directly (a cut merge is aborted).
+//
 // Why not libgit2's checkout: it removes the old file and then writes the new one in place, so
 // a crash (or a reader) in between meets a missing or half-written file. Here every new content
 // is complete and fsynced in `<root>/.staging` before anything in the tree changes; each file
@@ -76,8 +80,6 @@ class WorktreeUpdate {
   // status need not hash them again.
   void RefreshIndexStats(git_index* index) const;
 
-  // Paths written or removed by Apply(), for tests and messages.
-  std::size_t planned_files() const { return writes_.size() + removals_.size(); }
 
  private:
   struct Write {
