@@ -5,7 +5,14 @@
 //   2. the fixed cost of a job (upload, digest, unpack, compile) via BuildScene, for payloads of
 //      ~1 MB and ~20 MB, vs the same scene with a tiny payload;
 //   3. video frames per second through the service (simulate + render + encode + stream) vs a
-//      bare render + read-pixels loop on the same model and size.
+//      bare render + read-pixels loop on the same model and size;
+//   4. a rendered job vs the reference pipeline: one straightforward loop in this process
+//      (mj_step to each frame's time, mjr_render + mjr_readPixels, H.264 encode with the
+//      service's own encoder and settings) on the same model, steps and frames; and the setup
+//      before the first frame of each (a one-frame rendered job vs the loop's context +
+//      encoder setup);
+//   5. the fixed cost of a first vs a repeated job on the same payload (PayloadInfo.ask_cached:
+//      the repeat uploads nothing and compiles nothing), for a tiny and a ~1 MB payload.
 //
 //   build/benchmarks/heavy_bench
 #include <mujoco/mujoco.h>
@@ -21,6 +28,7 @@
 #include "libs/common/bundle.h"
 #include "services/heavy/core/render/frame_renderer.h"
 #include "services/heavy/core/render/render_thread.h"
+#include "services/heavy/core/render/video_writer.h"
 #include "tests/support/server_process.h"
 #include "workerpair/v1/heavy.grpc.pb.h"
 
@@ -54,14 +62,15 @@ void Write(const fs::path& path, const std::string& content) {
 }
 
 // A payload directory with the scene, a manifest and `padding_bytes` of incompressible data.
-workerpair::PackResult MakePayload(const fs::path& dir, bool render, std::size_t padding_bytes) {
+workerpair::PackResult MakePayload(const fs::path& dir, bool render, std::size_t padding_bytes,
+                                   double duration_s = kDuration, unsigned seed = 7) {
   Write(dir / "scene.xml", SceneXml());
   Write(dir / "manifest.json",
         std::string(R"({"version": 1, "scene": "scene.xml", "simulation": {"duration_s": )") +
-            std::to_string(kDuration) + R"(, "target_body": "b0"}, "render": {"enabled": )" +
+            std::to_string(duration_s) + R"(, "target_body": "b0"}, "render": {"enabled": )" +
             (render ? "true" : "false") + R"(, "width": 640, "height": 480, "fps": 30}})");
   if (padding_bytes > 0) {
-    std::mt19937_64 random(7);
+    std::mt19937_64 random(seed);
     std::string noise(padding_bytes, '\0');
     for (char& c : noise) c = static_cast<char>(random());
     Write(dir / "assets/padding.bin", noise);
@@ -81,22 +90,29 @@ struct SimulateFigures {
   bool ok = false;
 };
 
-SimulateFigures Simulate(v1::HeavyService::Stub& stub, const workerpair::PackResult& payload) {
+// With `ask_cached` the header asks whether the replica holds the payload and the chunks go
+// only when it does not (heavy.proto, "Payload cache"); `cached` says what it answered.
+SimulateFigures Simulate(v1::HeavyService::Stub& stub, const workerpair::PackResult& payload,
+                         bool ask_cached = false, bool* cached = nullptr) {
   const auto start = Clock::now();
   grpc::ClientContext context;
   auto stream = stub.Simulate(&context);
   v1::SimulateRequest header;
   header.mutable_header()->mutable_payload()->set_size_bytes(payload.archive.size());
   header.mutable_header()->mutable_payload()->set_sha256(payload.sha256);
+  header.mutable_header()->mutable_payload()->set_ask_cached(ask_cached);
   stream->Write(header);
-  for (std::size_t offset = 0; offset < payload.archive.size(); offset += 1 << 20) {
+  SimulateFigures figures;
+  v1::SimulateResponse event;
+  bool held = false;
+  if (ask_cached && stream->Read(&event)) held = event.payload_cache().cached();
+  if (cached != nullptr) *cached = held;
+  for (std::size_t offset = 0; !held && offset < payload.archive.size(); offset += 1 << 20) {
     v1::SimulateRequest chunk;
     chunk.set_chunk(payload.archive.substr(offset, 1 << 20));
     stream->Write(chunk);
   }
   stream->WritesDone();
-  SimulateFigures figures;
-  v1::SimulateResponse event;
   while (stream->Read(&event)) {
     if (event.has_result()) {
       figures.steps = event.result().metrics().steps();
@@ -241,6 +257,92 @@ int main() {
               static_cast<unsigned long long>(video.frames), video.wall_s,
               video.frames / video.wall_s, frames / bare_render_s,
               (video.frames / video.wall_s) / (frames / bare_render_s));
+
+  // 4. A rendered job vs the reference pipeline: the same model, steps and frames, one loop in
+  //    this process that steps to each frame's time, renders and reads the pixels, and encodes
+  //    with the service's encoder (VideoWriter: H.264 'avc1' through OpenCV's FFmpeg backend)
+  //    at the service's default render settings. Setup (GL objects + encoder) timed apart.
+  struct Reference {
+    double setup_s = 0, loop_s = 0;
+    int frames = 0;
+  };
+  const std::uint64_t video_steps = video.steps;
+  const Reference reference = (*thread)->Call([&] {
+    Reference out;
+    workerpair::heavy::RenderSettings settings;  // the service's defaults for 640x480
+    settings.width = 640;
+    settings.height = 480;
+    const auto setup_start = Clock::now();
+    auto renderer = workerpair::heavy::FrameRenderer::Create(model, settings);
+    auto writer = workerpair::heavy::VideoWriter::Open(dir.path() / "reference.mp4",
+                                                       {640, 480, 30}, workerpair::SceneLimits{});
+    out.setup_s = Seconds(setup_start);
+    if (!renderer.ok() || !writer.ok()) return out;
+    mjData* data = mj_makeData(model);
+    mj_forward(model, data);
+    mjvCamera camera;
+    mjv_defaultFreeCamera(model, &camera);
+    const auto start = Clock::now();
+    const double frame_dt = 1.0 / 30;
+    double next_frame = 0;
+    for (std::uint64_t step = 0; step <= video_steps; ++step) {
+      if (data->time >= next_frame - 1e-9) {
+        auto frame = (*renderer)->Render(data, camera);
+        if (frame.ok()) (void)(*writer)->Write(*frame);
+        ++out.frames;
+        next_frame += frame_dt;
+      }
+      if (step < video_steps) mj_step(model, data);
+    }
+    (void)(*writer)->Close();
+    out.loop_s = Seconds(start);
+    mj_deleteData(data);
+    return out;
+  });
+  const double reference_fps = reference.frames / (reference.setup_s + reference.loop_s);
+  std::printf("| rendered job vs reference pipeline (640x480 @ 30 fps, %llu steps) | service "
+              "%llu frames in %.2f s = %.1f frames/s (whole call) | reference %d frames in "
+              "%.2f s (setup %.0f ms + loop %.2f s) = %.1f frames/s | %.2fx reference |\n",
+              static_cast<unsigned long long>(video_steps),
+              static_cast<unsigned long long>(video.frames), video.wall_s,
+              video.frames / video.wall_s, reference.frames, reference.setup_s + reference.loop_s,
+              reference.setup_s * 1000, reference.loop_s, reference_fps,
+              (video.frames / video.wall_s) / reference_fps);
+  // Setup before the first frame: a one-frame rendered job (upload, unpack, compile, GL objects
+  // for the model, encoder, one frame, result) vs the reference's setup.
+  const auto one_frame = MakePayload(dir.path() / "one_frame", true, 0, 0.001);
+  Simulate(*stub, one_frame);
+  const double one_frame_s = Median(5, [&] { return Simulate(*stub, one_frame).wall_s; });
+  std::printf("| rendered job setup before its first frame | one-frame rendered job %.0f ms (whole "
+              "call) | reference setup %.0f ms (FrameRenderer + encoder) | %.1fx reference |\n",
+              one_frame_s * 1000, reference.setup_s * 1000, one_frame_s / reference.setup_s);
+
+  // 5. First vs repeated job on the same payload: each first job is a payload this replica has
+  //    never seen (fresh padding); the repeat asks the cache (nothing uploaded, nothing compiled).
+  for (const std::size_t padding : {std::size_t{0}, std::size_t{1} << 20}) {
+    std::vector<double> first, repeated;
+    bool all_cached = true;
+    double kb = 0;
+    for (int i = 0; i < 5; ++i) {
+      // Distinct payloads: the duration (and the padding's seed) differ per round.
+      const auto payload = MakePayload(
+          dir.path() / ("fixed" + std::to_string(padding) + "_" + std::to_string(i)), false,
+          padding, 0.01 + 0.002 * i, 100 + i);
+      kb = payload.archive.size() / 1024.0;
+      first.push_back(Simulate(*stub, payload, true).wall_s);
+      bool cached = false;
+      repeated.push_back(Simulate(*stub, payload, true, &cached).wall_s);
+      all_cached = all_cached && cached;
+    }
+    std::sort(first.begin(), first.end());
+    std::sort(repeated.begin(), repeated.end());
+    std::printf("| first vs repeated job, %.1f KB payload (simulate 0.01 s, render off) | first "
+                "%.1f ms | repeated %.1f ms (%s) | repeat = %.2f of first |\n",
+                kb, first[2] * 1000, repeated[2] * 1000,
+                all_cached ? "cached: no upload, no compile" : "NOT always cached",
+                repeated[2] / first[2]);
+  }
+
   std::printf("\nrenderer: %s\n", (*thread)->RendererName().c_str());
   mj_deleteModel(model);
   return 0;
