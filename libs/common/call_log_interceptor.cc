@@ -46,9 +46,11 @@ class CallLogInterceptor final : public grpc::experimental::Interceptor {
         if (!log_->trace().job_id.empty()) log_->SetJobId(log_->trace().job_id);
       }
     }
-    // Our services' messages are protobuf messages; the first one names the workspace.
+    // workerpair's own services are generated protobuf services, so their received message
+    // is a google::protobuf::Message; the first one names the workspace. Others are not
+    // (gRPC's health service reads raw ByteBuffers): never cast theirs.
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
-        workspace_.empty() && !saw_message_ && labels_.first != "unknown") {
+        workspace_.empty() && !saw_message_ && labels_.first.rfind("workerpair.", 0) == 0) {
       saw_message_ = true;
       if (void* message = methods->GetRecvMessage()) {
         workspace_ = WorkspaceField(*static_cast<google::protobuf::Message*>(message));
