@@ -130,7 +130,10 @@ class NameChecker {
   explicit NameChecker(const MjcfScene& scene) : scene_(scene) {}
 
   std::vector<MjcfNameFinding> Run() {
-    VisitMjcf(scene_, [&](const MjcfVisit& v) { Define(v); });
+    VisitMjcf(scene_, [&](const MjcfVisit& v) {
+      if (v.element->name == "composite") generated_names_ = true;
+      Define(v);
+    });
     if (scene_.complete()) VisitMjcf(scene_, [&](const MjcfVisit& v) { Resolve(v); });
     return std::move(found_);
   }
@@ -185,6 +188,7 @@ class NameChecker {
       const std::string_view kind = ReferencedKind(*v.element, key);
       if (kind.empty()) continue;
       if (kind == "body" && value == "world") continue;  // the world body's own name
+      if (generated_names_ && IsModelElementKind(kind)) continue;
       const auto& defined = names_[std::string(kind)];
       if (defined.count(value) != 0) continue;
       std::string message = StrCat("<", TextPreview(v.element->name, 40), " ", key, "=\"",
@@ -216,7 +220,15 @@ class NameChecker {
     return StrCat(" (the scene has ", list, defined.size() > 5 ? ", ..." : "", ")");
   }
 
+  // <composite> makes bodies, joints, geoms, sites, tendons ... with names of its own (B0_1,
+  // J0_1, ...): references to those kinds cannot be checked from the text.
+  static bool IsModelElementKind(std::string_view kind) {
+    return kind != "class" && kind != "mesh" && kind != "texture" && kind != "material" &&
+           kind != "hfield";
+  }
+
   const MjcfScene& scene_;
+  bool generated_names_ = false;
   // kind -> name -> first definition
   std::map<std::string, std::map<std::string, Definition, std::less<>>, std::less<>> names_;
   std::vector<MjcfNameFinding> found_;

@@ -18,7 +18,8 @@
 //   site=, sidesite=, cranksite=, slidersite= -> site     geom=, geom1=, geom2= -> geom
 //   tendon=, tendon1=, tendon2=              -> tendon    actuator= -> actuator
 //   objname= / refname=                      -> the kind in objtype= / reftype=
-// Only the sections that hold objects are read (<option>, <visual>, ... use some of these
+// A scene with a <composite> references object names MuJoCo makes up (B0_1, ...): there only
+// class and asset references are checked. Only the sections that hold objects are read (<option>, <visual>, ... use some of these
 // attribute names for other things). An empty value references nothing, as in MuJoCo.
 //
 // Codes:

@@ -168,6 +168,11 @@ std::vector<Case> Cases() {
        "mjcf/duplicate-name"},
       {"a body and a geom may share a name", scene("", R"(<body name="g"><geom size=".1"/></body>)", ""),
        ""},
+      {"references to the bodies a composite makes are not checked",
+       scene("", R"(<body name="grid"><composite type="grid" count="2 2 1" spacing="0.1">
+         <geom size=".02"/></composite></body>)",
+             R"(<contact><exclude body1="B0_0" body2="B1_1"/></contact>)"),
+       ""},
       {"two meshes named after the same file name are a warning",
        R"(<mujoco><asset><mesh file="a/tet.stl"/><mesh file="b/tet.stl"/></asset>
          <worldbody><geom type="mesh" mesh="tet"/></worldbody></mujoco>)",
