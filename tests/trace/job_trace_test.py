@@ -10,7 +10,9 @@ started with --log_json, then the job's ids are looked up everywhere an operator
   - worker-light logged each of the flow's calls ("call" lines) with the request id and the
     workspace;
   - the controller's own lines (--log_json) for the flow's steps carry the same ids;
-  - results/<run>/flow.json and result.json in the workspace name the request id (and the job).
+  - results/<run>/flow.json and result.json in the workspace name the request id (and the job),
+    and they and the --json report read back as their documented messages (FlowJobResult,
+    SimulationReport) with the protobuf JSON mapping (buf convert).
 
 Usage: job_trace_test.py --build DIR --source DIR
 """
@@ -146,6 +148,22 @@ def main():
     result = json.load(open(os.path.join(results, "result.json")))
     check(result.get("requestId") == REQUEST_ID, f"result.json requestId: {list(result)[:12]}")
     check(result.get("jobId") == job_id, f"result.json jobId: {result.get('jobId')!r}")
+
+    # Each file reads back as its documented message with the protobuf JSON mapping (buf
+    # convert parses like JsonStringToMessage: unknown names or wrong types fail).
+    report_path = os.path.join(scratch, "report.json")
+    with open(report_path, "wb") as f:
+        f.write(done.stdout)
+    for path, message in ((os.path.join(results, "flow.json"), "workerpair.v1.FlowJobResult"),
+                          (report_path, "workerpair.v1.FlowJobResult"),
+                          (os.path.join(results, "result.json"), "workerpair.v1.SimulationReport")):
+        parsed = subprocess.run(
+            ["npx", "--yes", "@bufbuild/buf", "convert", os.path.join(source, "proto"),
+             "--type", message, "--from", f"{path}#format=json", "--to", "-#format=json"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+        if check(parsed.returncode == 0, f"{path} is not a {message}: {parsed.stderr[-1500:]!r}"):
+            back = json.loads(parsed.stdout)
+            check(back.get("requestId") == REQUEST_ID, f"{path} round trip lost requestId")
 
     if FAILURES:
         print(f"{len(FAILURES)} check(s) failed; logs in {scratch}", file=sys.stderr)
