@@ -200,7 +200,11 @@ TEST_CASE("simulate on a scene directory writes the video, result.json and run.j
   CHECK(video.substr(4, 4) == "ftyp");
   CHECK(fs::exists(out / "heatmap_parts.png"));
   CHECK(ParseJson(ReadAll(out / "run.json"))["result"]["outcome"] == "OUTCOME_SUCCESS");
-  CHECK(ParseJson(ReadAll(out / "result.json")).contains("metrics"));  // the server's own
+  // The server's own: a SimulationReport (heavy.proto), ids with the result.
+  const nlohmann::json server_result = ParseJson(ReadAll(out / "result.json"));
+  CHECK(server_result["result"].contains("metrics"));
+  CHECK(server_result["requestId"] == summary["requestId"]);
+  CHECK(server_result["jobId"] == summary["heavyJobId"]);
 }
 
 TEST_CASE("simulate of a scene that fails exits 7", "[cli]") {
