@@ -49,8 +49,10 @@ int Main(int argc, char** argv) {
   if (argc == 4) {
     ApplyJitter(scene->model.get(), data->get(), std::stoull(argv[3]), manifest->verify.jitter_m);
   }
-  absl::StatusOr<SimResult> result = Simulate(scene->model.get(), data->get(),
-                                              SimOptionsFromManifest(*manifest), nullptr, nullptr);
+  SimOptions options = SimOptionsFromManifest(*manifest);
+  options.track_max_energy = true;  // this tool prints energy_max_j
+  absl::StatusOr<SimResult> result =
+      Simulate(scene->model.get(), data->get(), options, nullptr, nullptr);
   if (!result.ok()) return Fail(result.status());
 
   nlohmann::json out;

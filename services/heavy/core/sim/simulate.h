@@ -85,6 +85,9 @@ struct SimOptions {
   int max_events = 200;                    // further events are counted, not listed
   double mark_interval_s = 0.02;           // simulated seconds between contact-mark samples
   int max_marks = 1500;                    // contact marks kept (the per-geom peaks included)
+  // energy_max_j over every step: a mass-matrix product a step, which no call of the service
+  // reports; off, energy_max_j is the larger of the initial and final energy.
+  bool track_max_energy = false;
 };
 
 // Options for a manifest: duration (already clamped), seed, target, bounds, yield.
@@ -150,7 +153,7 @@ struct SimMetrics {
   double timestep_s = 0;
   double energy_initial_j = 0;             // potential + kinetic
   double energy_final_j = 0;
-  double energy_max_j = 0;
+  double energy_max_j = 0;                 // see SimOptions::track_max_energy
   double max_linear_speed = 0;             // m/s, over all bodies and steps
   std::string max_speed_body;
   double max_single_contact_force_n = 0;   // largest force of ONE contact point (not a sum)
