@@ -15,8 +15,11 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
+import subprocess
 import sys
 import tarfile
+import tempfile
 import threading
 import unittest
 from pathlib import Path
@@ -89,6 +92,34 @@ class OfflineTest(unittest.TestCase):
         unfinished.add(_Chunk("d", 0, b"x", 2, False))
         with self.assertRaisesRegex(ArtifactError, "not finished: d"):
             unfinished.finish()
+
+
+class InstallTest(unittest.TestCase):
+    def test_pip_installs_the_client_with_its_generated_stubs_from_a_checkout(self) -> None:
+        # A copy of what setup.py reads (clients/python and proto/), so the in-tree build leaves
+        # the source tree alone; a venv that sees Debian's grpcio and protobuf, no index.
+        with tempfile.TemporaryDirectory(prefix="wp-pip-") as tmp:
+            root = Path(tmp)
+            shutil.copytree(REPO / "clients" / "python", root / "clients" / "python",
+                            ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+            shutil.copytree(REPO / "proto", root / "proto")
+            subprocess.run([sys.executable, "-m", "venv", "--system-site-packages",
+                            str(root / "venv")], check=True)
+            python = str(root / "venv" / "bin" / "python")
+            subprocess.run([python, "-m", "pip", "install", "--quiet", "--no-index",
+                            "--no-build-isolation", "--no-deps", str(root / "clients" / "python")],
+                           check=True, cwd=root, timeout=240)
+            env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+            shown = subprocess.run(
+                [python, "-c", "import workerpair_client as w, workerpair.v1.controller_pb2 as c, "
+                 "google.rpc.error_details_pb2 as e; print(w.__file__); print(c.__file__); "
+                 "print(e.__file__); "
+                 "print(c.DESCRIPTOR.services_by_name['ControllerService'].full_name)"],
+                check=True, cwd=root, env=env, capture_output=True, text=True)
+            lines = shown.stdout.split()
+            # (google.rpc may come from a system googleapis-common-protos instead: same files)
+            self.assertTrue(all(line.startswith(str(root / "venv")) for line in lines[:2]), lines)
+            self.assertEqual(lines[3], "workerpair.v1.ControllerService")
 
 
 class LiveTest(unittest.TestCase):
@@ -222,7 +253,7 @@ def load_tests(loader: unittest.TestLoader, tests: unittest.TestSuite, pattern: 
                ) -> unittest.TestSuite:
     """Offline tests first, then the live ones in file order."""
     suite = unittest.TestSuite()
-    for case in (OfflineTest, LiveTest):
+    for case in (OfflineTest, InstallTest, LiveTest):
         names = [n for n in case.__dict__ if n.startswith("test_")]
         suite.addTests(case(n) for n in names)
     return suite
