@@ -20,8 +20,9 @@ PACKAGES=(
   pyflakes3 shellcheck yamllint
   # Test tooling: the image package check is a Python script.
   python3
-  # The Python client (clients/python) and its tests against the real binaries.
-  python3-grpcio python3-protobuf
+  # The Python client (clients/python), its install test (venv + setuptools) and the USAGE
+  # commands' test (jq reads buf curl's JSON).
+  python3-grpcio python3-protobuf python3-setuptools python3-wheel python3-venv jq
 )
 # node + npm validate deploy/k8s offline (tests/deploy); skip when a node install already has npm.
 if ! command -v npm >/dev/null 2>&1; then PACKAGES+=(nodejs npm); fi

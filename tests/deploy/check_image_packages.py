@@ -49,7 +49,8 @@ NOT_BUILD_DEPENDENCIES = {
     # The fuzz targets (scripts/fuzz.sh) are built with clang in the test command only.
     "clang", "libclang-rt-14-dev",
     # The Python client's tests run on the build machine, never in an image.
-    "python3-grpcio", "python3-protobuf",
+    "python3-grpcio", "python3-protobuf", "python3-setuptools", "python3-wheel", "python3-venv",
+    "jq",
 }
 
 
