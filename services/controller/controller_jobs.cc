@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "libs/common/error_reason.h"
+#include "libs/common/request_trace.h"
 #include "libs/common/sha256.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/str_cat.h"
@@ -131,11 +132,25 @@ JobWork SimulationWork(v1::SimulationJobSpec spec, LightPool& light, HeavyClient
   return [spec = std::move(spec), &light, &heavy](JobControl& control) -> JobOutcome {
     auto payload = LoadHeavyScene(spec.payload(), light, control, "simulate");
     if (!payload.ok()) return {payload.status(), {}};
-    auto run = heavy.Simulate(*payload, spec.options(), HeavyReporter(control, "simulate"),
-                              &control.cancellation());
+    std::string heavy_job_id;  // of the attempt that ran it
+    const ProgressCallback reporter = HeavyReporter(control, "simulate");
+    auto run = heavy.Simulate(
+        *payload, spec.options(),
+        [&](const HeavyProgress& event) {
+          if (!event.job_id.empty()) heavy_job_id = event.job_id;
+          if (reporter) reporter(event);
+        },
+        &control.cancellation());
     if (!run.ok()) return {run.status(), {}};
     auto result = NewResult();
     v1::SimulationJobResult* simulation = result->mutable_simulation();
+    if (const RequestTrace* trace = CurrentRequestTrace()) {
+      simulation->set_request_id(trace->request_id);
+      simulation->set_trace_id(trace->trace_id);
+    }
+    simulation->set_heavy_job_id(heavy_job_id);
+    simulation->set_payload_sha256(payload->sha256);
+    simulation->set_payload_bytes(payload->bytes.size());
     *simulation->mutable_result() = std::move(run->value.result);
     for (auto& [name, artifact] : run->value.artifacts) {
       v1::JobArtifact* out = simulation->add_artifacts();

@@ -2,6 +2,8 @@
 
 #include "libs/common/error_reason.h"
 #include "libs/common/grpc_status.h"
+#include "libs/common/request_trace.h"
+#include "libs/common/trace_metadata.h"
 #include "libs/common/str_cat.h"
 #include "services/controller/controller_jobs.h"
 
@@ -105,7 +107,8 @@ v1::Job ToProtoJob(const JobSnapshot& snapshot, bool include_result, bool includ
   return job;
 }
 
-absl::StatusOr<JobSnapshot> ControllerServiceImpl::Submit(const v1::JobSpec& spec,
+absl::StatusOr<JobSnapshot> ControllerServiceImpl::Submit(const grpc::ServerContext& context,
+                                                          const v1::JobSpec& spec,
                                                           const std::string& caller,
                                                           v1::JobPriority priority,
                                                           double max_wait_s) {
@@ -113,7 +116,12 @@ absl::StatusOr<JobSnapshot> ControllerServiceImpl::Submit(const v1::JobSpec& spe
     return absl::InvalidArgumentError(StrCat("max_wait_s is ", max_wait_s,
                                              "; give 0 (the server's limit) to one week"));
   }
-  WP_ASSIGN_OR_RETURN(JobWork work, MakeJobWork(spec, light_, heavy_));
+  WP_ASSIGN_OR_RETURN(JobWork traceless, MakeJobWork(spec, light_, heavy_));
+  JobWork work = [trace = TraceFromServerMetadata(context.client_metadata()),
+                  inner = std::move(traceless)](JobControl& control) {
+    const ScopedRequestTrace scope(trace);  // the job's thread works for this caller's request
+    return inner(control);
+  };
   return jobs_.Submit(JobKind(spec), caller, FromProtoPriority(priority), std::move(work),
                       max_wait_s > 0 ? absl::Seconds(max_wait_s) : absl::InfiniteDuration());
 }
@@ -123,7 +131,7 @@ grpc::Status ControllerServiceImpl::RunFlow(grpc::ServerContext* context,
                                             grpc::ServerWriter<v1::RunFlowResponse>* writer) {
   v1::JobSpec spec;
   *spec.mutable_flow() = request->flow();
-  auto job = Submit(spec, request->caller(), request->priority(), request->max_wait_s());
+  auto job = Submit(*context, spec, request->caller(), request->priority(), request->max_wait_s());
   if (!job.ok()) return ToGrpcStatus(job.status());
   v1::RunFlowResponse first;
   *first.mutable_submitted() = ToProtoJob(*job, false, false);
@@ -147,7 +155,7 @@ grpc::Status ControllerServiceImpl::RunSimulation(
     grpc::ServerWriter<v1::RunSimulationResponse>* writer) {
   v1::JobSpec spec;
   *spec.mutable_simulation() = request->simulation();
-  auto job = Submit(spec, request->caller(), request->priority(), request->max_wait_s());
+  auto job = Submit(*context, spec, request->caller(), request->priority(), request->max_wait_s());
   if (!job.ok()) return ToGrpcStatus(job.status());
   v1::RunSimulationResponse first;
   *first.mutable_submitted() = ToProtoJob(*job, false, false);
@@ -166,10 +174,10 @@ grpc::Status ControllerServiceImpl::RunSimulation(
       });
 }
 
-grpc::Status ControllerServiceImpl::SubmitJob(grpc::ServerContext*,
+grpc::Status ControllerServiceImpl::SubmitJob(grpc::ServerContext* context,
                                               const v1::SubmitJobRequest* request,
                                               v1::SubmitJobResponse* response) {
-  auto job = Submit(request->spec(), request->caller(), request->priority(),
+  auto job = Submit(*context, request->spec(), request->caller(), request->priority(),
                     request->max_wait_s());
   if (!job.ok()) return ToGrpcStatus(job.status());
   *response->mutable_job() = ToProtoJob(*job, false, false);

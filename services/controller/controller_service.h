@@ -40,8 +40,11 @@ class ControllerServiceImpl final : public v1::ControllerService::Service {
                              v1::GetPoolStatusResponse* response) override;
 
  private:
-  absl::StatusOr<JobSnapshot> Submit(const v1::JobSpec& spec, const std::string& caller,
-                                     v1::JobPriority priority, double max_wait_s);
+  // The job runs under the caller's request trace (x-request-id, traceparent from
+  // `context`'s metadata, else new ones): every call it makes to the workers carries it.
+  absl::StatusOr<JobSnapshot> Submit(const grpc::ServerContext& context, const v1::JobSpec& spec,
+                                     const std::string& caller, v1::JobPriority priority,
+                                     double max_wait_s);
 
   LightPool& light_;
   HeavyClient& heavy_;

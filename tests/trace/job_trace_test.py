@@ -10,6 +10,8 @@ started with --log_json, then the job's ids are looked up everywhere an operator
   - worker-light logged each of the flow's calls ("call" lines) with the request id and the
     workspace;
   - the controller's own lines (--log_json) for the flow's steps carry the same ids;
+  - a flow run through ControllerService (buf curl RunFlow with an x-request-id header) runs
+    under the caller's request id: worker-heavy's lines and its flow.json name it;
   - results/<run>/flow.json and result.json in the workspace name the request id (and the job),
     and they and the --json report read back as their documented messages (FlowJobResult,
     SimulationReport) with the protobuf JSON mapping (buf convert).
@@ -29,6 +31,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "docs"))
 from run_doc_commands import Server  # noqa: E402  (the docs runner's server helper)
 
 REQUEST_ID = "trace-test-0001"
+SERVICE_REQUEST_ID = "trace-test-0002"  # a ControllerService caller's x-request-id
 WORKSPACE = "trace-ws"
 HEAVY_PHASES = ["accepted", "started", "compiled", "artifacts", "outcome", "finished"]
 FAILURES = []
@@ -96,6 +99,22 @@ def main():
         job_id = job_ids[-1] if job_ids else "?"
         digest = report.get("payloadSha256", "")
         check(len(digest) == 64, f"--json report payloadSha256: {digest!r}")
+        # The same through ControllerService: the caller's x-request-id is the job's.
+        service = Server("service", [f"{build}/services/controller/controller",
+                                        f"--light=127.0.0.1:{light.port}",
+                                        f"--heavy=127.0.0.1:{heavy.port}", "serve",
+                                        "--listen=127.0.0.1:0", "--log_json"], scratch, env)
+        service.wait_ready()
+        flow_spec = {"flow": {"workspace": WORKSPACE, "runName": "served",
+                              "simulate": {"render": False}}}
+        served = subprocess.run(
+            ["npx", "--yes", "@bufbuild/buf", "curl", "--protocol", "grpc",
+             "--http2-prior-knowledge", "-H", f"x-request-id: {SERVICE_REQUEST_ID}",
+             "-d", json.dumps(flow_spec),
+             f"http://127.0.0.1:{service.port}/workerpair.v1.ControllerService/RunFlow"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=240)
+        service.stop()
+        check(served.returncode == 0, f"RunFlow through buf curl: {served.stderr[-2000:]!r}")
     finally:
         light.stop()
         heavy.stop()
@@ -148,6 +167,16 @@ def main():
     result = json.load(open(os.path.join(results, "result.json")))
     check(result.get("requestId") == REQUEST_ID, f"result.json requestId: {list(result)[:12]}")
     check(result.get("jobId") == job_id, f"result.json jobId: {result.get('jobId')!r}")
+
+    json_lines(service.log_path, "controller serve")  # every line JSON there too
+    served_heavy = [l for l in heavy_lines if l.get("logger") == "job"
+                    and l.get("request_id") == SERVICE_REQUEST_ID and l.get("event") == "finished"
+                    and l.get("kind") == "simulate"]
+    check(len(served_heavy) == 1, f"worker-heavy lines of the served flow: {served_heavy}")
+    served_flow = os.path.join(root, WORKSPACE, "results", "served", "flow.json")
+    check(os.path.exists(served_flow) and
+          json.load(open(served_flow)).get("requestId") == SERVICE_REQUEST_ID,
+          "the served flow's flow.json names the caller's request id")
 
     # Each file reads back as its documented message with the protobuf JSON mapping (buf
     # convert parses like JsonStringToMessage: unknown names or wrong types fail).

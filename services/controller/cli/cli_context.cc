@@ -13,7 +13,8 @@
 namespace workerpair::controller::cli {
 
 absl::StatusOr<std::unique_ptr<CliContext>> CliContext::Create(GlobalOptions options) {
-  WP_RETURN_IF_ERROR(InitLogging({.level = options.log_level, .json = options.log_json}));
+  WP_RETURN_IF_ERROR(InitLogging(
+      {.level = options.log_level.empty() ? "warn" : options.log_level, .json = options.log_json}));
   const absl::Duration deadline =
       options.deadline > absl::ZeroDuration() ? options.deadline : absl::Seconds(30);
   const ClientSecurityOptions security = options.security;

@@ -58,8 +58,9 @@ struct GlobalOptions {
   // The request id every call of this command carries (x-request-id) and its JSON output
   // names; empty: a new one (--request_id, env WORKERPAIR_REQUEST_ID).
   std::string request_id;
-  // The CLI's own log lines on stderr (the job-phase lines at info): level and JSON lines.
-  std::string log_level = "warn";
+  // The CLI's own log lines on stderr (the job-phase lines at info): level ("": warn; `serve`:
+  // its server's default) and JSON lines.
+  std::string log_level;
   bool log_json = false;
 };
 

@@ -58,6 +58,10 @@ namespace workerpair::controller::cli {
 int RunServeCommand(CliContext& context, const Args& args) {
   // absl parses the server flags, as the workers do; argv[0] is the program name.
   std::vector<std::string> words = {"controller serve"};
+  // --log_level / --log_json are also global flags (the CLI's own lines), so the global parser
+  // took them wherever they stood: they are the server's too.
+  if (!context.options().log_level.empty()) words.push_back("--log_level=" + context.options().log_level);
+  if (context.options().log_json) words.push_back("--log_json");
   words.insert(words.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (std::string& word : words) argv.push_back(word.data());
