@@ -2,10 +2,13 @@
 // loopback, called through the generated ControllerService stub as any other language would.
 #include <catch2/catch.hpp>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <thread>
+
+#include <sys/wait.h>
 
 #include <grpcpp/grpcpp.h>
 
@@ -243,6 +246,7 @@ TEST_CASE("A job survives its caller leaving and is re-attached by id; a full qu
     reader->Finish();
   }
   // One running, one queued: the third is refused as retryable.
+  REQUIRE(Pair::Eventually([&] { return pair.Get(id).state() == v1::JOB_STATE_RUNNING; }));
   const std::string queued = pair.SubmitSimulation(long_job, "b").job().job_id();
   REQUIRE(pair.last_status.ok());
   pair.SubmitSimulation(long_job, "c");
@@ -390,4 +394,84 @@ TEST_CASE("Two callers: one floods the queue, the other's job still starts next;
     if (job.started_at_s() < other_end.started_at_s()) ++flood_started_before_other;
   }
   CHECK(flood_started_before_other == 0);
+}
+
+TEST_CASE("Verify and render_views and build_scene jobs of a caller payload run on the pool",
+          "[controller_service]") {
+  Pair pair({"--max_running_jobs=3"});
+  TempDir scene;
+  const std::string archive = BoxArchive(scene.path(), 0.3);
+  auto submit = [&](const v1::JobSpec& spec) {
+    grpc::ClientContext context;
+    v1::SubmitJobRequest request;
+    *request.mutable_spec() = spec;
+    v1::SubmitJobResponse response;
+    REQUIRE(pair.stub->SubmitJob(&context, request, &response).ok());
+    return response.job();
+  };
+  v1::JobSpec verify;
+  verify.mutable_verify()->mutable_payload()->set_archive(archive);
+  verify.mutable_verify()->set_runs(3);
+  v1::JobSpec render;
+  render.mutable_render_views()->mutable_payload()->set_archive(archive);
+  render.mutable_render_views()->mutable_options()->set_azimuth_count(2);
+  render.mutable_render_views()->mutable_options()->set_width(64);
+  render.mutable_render_views()->mutable_options()->set_height(48);
+  v1::JobSpec build;
+  build.mutable_build_scene()->mutable_payload()->set_archive(archive);
+  build.mutable_build_scene()->set_return_mjcf(true);
+  const v1::Job verify_job = submit(verify);
+  const v1::Job render_job = submit(render);
+  const v1::Job build_job = submit(build);
+  CHECK(verify_job.kind() == "verify");
+  CHECK(render_job.kind() == "render_views");
+  CHECK(build_job.kind() == "build_scene");
+
+  const v1::Job verified = pair.Watch(verify_job.job_id());
+  INFO(verified.error().message());
+  REQUIRE(verified.state() == v1::JOB_STATE_SUCCEEDED);
+  CHECK(verified.result().verify().result().runs_size() == 3);
+  CHECK(verified.result().verify().replicas_size() == 1);
+
+  const v1::Job built = pair.Watch(build_job.job_id());
+  INFO(built.error().message());
+  REQUIRE(built.state() == v1::JOB_STATE_SUCCEEDED);
+  CHECK(built.result().build_scene().build().stats().bodies() >= 1);
+  CHECK(built.result().build_scene().replica() == pair.heavy->address());
+
+  const v1::Job rendered = pair.Watch(render_job.job_id());
+  INFO(rendered.error().message());
+  REQUIRE(rendered.state() == v1::JOB_STATE_SUCCEEDED);
+  REQUIRE(rendered.result().render_views().views_size() >= 1);
+  CHECK(rendered.result().render_views().views(0).png().empty());  // no include_artifacts
+  grpc::ClientContext context;
+  v1::GetJobRequest get;
+  get.set_job_id(render_job.job_id());
+  get.set_include_artifacts(true);
+  v1::GetJobResponse with_images;
+  REQUIRE(pair.stub->GetJob(&context, get, &with_images).ok());
+  CHECK_FALSE(with_images.job().result().render_views().views(0).png().empty());
+
+  // A spec with a bad field is refused at once, naming it.
+  v1::JobSpec bad;
+  bad.mutable_verify()->mutable_payload()->set_archive(archive);
+  bad.mutable_verify()->set_runs(5000);
+  grpc::ClientContext bad_context;
+  v1::SubmitJobRequest bad_request;
+  *bad_request.mutable_spec() = bad;
+  v1::SubmitJobResponse ignored;
+  const grpc::Status refused = pair.stub->SubmitJob(&bad_context, bad_request, &ignored);
+  CHECK(refused.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(refused.error_message().find("verify.runs") != std::string::npos);
+}
+
+TEST_CASE("serve takes its own server TLS from --serve_tls_*: a missing certificate stops it",
+          "[controller_service]") {
+  // The global --tls_* are the CLI's client settings; the server's are --serve_tls_*.
+  const std::string command = std::string(WORKERPAIR_CONTROLLER_BINARY) +
+                              " serve --serve_tls_cert=/nonexistent/cert.pem "
+                              "--serve_tls_key=/nonexistent/key.pem >/dev/null 2>&1";
+  const int status = std::system(command.c_str());
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) != 0);
 }

@@ -7,8 +7,9 @@
 // WORKERPAIR_TLS_*, WORKERPAIR_AUTH_TOKEN_FILE) are the controller's settings as a CLIENT of
 // worker-light and worker-heavy, as for every command; the server's own certificate, client
 // CA and token are --serve_tls_cert, --serve_tls_key, --serve_tls_client_ca and
-// --serve_auth_token_file (env WORKERPAIR_SERVE_*). The workers' server flag names
-// (--tls_cert=... after `serve`) are refused, so one never silently stands for the other.
+// --serve_auth_token_file (env WORKERPAIR_SERVE_*). Global flags are read anywhere on the
+// line, so `serve --tls_cert=...` is the client's certificate too; the server logs whether it
+// listens with TLS or in plaintext.
 //
 //   controller --light=L:50051 --heavy=dns:///worker-heavy:50052 serve --listen=0.0.0.0:50053
 #include <iostream>
@@ -72,19 +73,6 @@ int RunServeCommand(CliContext& context, const Args& args) {
       "(workerpair.v1.ControllerService)");
   if (positional.size() > 1) {
     return context.Usage(StrCat("serve takes flags only, not '", positional[1], "'"));
-  }
-  // The workers' server TLS flags would be ambiguous here (the global ones are the client's).
-  for (const std::string& arg : args) {
-    for (const char* shared : {"tls_cert", "tls_key", "tls_client_ca", "auth_token_file"}) {
-      for (const char* dashes : {"--", "-"}) {
-        const std::string name = StrCat(dashes, shared);
-        if (arg == name || arg.rfind(name + "=", 0) == 0) {
-          return context.Usage(StrCat("serve takes --serve_", shared, " for its own server (",
-                                      name, " is the controller's client setting: give it "
-                                      "before `serve`)"));
-        }
-      }
-    }
   }
   auto positive = [&](int value, const char* flag) -> absl::Status {
     if (value <= 0) return absl::InvalidArgumentError(StrCat("--", flag, " must be positive"));

@@ -140,9 +140,9 @@ Service:
       status; see proto/workerpair/v1/controller.proto) over the global flags' pools. Its
       own server TLS and token are the --serve_* flags (env WORKERPAIR_SERVE_TLS_CERT,
       WORKERPAIR_SERVE_TLS_KEY, WORKERPAIR_SERVE_TLS_CLIENT_CA, WORKERPAIR_SERVE_AUTH_TOKEN_FILE);
-      the global --tls_*/--auth_token_file (WORKERPAIR_TLS_*, WORKERPAIR_AUTH_TOKEN_FILE) stay
-      what it uses as a client of worker-light and worker-heavy. `controller serve --help`
-      lists every server flag
+      the global --tls_*/--auth_token_file (WORKERPAIR_TLS_*, WORKERPAIR_AUTH_TOKEN_FILE),
+      anywhere on the line, stay what it uses as a client of worker-light and worker-heavy.
+      `controller serve --help` lists every server flag
 
 Exit codes: 0 ok, 1 other failure, 2 usage, 3 not found, 4 rejected input or state (also lint
 errors, assembly findings, merge conflicts), 5 permission denied, 6 server busy or
