@@ -1,5 +1,7 @@
 #include "libs/common/call_log_interceptor.h"
 
+#include <spdlog/spdlog.h>
+
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 
@@ -39,6 +41,10 @@ class CallLogInterceptor final : public grpc::experimental::Interceptor {
       const auto* metadata = methods->GetRecvInitialMetadata();
       if (metadata != nullptr) {
         traced_ = metadata->find(kRequestIdHeader) != metadata->end();
+      }
+      // An untraced call is logged at debug only: with debug off it costs nothing more.
+      spdlog::logger* logger = spdlog::default_logger_raw();
+      if (metadata != nullptr && (traced_ || (logger && logger->should_log(spdlog::level::debug)))) {
         log_.emplace(JobLog::Identity{.service = service_,
                                       .trace = TraceFromServerMetadata(*metadata),
                                       .replica = HostName(),
@@ -49,7 +55,7 @@ class CallLogInterceptor final : public grpc::experimental::Interceptor {
     // workerpair's own services are generated protobuf services, so their received message
     // is a google::protobuf::Message; the first one names the workspace. Others are not
     // (gRPC's health service reads raw ByteBuffers): never cast theirs.
-    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) && log_ &&
         workspace_.empty() && !saw_message_ && labels_.first.rfind("workerpair.", 0) == 0) {
       saw_message_ = true;
       if (void* message = methods->GetRecvMessage()) {
