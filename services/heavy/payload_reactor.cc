@@ -74,7 +74,11 @@ bool BuildSceneReactor::Shared::Tick(absl::Time now) {
 BuildSceneReactor::BuildSceneReactor(grpc::CallbackServerContext* context,
                                      v1::BuildSceneResponse* response, PayloadCallEnv env,
                                      Run run)
-    : context_(context), env_(env), run_(std::move(run)), shared_(std::make_shared<Shared>()) {
+    : context_(context),
+      env_(env),
+      run_(std::move(run)),
+      shared_(std::make_shared<Shared>()),
+      log_(std::make_shared<JobPhaseLog>(context->client_metadata(), "build_scene")) {
   shared_->reactor = this;
   shared_->response = response;
   shared_->idle_timeout = env_.Clock().idle_timeout;
@@ -89,6 +93,7 @@ void BuildSceneReactor::Fail(const absl::Status& status) {
     std::lock_guard<std::mutex> lock(mu_);
     handle = handle_;
   }
+  if (!handle) log_->Rejected(status);
   if (handle) handle->Cancel(status);
   shared_->Finish(status, nullptr);
 }
@@ -116,6 +121,7 @@ void BuildSceneReactor::OnReadDone(bool ok) {
     have_header_ = true;
     if (absl::Status status = env_.scheduler->CheckCapacity(); !status.ok()) return Fail(status);
     const v1::PayloadInfo& info = header_.header().payload();
+    log_->log().SetPayloadSha256(info.sha256());
     absl::StatusOr<PayloadAssembler> assembler =
         StartPayload(info.size_bytes(), info.sha256(), *env_.intake, env_.Storage());
     if (!assembler.ok()) return Fail(assembler.status());
@@ -155,13 +161,17 @@ void BuildSceneReactor::OnReadDone(bool ok) {
 void BuildSceneReactor::Submit(std::shared_ptr<JobPayload> payload) {
   JobSpec job;
   job.kind = "build_scene";
+  job.request_id = log_->log().trace().request_id;
   std::shared_ptr<Shared> shared = shared_;
+  std::shared_ptr<JobPhaseLog> log = log_;
   auto header = std::make_shared<const v1::BuildSceneRequest>(header_);
   Run run = run_;
   // The response waits in `result` until the slot is free, then ends the call.
   auto result = std::make_shared<v1::BuildSceneResponse>();
   PayloadCache* cache = env_.Cache();
-  job.run = [header, payload, run, result, cache](JobContext& context) -> absl::Status {
+  job.run = [header, payload, run, result, cache, log](JobContext& context) -> absl::Status {
+    log->Started(context.id(), static_cast<std::uint64_t>(
+                                   absl::ToInt64Milliseconds(context.queued_for())));
     KeepInCache(cache, *payload);
     absl::StatusOr<v1::BuildSceneResponse> response = run(context, *header, *payload);
     absl::Status status = response.status();
@@ -169,12 +179,24 @@ void BuildSceneReactor::Submit(std::shared_ptr<JobPayload> payload) {
     if (status.ok()) *result = std::move(*response);
     return status;
   };
-  job.on_finished = [shared, result](absl::Status status) {
+  job.on_finished = [shared, result, log](absl::Status status) {
+    if (status.ok()) {
+      log->log().Info("outcome", {{"compile_ms", JobLogValue::Number(result->compile_ms())},
+                                  {"bodies", JobLogValue::Number(result->stats().bodies())}});
+    }
+    log->Finished(status);
     shared->Finish(status, status.ok() ? result.get() : nullptr);
   };
-  job.abandon = [shared](absl::Status why) { shared->Finish(why, nullptr); };
+  job.abandon = [shared, log](absl::Status why) {
+    log->Finished(why);
+    shared->Finish(why, nullptr);
+  };
+  job.on_work_phase = [log](const std::string& previous, const std::string& next) {
+    log->Phase(previous, next);
+  };
   absl::StatusOr<std::shared_ptr<JobHandle>> handle = env_.scheduler->Submit(std::move(job));
   if (!handle.ok()) return Fail(handle.status());
+  log_->Accepted((*handle)->id(), (*handle)->admitted_position());
   bool cancelled = false;
   {
     std::lock_guard<std::mutex> lock(mu_);

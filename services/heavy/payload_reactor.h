@@ -426,6 +426,7 @@ class BuildSceneReactor final : public grpc::ServerReadReactor<v1::BuildSceneReq
   std::mutex mu_;
   std::shared_ptr<JobHandle> handle_;
   bool cancelled_ = false;
+  std::shared_ptr<JobPhaseLog> log_;  // shared with the job's callbacks
 };
 
 }  // namespace workerpair::heavy

@@ -131,6 +131,10 @@ def main():
         check(line.get("payload_sha256") == digest, f"heavy line without the digest: {line}")
         check(bool(line.get("replica")), f"heavy line without a replica: {line}")
         check(line.get("level") == "info" or line.get("event") == "phase", f"level: {line}")
+    built = {l.get("event") for l in heavy_lines if l.get("logger") == "job"
+             and l.get("kind") == "build_scene" and l.get("request_id") == REQUEST_ID}
+    check(built >= {"accepted", "started", "outcome", "finished"},
+          f"worker-heavy's BuildScene (the flow's build step) phases: {built}")
     outcome = [l for l in mine if l.get("event") == "outcome"]
     check(outcome and outcome[0].get("outcome", "").startswith("OUTCOME_"), f"outcome: {outcome}")
 
