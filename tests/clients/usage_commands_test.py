@@ -2,7 +2,7 @@
 """Runs the controller commands of docs/USAGE.md ("Non-C++ clients") against live servers.
 
 Each fenced block right after a line `<!-- usage-check: NAME -->` (marked doc-skip for
-tests/docs/run_doc_commands.py, which maps 127.0.0.1:50053 to another server) is run as written by
+tests/docs/run_doc_commands.py: this test runs them and checks their output) is run as written by
 `bash -euo pipefail` from the repository root, with the `controller` binary first on PATH and
 the documented addresses replaced by those of the servers this test starts on ephemeral ports
 (tests/clients/servers.py): 127.0.0.1:50051 worker-light, :50052 worker-heavy, :50053

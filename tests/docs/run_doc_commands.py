@@ -29,13 +29,17 @@ source directory (examples/scenes/... resolve). Written addresses are placeholde
 
     127.0.0.1:50051, localhost:50051        worker-light
     127.0.0.1:50052, localhost:50052        worker-heavy A (tls blocks: the TLS worker-heavy)
-    127.0.0.1:50053, localhost:50053        worker-heavy B
-    127.0.0.1:50054, localhost:50054        controller serve
-    127.0.0.1:9091 / :9092 / :9093 / :9094  their /metrics ports (light, heavy A, B, controller)
+    127.0.0.1:50053, localhost:50053        controller serve
+    127.0.0.1:50054, localhost:50054        worker-heavy B (a second one on the same machine)
+    127.0.0.1:9091 / :9092 / :9093 / :9094  their /metrics ports (light, heavy A, controller, B)
     /var/lib/workerpair/workspaces          a scratch directory
     /tmp/...                                a scratch directory (per file)
     build/...                               the build directory under test
     controller, worker-light, worker-heavy  on PATH (the built binaries)
+
+These are docs/PORTS_AND_METRICS.md's ports (light 50051/9091, heavy 50052/9092, controller
+50053/9093); the second worker-heavy takes the next free pair. TMPDIR is the /tmp scratch
+directory, so what a command puts under $TMPDIR (controller demo) is where /tmp/... looks.
 
 WORKERPAIR_LIGHT and WORKERPAIR_HEAVY (A,B) are set to the live set, as a reader who followed
 the earlier sections would have them. In `servers` blocks every port written (0.0.0.0:N,
@@ -193,6 +197,7 @@ class LiveSet:
         bins = [os.path.join(build, p) for p in
                 ("services/controller", "services/light", "services/heavy")]
         self.env["PATH"] = os.pathsep.join(bins + [self.env.get("PATH", "")])
+        self.env["TMPDIR"] = os.path.join(scratch, "tmp")  # where /tmp/... is mapped
         self.servers = {}
         self.tls_dir = None
 
@@ -241,11 +246,11 @@ class LiveSet:
     def mapping(self, tls):
         heavy_a = self.servers["heavy_tls" if tls else "heavy_a"]
         ports = {50051: self.servers["light"].port, 50052: heavy_a.port,
-                 50053: self.servers["heavy_b"].port, 50054: self.servers["controller"].port,
+                 50053: self.servers["controller"].port, 50054: self.servers["heavy_b"].port,
                  9091: self.servers["light"].metrics_port,
                  9092: self.servers["heavy_a"].metrics_port,
-                 9093: self.servers["heavy_b"].metrics_port,
-                 9094: self.servers["controller"].metrics_port}
+                 9093: self.servers["controller"].metrics_port,
+                 9094: self.servers["heavy_b"].metrics_port}
         return ports
 
 
