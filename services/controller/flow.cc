@@ -419,7 +419,7 @@ class FlowRunner {
       for (const std::string& id : report_.heavy_job_ids) verify.add_heavy_job_ids(id);
       *verify.mutable_result() = *report_.verify_result;
       WP_ASSIGN_OR_RETURN(std::string json,
-                          ProtoJsonText(verify, JsonFieldNames::kLowerCamel, /*pretty=*/true));
+                          ProtoJsonText(verify, /*pretty=*/true));
       artifacts_["result.json"] = Artifact{"application/json", std::move(json)};
     }
     std::vector<std::pair<std::string, std::string>> files;

@@ -50,7 +50,7 @@ void FillFlowResult(const FlowReport& report, v1::FlowJobResult* out) {
 std::string FlowReportToJson(const FlowReport& report) {
   v1::FlowJobResult result;
   FillFlowResult(report, &result);
-  return ProtoJsonText(result, JsonFieldNames::kLowerCamel, /*pretty=*/true).value_or("{}") + "\n";
+  return ProtoJsonText(result, /*pretty=*/true).value_or("{}") + "\n";
 }
 
 }  // namespace workerpair::controller

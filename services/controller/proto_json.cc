@@ -7,10 +7,9 @@
 namespace workerpair::controller {
 
 absl::StatusOr<std::string> ProtoJsonText(const google::protobuf::Message& message,
-                                          JsonFieldNames names, bool pretty) {
+                                          bool pretty) {
   google::protobuf::util::JsonPrintOptions options;
   options.always_print_primitive_fields = true;
-  options.preserve_proto_field_names = names == JsonFieldNames::kProto;
   options.add_whitespace = pretty;
   std::string json;
   if (!google::protobuf::util::MessageToJsonString(message, &json, options).ok()) {

@@ -1,8 +1,10 @@
-// Protobuf messages as JSON text, the one way the controller prints them (CLI output, flow.json,
-// a verify's result.json): every field present, since a default (ok: false, a count of 0) is
-// still an answer, and enums by name.
+// Protobuf messages as JSON text, the one way the controller prints them (CLI --json output,
+// flow.json, run.json, a verify's result.json): protobuf's JSON mapping (lowerCamelCase field
+// names, enums by name, 64-bit integers as strings), every field present, since a default
+// (ok: false, a count of 0) is still an answer. One mapping, so a tool that reads one output
+// reads them all.
 //
-//   WP_ASSIGN_OR_RETURN(std::string json, ProtoJsonText(response, JsonFieldNames::kProto));
+//   WP_ASSIGN_OR_RETURN(std::string json, ProtoJsonText(response));
 #ifndef WORKERPAIR_SERVICES_CONTROLLER_PROTO_JSON_H_
 #define WORKERPAIR_SERVICES_CONTROLLER_PROTO_JSON_H_
 
@@ -14,15 +16,10 @@
 
 namespace workerpair::controller {
 
-enum class JsonFieldNames {
-  kProto,      // as written in the .proto (snake_case): the CLI's --json output
-  kLowerCamel  // protobuf's JSON default (lowerCamelCase): flow.json and result.json
-};
-
 // INTERNAL only for a message the JSON printer refuses (an Any of an unknown type, which
 // workerpair's protos never hold).
 absl::StatusOr<std::string> ProtoJsonText(const google::protobuf::Message& message,
-                                          JsonFieldNames names, bool pretty = false);
+                                          bool pretty = false);
 
 }  // namespace workerpair::controller
 

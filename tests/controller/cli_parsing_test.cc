@@ -868,16 +868,16 @@ TEST_CASE("ErrorJson has the status code name its message and the exit code", "[
       cli::ErrorJson(absl::NotFoundError("no such workspace 'ws'"), cli::kExitNotFound);
   CHECK(json == nlohmann::json::parse(
                     R"({"error":{"code":"NOT_FOUND","message":"no such workspace 'ws'",)"
-                    R"("exit_code":3}})"));
+                    R"("exitCode":3}})"));
   REQUIRE(json.size() == 1);
   REQUIRE(json.at("error").size() == 3);
   CHECK(json["error"]["code"].is_string());
-  CHECK(json["error"]["exit_code"].is_number_integer());
+  CHECK(json["error"]["exitCode"].is_number_integer());
 
   const nlohmann::json usage =
       cli::ErrorJson(absl::InvalidArgumentError("--attempts must be ..."), cli::kExitUsage);
   CHECK(usage["error"]["code"] == "INVALID_ARGUMENT");
-  CHECK(usage["error"]["exit_code"] == 2);
+  CHECK(usage["error"]["exitCode"] == 2);
   CHECK(usage["error"]["message"] == "--attempts must be ...");
 }
 

@@ -4,10 +4,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -119,6 +121,37 @@ nlohmann::json ParseJson(const std::string& text) {
   return value;
 }
 
+// The keys of `value` (nested) that are not lowerCamelCase, as "a.b_c": empty when the object
+// follows protobuf's JSON mapping like flow.json and run.json do.
+std::vector<std::string> SnakeKeys(const nlohmann::json& value, const std::string& where = "") {
+  std::vector<std::string> found;
+  if (value.is_array()) {
+    for (const nlohmann::json& item : value) {
+      for (std::string& key : SnakeKeys(item, where + "[]")) found.push_back(std::move(key));
+    }
+  } else if (value.is_object()) {
+    for (const auto& [key, item] : value.items()) {
+      const std::string path = where.empty() ? key : where + "." + key;
+      if (key.find('_') != std::string::npos) found.push_back(path);
+      for (std::string& nested : SnakeKeys(item, path)) found.push_back(std::move(nested));
+    }
+  }
+  return found;
+}
+
+// Each line of a --json output (one object per line for listings), parsed.
+std::vector<nlohmann::json> JsonLines(const std::string& text) {
+  std::vector<nlohmann::json> lines;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) lines.push_back(ParseJson(text.substr(start, end - start)));
+    start = end + 1;
+  }
+  return lines;
+}
+
 }  // namespace
 
 TEST_CASE("ws create, write, git init, commit and log work end to end", "[cli]") {
@@ -145,6 +178,66 @@ TEST_CASE("ws create, write, git init, commit and log work end to end", "[cli]")
   CHECK(cat.out == "first note\n");
 }
 
+TEST_CASE("Every --json output is protobuf's JSON mapping: lowerCamelCase, enum names, 64-bit "
+          "integers as strings", "[cli]") {
+  Pair pair(/*with_heavy=*/false);
+  WriteLocal(pair.Local("notes.txt"), "first note\nsecond note\n");
+  const std::string notes = pair.Local("notes.txt").string();
+  // Every command that answers from the light side, each output checked for snake_case keys.
+  const std::vector<std::vector<std::string>> commands = {
+      {"ws", "create", "agent"},
+      {"write", "agent", "docs/notes.txt", notes},
+      {"write", "agent", "docs/gone.txt", notes},
+      {"ls", "agent", "--recursive"},
+      {"stat", "agent", "docs/notes.txt"},
+      {"cat", "agent", "docs/notes.txt"},
+      {"mv", "agent", "docs/gone.txt", "docs/moved.txt"},
+      {"rm", "agent", "docs/moved.txt"},
+      {"grep", "agent", "second"},
+      {"git", "init", "agent"},
+      {"git", "status", "agent"},
+      {"git", "commit", "agent", "--message=notes"},
+      {"git", "log", "agent"},
+      {"lint", "workspace", "agent", "--skip_external"},
+      {"bundle", "agent", "notes.tar.gz"},
+      {"ws", "list"},
+      {"results", "agent"},
+      {"cat", "agent", "no/such/file"},
+  };
+  std::map<std::string, std::vector<nlohmann::json>> outputs;
+  for (const std::vector<std::string>& command : commands) {
+    std::vector<std::string> args = {"--json"};
+    args.insert(args.end(), command.begin(), command.end());
+    Result result = pair.Run(args);
+    std::string name;
+    for (const std::string& word : command) name += (name.empty() ? "" : " ") + word;
+    INFO(name << ": " << result.out);
+    std::vector<nlohmann::json> lines = JsonLines(result.out);
+    for (const nlohmann::json& line : lines) CHECK(SnakeKeys(line).empty());
+    outputs[command[0] == "git" || command[0] == "ws" ? command[0] + " " + command[1]
+                                                      : command[0]] = std::move(lines);
+  }
+  // ls: one FileInfo per line, the type by its enum name, int64/uint64 as strings.
+  REQUIRE(outputs["ls"].size() >= 3);
+  const auto file = std::find_if(outputs["ls"].begin(), outputs["ls"].end(), [](const auto& e) {
+    return e["path"] == "docs/notes.txt";
+  });
+  REQUIRE(file != outputs["ls"].end());
+  CHECK((*file)["type"] == "FILE_TYPE_FILE");
+  CHECK((*file)["size"] == "23");
+  CHECK((*file)["modifiedUnixNanos"].is_string());
+  REQUIRE(outputs["grep"].size() == 1);
+  CHECK(outputs["grep"][0]["lineNumber"] == "2");
+  REQUIRE(outputs["rm"].size() == 1);
+  CHECK(outputs["rm"][0]["removedEntries"] == "1");
+  REQUIRE(outputs["bundle"].size() == 1);
+  CHECK(outputs["bundle"][0].contains("archiveBytes"));
+  // The error object: the status code's name, the exit code and the message.
+  REQUIRE(outputs["cat"].size() == 1);
+  CHECK(outputs["cat"][0]["error"]["code"] == "NOT_FOUND");
+  CHECK(outputs["cat"][0]["error"]["exitCode"] == 3);
+}
+
 TEST_CASE("lint of a broken MJCF file reports the error and exits 4", "[cli]") {
   Pair pair(/*with_heavy=*/false);
   REQUIRE(pair.Run({"ws", "create", "agent"}).exit_code == 0);
@@ -161,7 +254,7 @@ TEST_CASE("lint of a broken MJCF file reports the error and exits 4", "[cli]") {
   CHECK(json.exit_code == 4);
   nlohmann::json response = ParseJson(json.out);
   CHECK(response["ok"] == false);
-  CHECK(response["error_count"] == 1);
+  CHECK(response["errorCount"] == 1);
 }
 
 TEST_CASE("bundle writes the workspace bundle to a local .tar.gz", "[cli]") {
@@ -172,12 +265,12 @@ TEST_CASE("bundle writes the workspace bundle to a local .tar.gz", "[cli]") {
   Result bundle = pair.Run({"--json", "bundle", "agent", "scene.tar.gz"});
   REQUIRE(bundle.exit_code == 0);
   nlohmann::json summary = ParseJson(bundle.out);
-  CHECK(summary["file_count"] == 3);
+  CHECK(summary["fileCount"] == 3);
   const std::string bytes = ReadAll(pair.Local("scene.tar.gz"));
   REQUIRE(bytes.size() > 2);
   CHECK(static_cast<unsigned char>(bytes[0]) == 0x1f);  // gzip magic
   CHECK(static_cast<unsigned char>(bytes[1]) == 0x8b);
-  CHECK(summary["archive_bytes"] == std::to_string(bytes.size()));  // uint64: a JSON string
+  CHECK(summary["archiveBytes"] == std::to_string(bytes.size()));  // uint64: a JSON string
 
   // A second bundle to the same file is refused unless asked to overwrite.
   CHECK(pair.Run({"bundle", "agent", "scene.tar.gz"}).exit_code == 4);
@@ -246,7 +339,7 @@ TEST_CASE("With --json every error is one valid JSON object on stdout", "[cli]")
   CHECK(unknown.exit_code == 2);
   nlohmann::json usage = ParseJson(unknown.out);
   CHECK(usage["error"]["code"] == "INVALID_ARGUMENT");
-  CHECK(usage["error"]["exit_code"] == 2);
+  CHECK(usage["error"]["exitCode"] == 2);
 
   Result missing = pair.Run({"--json", "cat", "no-such-workspace", "a \"quoted\"\tpath"});
   CHECK(missing.exit_code == 3);
@@ -374,7 +467,7 @@ TEST_CASE("Usage errors exit 2: a heavy command without its scene", "[cli]") {
   // Two scenes are a usage error too; --json answers with the error object.
   Result json = RunController(dir, {"--json", "simulate", "a", "b"});
   CHECK(json.exit_code == 2);
-  CHECK(ParseJson(json.out)["error"]["exit_code"] == 2);
+  CHECK(ParseJson(json.out)["error"]["exitCode"] == 2);
   CHECK(RunController(dir, {"results"}).exit_code == 2);
   CHECK(RunController(dir, {"run"}).exit_code == 2);
 }

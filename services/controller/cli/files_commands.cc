@@ -78,11 +78,7 @@ int RunListCommand(CliContext& context, const Args& args) {
   for (const v1::FileInfo& entry : listed->entries()) {
     const bool dir = entry.type() == v1::FILE_TYPE_DIRECTORY;
     if (context.json()) {
-      PrintJson({{"path", entry.path()},
-                 {"type", TypeName(entry.type())},
-                 {"dir", dir},
-                 {"size", entry.size()},
-                 {"modified_unix_nanos", entry.modified_unix_nanos()}});
+      PrintJson(ProtoToJsonValue(entry));  // one FileInfo per line
     } else {
       std::printf("%10llu  %s  %s%s\n", static_cast<unsigned long long>(entry.size()),
                   FormatTime(entry.modified_unix_nanos()).c_str(), entry.path().c_str(),
@@ -282,9 +278,10 @@ int RunRemoveCommand(CliContext& context, const Args& args) {
           .Call(context.light(request.workspace()).files(), &v1::LightFilesService::Stub::DeleteFile, request);
   if (!deleted.ok()) return context.Fail(deleted.status());
   if (context.json()) {
-    PrintJson({{"path", (*parsed)[1]},
-               {"deleted", true},
-               {"removed_entries", deleted->removed_entries()}});
+    nlohmann::json out = ProtoToJsonValue(*deleted);  // removedEntries
+    out["path"] = (*parsed)[1];
+    out["deleted"] = true;
+    PrintJson(out);
   } else {
     std::cout << "deleted " << (*parsed)[1] << "\n";
   }
@@ -311,8 +308,7 @@ int RunGrepCommand(CliContext& context, const Args& args) {
   if (!found.ok()) return context.Fail(found.status());
   for (const v1::GrepMatch& match : found->matches()) {
     if (context.json()) {
-      PrintJson({{"path", match.path()}, {"line_number", match.line_number()},
-                 {"line", match.line()}});
+      PrintJson(ProtoToJsonValue(match));  // one GrepMatch per line
     } else {
       std::cout << match.path() << ":" << match.line_number() << ": " << match.line() << "\n";
     }

@@ -65,7 +65,7 @@ absl::StatusOr<std::vector<std::string>> WriteOutputs(
 nlohmann::json PayloadJson(const LoadedPayload& loaded) {
   return {{"source", loaded.description},
           {"sha256", loaded.payload.sha256},
-          {"bytes", loaded.payload.bytes.size()}};
+          {"bytes", std::to_string(loaded.payload.bytes.size())}};  // uint64: a string
 }
 
 void PrintSimulation(const v1::SimulateResult& result, const std::string& replica, int attempts) {
@@ -175,7 +175,7 @@ int RunSimulateCommand(CliContext& context, const Args& args) {
   record.set_payload_bytes(loaded->payload.bytes.size());
   record.set_out_dir(out_dir);
   const std::string summary_text =
-      ProtoJsonText(record, JsonFieldNames::kLowerCamel, /*pretty=*/true).value_or("{}") + "\n";
+      ProtoJsonText(record, /*pretty=*/true).value_or("{}") + "\n";
   files.emplace_back("run.json", &summary_text);
   auto written = WriteOutputs(out_dir, files);
   if (!written.ok()) return context.Fail(written.status());
@@ -299,7 +299,7 @@ int RunRenderCommand(CliContext& context, const Args& args) {
     PrintJson({{"replica", rendered->replica},
                {"attempts", rendered->attempts},
                {"payload", PayloadJson(*loaded)},
-               {"out_dir", out_dir},
+               {"outDir", out_dir},
                {"files", *written},
                {"views", views},
                {"result", ProtoToJsonValue(rendered->value.result)}});

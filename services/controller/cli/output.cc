@@ -10,7 +10,7 @@
 namespace workerpair::controller::cli {
 
 std::string ProtoToJson(const google::protobuf::Message& message) {
-  return ProtoJsonText(message, JsonFieldNames::kProto).value_or("{}");
+  return ProtoJsonText(message).value_or("{}");
 }
 
 nlohmann::json ProtoToJsonValue(const google::protobuf::Message& message) {
@@ -26,7 +26,7 @@ void PrintJson(const nlohmann::json& value) {
 nlohmann::json ErrorJson(const absl::Status& status, int exit_code) {
   nlohmann::json error = {{"code", absl::StatusCodeToString(status.code())},
                           {"message", std::string(status.message())},
-                          {"exit_code", exit_code}};
+                          {"exitCode", exit_code}};
   // The machine-readable reason (PAYLOAD_LIMIT, REPLICA_FULL, ...) when the server gave one.
   const std::string_view reason = ErrorReasonName(ReasonOf(status));
   if (!reason.empty()) error["reason"] = std::string(reason);

@@ -2,9 +2,10 @@
 // the small number formats of the human output.
 //
 // --json prints exactly one JSON object on stdout (listings: one object per line), so a script
-// can pipe it to `jq`. Responses use protobuf's JSON mapping with the .proto field names
-// (snake_case), every field present, enums by name; 64-bit integers are strings there, as the
-// mapping says.
+// can pipe it to `jq`. Everything follows protobuf's JSON mapping, like flow.json and run.json:
+// responses with lowerCamelCase field names, every field present, enums by name, 64-bit
+// integers as strings; the keys the CLI adds itself (replica, exitCode, ...) are lowerCamelCase
+// too.
 //
 //   nlohmann::json out = ProtoToJsonValue(response);
 //   out["replica"] = run->replica;
@@ -31,7 +32,7 @@ nlohmann::json ProtoToJsonValue(const google::protobuf::Message& message);
 // Prints `value` compactly on one line of stdout.
 void PrintJson(const nlohmann::json& value);
 
-// {"error":{"code":"NOT_FOUND","message":"...","exit_code":3}}
+// {"error":{"code":"NOT_FOUND","message":"...","exitCode":3}} (+ "reason" when the server gave one)
 nlohmann::json ErrorJson(const absl::Status& status, int exit_code);
 
 // 1536 -> "1.5 KiB"; below 1 KiB: "512 B".

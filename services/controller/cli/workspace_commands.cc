@@ -28,7 +28,8 @@ void PrintMove(CliContext& context, const std::string& from, const std::string& 
                const MoveReport& report) {
   if (context.json()) {
     PrintJson({{"workspace", report.workspace}, {"moved", true}, {"from", from}, {"to", to},
-               {"files", report.files}, {"bytes", report.bytes}, {"history", report.history},
+               {"files", report.files}, {"bytes", std::to_string(report.bytes)},  // uint64 as the
+               {"history", report.history},                                  // mapping says
                {"head", report.head}, {"branches", report.branches}});
   } else {
     std::cout << "moved " << report.workspace << " from " << from << " to " << to << " ("
@@ -49,7 +50,7 @@ int WorkspaceList(CliContext& context) {
       nlohmann::json line = {{"workspace", found.name}};
       if (pool.size() > 1) {
         line["pods"] = PodNames(pool, found.found_on);
-        line["placed_on"] = pool.targets()[found.placed_on].name;
+        line["placedOn"] = pool.targets()[found.placed_on].name;
         line["misplaced"] = found.misplaced();
       }
       PrintJson(line);
@@ -93,8 +94,10 @@ int WorkspaceDelete(CliContext& context, const std::string& name) {
   auto deleted = light.Call(light.files(), &v1::LightFilesService::Stub::DeleteWorkspace, request);
   if (!deleted.ok()) return context.Fail(deleted.status());
   if (context.json()) {
-    PrintJson({{"workspace", name}, {"deleted", true},
-               {"removed_entries", deleted->removed_entries()}});
+    nlohmann::json out = ProtoToJsonValue(*deleted);  // removedEntries
+    out["workspace"] = name;
+    out["deleted"] = true;
+    PrintJson(out);
   } else {
     std::cout << "deleted " << name << " (" << deleted->removed_entries() << " entries)\n";
   }
