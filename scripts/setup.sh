@@ -23,6 +23,8 @@ PACKAGES=(
   # The Python client (clients/python), its install test (venv + setuptools) and the USAGE
   # commands' test (jq reads buf curl's JSON).
   python3-grpcio python3-protobuf python3-setuptools python3-wheel python3-venv jq
+  # promtool (`promtool check metrics` on every /metrics endpoint in the tests).
+  prometheus
 )
 # node + npm validate deploy/k8s offline (tests/deploy); skip when a node install already has npm.
 if ! command -v npm >/dev/null 2>&1; then PACKAGES+=(nodejs npm); fi

@@ -18,6 +18,7 @@
 #include "libs/common/error_reason.h"
 #include "libs/common/grpc_status.h"
 #include "services/controller/demo_scene.h"
+#include "tests/common/server/exposition_check.h"
 #include "tests/support/http_get.h"
 #include "tests/support/server_process.h"
 #include "workerpair/v1/controller.grpc.pb.h"
@@ -225,8 +226,8 @@ TEST_CASE("RunFlow runs the whole flow on a workspace through the service",
   CHECK(fs::exists(pair.dir.path() / "workspaces" / "agent-7" / flow.results_dir() / "result.json"));
 }
 
-TEST_CASE("A job survives its caller leaving and is re-attached by id; a full queue refuses; "
-          "cancel by id; pool status", "[controller_service]") {
+TEST_CASE("A job survives its caller leaving and is re-attached by id, a full queue refuses, "
+          "cancel by id, pool status", "[controller_service]") {
   Pair pair({"--max_running_jobs=1", "--max_queued_jobs=1"});
   TempDir scene;
   const std::string long_job = BoxArchive(scene.path() / "long", 20);  // a few seconds
@@ -336,8 +337,8 @@ TEST_CASE("Cancel by id of a running job cancels its heavy call: the replica's s
   CHECK(finished.state() == v1::JOB_STATE_SUCCEEDED);
 }
 
-TEST_CASE("Two callers: one floods the queue, the other's job still starts next; a full queue "
-          "carries a RetryInfo; a job past its wait limit fails retryable; demand metrics",
+TEST_CASE("Two callers: one floods the queue, the other's job still starts next, a full queue "
+          "carries a RetryInfo, a job past its wait limit fails retryable, demand metrics",
           "[controller_service]") {
   Pair pair({"--max_running_jobs=1", "--max_queued_jobs=6", "--metrics_listen=127.0.0.1:0"});
   TempDir scene;
@@ -381,6 +382,14 @@ TEST_CASE("Two callers: one floods the queue, the other's job still starts next;
   CHECK(metrics.find("workerpair_controller_queue_capacity 6") != std::string::npos);
   CHECK(metrics.find("workerpair_controller_jobs_rejected_total{reason=\"queue_full\"} 1") !=
         std::string::npos);
+  {
+    const std::string page = metrics.substr(std::min(metrics.size(), metrics.find("\r\n\r\n") + 4));
+    const std::vector<std::string> problems = workerpair::testing::CheckExposition(page);
+    for (const std::string& problem : problems) UNSCOPED_INFO(problem);
+    CHECK(problems.empty());
+    INFO("promtool check metrics: -1 means promtool is missing (scripts/setup.sh installs it)");
+    CHECK(workerpair::testing::PromtoolCheckMetrics(page, (scene.path() / "metrics.txt").string()) == 0);
+  }
   // The blocker goes; the other caller's job is the next to start, before the flood's
   // earlier-queued ones.
   pair.Cancel(blocker);

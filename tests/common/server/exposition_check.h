@@ -14,6 +14,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <regex>
 #include <set>
@@ -208,6 +209,19 @@ inline std::vector<std::string> CheckExposition(const std::string& page) {
     }
   }
   return problems;
+}
+
+// `promtool check metrics` (Debian's prometheus package; scripts/setup.sh installs it) on `page`:
+// its exit status, 0 when it passed; -1 when promtool is not installed, which callers treat as a
+// failure (the check must never be skipped silently). Its findings go to stderr.
+inline int PromtoolCheckMetrics(const std::string& page, const std::string& scratch_file) {
+  if (std::system("command -v promtool >/dev/null 2>&1") != 0) return -1;
+  {
+    std::ofstream out(scratch_file, std::ios::binary | std::ios::trunc);
+    out << page;
+  }
+  const int status = std::system(("promtool check metrics < '" + scratch_file + "' >&2").c_str());
+  return status == 0 ? 0 : (status < 0 ? status : 1);
 }
 
 }  // namespace workerpair::testing
