@@ -12,7 +12,7 @@ TEST_CASE("Glob without a slash matches the file name at any depth", "[glob]") {
   CHECK_FALSE(GlobMatches("part_?.stl", "meshes/part_10.stl"));
 }
 
-TEST_CASE("Glob with a slash matches the whole path; * stays within a segment", "[glob]") {
+TEST_CASE("Glob with a slash matches the whole path, * stays within a segment", "[glob]") {
   CHECK(GlobMatches("scenes/*.xml", "scenes/a.xml"));
   CHECK_FALSE(GlobMatches("scenes/*.xml", "scenes/sub/a.xml"));
   CHECK_FALSE(GlobMatches("scenes/*.xml", "other/a.xml"));

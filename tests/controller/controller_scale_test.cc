@@ -98,7 +98,7 @@ double MetricValue(const std::string& page, const std::string& series) {
 
 }  // namespace
 
-TEST_CASE("Scale from zero: a job waits while the pool has no replica, counted as demand; a "
+TEST_CASE("Scale from zero: a job waits while the pool has no replica, counted as demand, a "
           "replica appears and the job runs", "[controller_scale]") {
   INFO(g_setup_error);
   REQUIRE(g_setup_error.empty());

@@ -287,7 +287,7 @@ TEST_CASE("An ejected replica is skipped, probed once its ejection ends, and res
   CHECK_FALSE(router.Ejected("a"));
 }
 
-TEST_CASE("The failure record outlives the ejection it caused; a success clears only the "
+TEST_CASE("The failure record outlives the ejection it caused, a success clears only the "
           "consecutive count", "[router]") {
   FakeTime time;
   EjectionPolicy policy;

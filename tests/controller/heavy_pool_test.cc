@@ -275,14 +275,16 @@ TEST_CASE("A poison payload with two replicas: one attempt, the error, both repl
     CHECK_FALSE(log.Any("pool full"));
   }
   SECTION("a scene that crashes the simulator: SCENE_CRASHED after one attempt") {
-    // Face indices far past the vertices: MuJoCo 2.2.2 reads out of bounds while compiling.
+    // A 2D texture whose width * height * 3 overflows an int: MuJoCo 2.2.2 writes out of bounds
+    // while compiling (the scene contract refuses bad OBJ indices before MuJoCo now, so this is
+    // the crash that still reaches it; tests/heavy/runner/hostile_payload_test.cc).
     const fs::path crash = scenes.path() / "crash";
     BoxScene(crash, 1);
-    std::ofstream(crash / "bad.obj") << "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\nf 1 2 99999999\n";
     std::ofstream(crash / "scene.xml")
-        << R"(<mujoco><asset><mesh name="m" file="bad.obj"/></asset><worldbody>
+        << R"(<mujoco><asset><texture name="t" type="2d" builtin="checker" width="70000"
+        height="70000"/><material name="mat" texture="t"/></asset><worldbody>
         <geom type="plane" size="5 5 0.1"/><body name="box" pos="0 0 1"><freejoint/>
-        <geom type="mesh" mesh="m"/></body></worldbody></mujoco>)";
+        <geom type="sphere" size=".1" material="mat"/></body></worldbody></mujoco>)";
     ProgressLog log;
     auto run = heavy.Simulate(Pack(crash), NoRender(), log.Callback());
     REQUIRE_FALSE(run.ok());

@@ -66,7 +66,7 @@ void WaitRunning(JobTable& jobs, const std::string& id) {
 
 }  // namespace
 
-TEST_CASE("A full queue refuses with RESOURCE_EXHAUSTED; the queued jobs run once a worker "
+TEST_CASE("A full queue refuses with RESOURCE_EXHAUSTED, the queued jobs run once a worker "
           "frees", "[job_table]") {
   Gate gate;
   JobTable jobs({.max_running = 1, .max_queued = 2});
@@ -90,7 +90,7 @@ TEST_CASE("A full queue refuses with RESOURCE_EXHAUSTED; the queued jobs run onc
   CHECK(jobs.Stats().succeeded_total == 3);
 }
 
-TEST_CASE("A caller flooding the queue does not starve another; HIGH runs before NORMAL",
+TEST_CASE("A caller flooding the queue does not starve another, HIGH runs before NORMAL",
           "[job_table]") {
   Gate gate;
   StartLog log;
@@ -145,7 +145,7 @@ TEST_CASE("Cancel: a queued job at once, a running one through its cancel hook",
   CHECK(absl::IsNotFound(jobs.Cancel("job-unknown").status()));
 }
 
-TEST_CASE("Drain fails the queued jobs as retryable and refuses new ones; the running one "
+TEST_CASE("Drain fails the queued jobs as retryable and refuses new ones, the running one "
           "finishes", "[job_table]") {
   Gate gate;
   JobTable jobs({.max_running = 1, .max_queued = 10});
@@ -165,7 +165,7 @@ TEST_CASE("Drain fails the queued jobs as retryable and refuses new ones; the ru
   CHECK(jobs.WaitIdle(absl::Now() + absl::Seconds(30)));
 }
 
-TEST_CASE("Finished jobs are kept up to max_finished, then the oldest is dropped; a watcher "
+TEST_CASE("Finished jobs are kept up to max_finished, then the oldest is dropped, a watcher "
           "re-attaches from a sequence", "[job_table]") {
   JobTable jobs({.max_running = 1, .max_queued = 10, .max_finished = 2});
   std::vector<std::string> ids;
@@ -199,7 +199,7 @@ TEST_CASE("Finished jobs are kept up to max_finished, then the oldest is dropped
           }).status()));
 }
 
-TEST_CASE("A job still queued past its wait limit fails retryable; demand counts waiting and "
+TEST_CASE("A job still queued past its wait limit fails retryable, demand counts waiting and "
           "running jobs per kind, a running job that waits for capacity as waiting",
           "[job_table]") {
   std::mutex demand_mu;

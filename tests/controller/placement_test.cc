@@ -46,7 +46,7 @@ TEST_CASE("Workspaces spread over the pods", "[placement]") {
   for (const auto& [pod, count] : counts) CHECK((count > 350 && count < 650));
 }
 
-TEST_CASE("Adding a pod moves only workspaces onto it; removing one moves only its own",
+TEST_CASE("Adding a pod moves only workspaces onto it, removing one moves only its own",
           "[placement]") {
   const std::vector<LightTarget> three = Pods(3);
   const std::vector<LightTarget> four = Pods(4);

@@ -185,7 +185,7 @@ TEST_CASE("GRPC_VERBOSITY=debug: every line gRPC produces is written, all of the
   CHECK(CountFrom(records, "grpc", "debug") + CountFrom(records, "grpc", "trace") >= 1);
 }
 
-TEST_CASE("A log level of trace turns gRPC's debug output on; --log_level=off silences it",
+TEST_CASE("A log level of trace turns gRPC's debug output on, --log_level=off silences it",
           "[logging]") {
   BusyPort busy;
   const std::string listen = "--listen=127.0.0.1:" + std::to_string(busy.port());

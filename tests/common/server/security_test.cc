@@ -61,7 +61,7 @@ std::shared_ptr<grpc::Channel> Channel(const ServerProcess& server,
 }  // namespace
 
 TEST_CASE("TLS with a bearer token: the right token works, a wrong or missing one is "
-          "UNAUTHENTICATED and does nothing; health needs no token", "[security]") {
+          "UNAUTHENTICATED and does nothing, health needs no token", "[security]") {
   Pki pki;
   TempDir root;
   auto server = ServerProcess::Start(

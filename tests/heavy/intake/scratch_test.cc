@@ -82,7 +82,7 @@ TEST_CASE("A job scratch directory is removed when the job throws") {
   CHECK_FALSE(fs::exists(job_path));
 }
 
-TEST_CASE("Moving a scratch directory hands over ownership; Remove is idempotent") {
+TEST_CASE("Moving a scratch directory hands over ownership, Remove is idempotent") {
   TempDir temp;
   auto space = ScratchSpace::Open(temp.path() / "scratch");
   REQUIRE(space.ok());
@@ -97,7 +97,7 @@ TEST_CASE("Moving a scratch directory hands over ownership; Remove is idempotent
   CHECK_FALSE(fs::exists(job_path));
 }
 
-TEST_CASE("Job ids with path characters are refused; a repeated id is ALREADY_EXISTS") {
+TEST_CASE("Job ids with path characters are refused, a repeated id is ALREADY_EXISTS") {
   TempDir temp;
   auto space = ScratchSpace::Open(temp.path() / "scratch");
   REQUIRE(space.ok());

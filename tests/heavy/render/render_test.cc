@@ -554,7 +554,7 @@ TEST_CASE("Contact dots are painted where the contacts were") {
   CHECK(CountNear(with, hot, 60) > 60);
 }
 
-TEST_CASE("A top-down map with no contact says so; outlines of parts and zones are drawn") {
+TEST_CASE("A top-down map with no contact says so, outlines of parts and zones are drawn") {
   ForceGrid grid{.width = 8, .height = 4, .x_min = -1, .x_max = 3, .y_min = -1, .y_max = 1};
   grid.values.assign(32, 0.0f);
   grid.outlines.push_back({"zone_goal_bin", ForceGrid::Outline::Kind::kGoalZone,

@@ -625,7 +625,7 @@ TEST_CASE("SIGTERM: running jobs past the grace end UNAVAILABLE and the scratch 
 // The /metrics page of a server started with --metrics_listen.
 std::string ScrapeMetrics(int port) { return workerpair::testing::HttpGet(port, "/metrics"); }
 
-TEST_CASE("Metrics scraped during a job show it running; after jobs, outcomes and bytes") {
+TEST_CASE("Metrics scraped during a job show it running, after jobs, outcomes and bytes") {
   Heavy heavy({"--slots=1", "--queue=1", "--metrics_listen=127.0.0.1:0"});
   REQUIRE(heavy.process->metrics_port() > 0);
   TempDir scene_dir;

@@ -123,7 +123,7 @@ TEST_CASE("ramp_goal: the ball rolls down the STL ramp into the goal zone (SUCCE
   CHECK(peak < total);  // spread over several cells, not one
 }
 
-TEST_CASE("ramp_goal: static world geoms get their own loads; per-part and per-contact figures differ as defined") {
+TEST_CASE("ramp_goal: static world geoms get their own loads, per-part and per-contact figures differ as defined") {
   Example example = LoadExample("ramp_goal");
   const SimResult result = Run(example);
   auto geom = [&](std::string_view label) -> const GeomContactLoad* {

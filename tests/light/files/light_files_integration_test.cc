@@ -222,7 +222,7 @@ TEST_CASE("LightFiles: write without overwrite, expected sha256 and ambiguous ed
   CHECK(read.sha256() == edited.sha256());
 }
 
-TEST_CASE("LightFiles: upload streams many binary files; move, delete and grep",
+TEST_CASE("LightFiles: upload streams many binary files, move, delete and grep",
           "[integration]") {
   LightServer server;
   {

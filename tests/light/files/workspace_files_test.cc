@@ -96,7 +96,7 @@ TEST_CASE("Reads are binary safe and capped", "[files]") {
   CHECK(capped.Read(f.ws, "big.txt", ByteRange{0, 10}).ok());
 }
 
-TEST_CASE("Write without overwrite keeps the existing file; expected sha256 guards", "[files]") {
+TEST_CASE("Write without overwrite keeps the existing file, expected sha256 guards", "[files]") {
   Fixture f;
   REQUIRE(f.files.Write(f.ws, "a.txt", "v1", {}).ok());
   CHECK(absl::IsAlreadyExists(f.files.Write(f.ws, "a.txt", "v2", {}).status()));

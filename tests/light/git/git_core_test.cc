@@ -33,7 +33,7 @@ const FileDiff* FindDiff(const DiffResult& diff, const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("Init makes a repository on main once; a second Init changes nothing", "[git]") {
+TEST_CASE("Init makes a repository on main once, a second Init changes nothing", "[git]") {
   GitFixture f;
   auto created = f.git.Init(f.ws, "");
   REQUIRE(created.ok());
@@ -370,7 +370,7 @@ TEST_CASE("Diff patch text is cut at the limit and marked truncated", "[git]") {
   CHECK(diff->files.size() == 2);  // file entries stay complete
 }
 
-TEST_CASE("Log honours limit and start revision; unknown revision is NOT_FOUND", "[git]") {
+TEST_CASE("Log honours limit and start revision, unknown revision is NOT_FOUND", "[git]") {
   GitFixture f;
   f.InitRepo();
   CHECK(f.git.Log(f.ws, {})->empty());
@@ -473,7 +473,7 @@ TEST_CASE("Error messages never show the server's directory", "[git]") {
   }
 }
 
-TEST_CASE("Calls on one workspace are serialised; different workspaces run in parallel",
+TEST_CASE("Calls on one workspace are serialised, different workspaces run in parallel",
           "[git][concurrency]") {
   GitFixture f;
   f.InitRepo();

@@ -141,7 +141,7 @@ TEST_CASE("Scene and assembly: exactly one, and the files must exist inside the 
   CHECK(WithCode(parts, "manifest/invalid-value").size() == 5);
 }
 
-TEST_CASE("Out-of-range values are errors; values over a cap are warnings", "[lint][manifest]") {
+TEST_CASE("Out-of-range values are errors, values over a cap are warnings", "[lint][manifest]") {
   TempWorkspace ws;
   ws.Write("payload/s.xml", "<mujoco/>");
   auto found = Check(ws, R"({"version": 2, "scene": "s.xml",

@@ -114,7 +114,7 @@ TEST_CASE("Asset references leaving the workspace are errors", "[lint][mjcf]") {
   for (const Diagnostic& d : found) CHECK(d.message.find(ws.root().string()) == std::string::npos);
 }
 
-TEST_CASE("Duplicate names within a kind are errors; across kinds they are fine",
+TEST_CASE("Duplicate names within a kind are errors, across kinds they are fine",
           "[lint][mjcf]") {
   TempWorkspace ws;
   const std::string xml = R"(<mujoco>

@@ -120,7 +120,7 @@ TEST_CASE("Separated and touching parts do not interfere", "[topology][assembly]
   }
 }
 
-TEST_CASE("A cube inside the build zone passes; outside it fails naming the part",
+TEST_CASE("A cube inside the build zone passes, outside it fails naming the part",
           "[topology][assembly]") {
   const Box zone{{-1, -1, 0}, {1, 1, 2}};
   std::vector<AssemblyPart> inside = {{"in", &UnitCube(), At({-0.5, -0.5, 0})}};

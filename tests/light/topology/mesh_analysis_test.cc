@@ -130,7 +130,7 @@ TEST_CASE("An open box is not watertight and has no genus", "[topology]") {
   CHECK_FALSE(a.topology.components[0].closed);
 }
 
-TEST_CASE("Inverted winding gives a negative volume; one flipped face is inconsistent",
+TEST_CASE("Inverted winding gives a negative volume, one flipped face is inconsistent",
           "[topology]") {
   Soup cube = test::Cube({0, 0, 0}, 1);
   SECTION("all faces flipped") {
