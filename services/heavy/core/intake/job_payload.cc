@@ -1,12 +1,6 @@
 #include "services/heavy/core/intake/job_payload.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <utility>
-
-#include "libs/common/str_cat.h"
 
 namespace workerpair::heavy {
 
@@ -44,28 +38,6 @@ absl::Status JobPayload::PlaceAt(const std::filesystem::path& destination) {
   if (cached_) return WriteNewPayloadFile(destination, cached_->bytes);
   if (!received_) return absl::FailedPreconditionError("the job has no payload");
   return received_->MoveTo(destination);
-}
-
-absl::Status WriteNewPayloadFile(const std::filesystem::path& destination, std::string_view bytes) {
-  const int fd =
-      ::open(destination.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return absl::InternalError(StrCat("cannot create the payload file (errno ", errno, ")"));
-  }
-  std::string_view rest = bytes;
-  while (!rest.empty()) {
-    const ssize_t n = ::write(fd, rest.data(), rest.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int error = errno;
-      ::close(fd);
-      ::unlink(destination.c_str());
-      return absl::InternalError(StrCat("cannot write the payload file (errno ", error, ")"));
-    }
-    rest.remove_prefix(static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return absl::OkStatus();
 }
 
 }  // namespace workerpair::heavy

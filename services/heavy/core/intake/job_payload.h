@@ -48,8 +48,6 @@ class JobPayload {
   std::shared_ptr<ReceivedPayload> received_;
 };
 
-// Writes `bytes` to a new file `destination` (O_EXCL, 0600); removes it again on error.
-absl::Status WriteNewPayloadFile(const std::filesystem::path& destination, std::string_view bytes);
 
 }  // namespace workerpair::heavy
 

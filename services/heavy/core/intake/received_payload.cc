@@ -73,10 +73,7 @@ std::string_view ReceivedPayload::bytes() const {
   return memory_;
 }
 
-namespace {
-
-// Writes `bytes` to a new file at `destination`; removes it again on error.
-absl::Status WriteNewFile(const std::filesystem::path& destination, std::string_view bytes) {
+absl::Status WriteNewPayloadFile(const std::filesystem::path& destination, std::string_view bytes) {
   const int fd =
       ::open(destination.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) {
@@ -98,8 +95,6 @@ absl::Status WriteNewFile(const std::filesystem::path& destination, std::string_
   return absl::OkStatus();
 }
 
-}  // namespace
-
 absl::Status ReceivedPayload::MoveTo(const std::filesystem::path& destination) {
   if (moved_) return absl::FailedPreconditionError("the payload was already moved");
   if (on_disk_) {
@@ -109,7 +104,7 @@ absl::Status ReceivedPayload::MoveTo(const std::filesystem::path& destination) {
         return absl::InternalError(
             StrCat("cannot move the received payload (errno ", errno, ")"));
       }
-      if (absl::Status status = WriteNewFile(destination, bytes()); !status.ok()) return status;
+      if (absl::Status status = WriteNewPayloadFile(destination, bytes()); !status.ok()) return status;
       file_.Remove();
     } else {
       file_.Release();
@@ -118,7 +113,7 @@ absl::Status ReceivedPayload::MoveTo(const std::filesystem::path& destination) {
     moved_ = true;
     return absl::OkStatus();
   }
-  if (absl::Status status = WriteNewFile(destination, memory_); !status.ok()) return status;
+  if (absl::Status status = WriteNewPayloadFile(destination, memory_); !status.ok()) return status;
   std::string().swap(memory_);
   hold_.Reset();  // the memory is free now; the file is the job's, counted by its own limits
   moved_ = true;

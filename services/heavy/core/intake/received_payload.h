@@ -63,6 +63,9 @@ class ReceivedPayload {
   BudgetHold hold_;
 };
 
+// Writes `bytes` to a new file `destination` (O_EXCL, 0600); removes it again on error.
+absl::Status WriteNewPayloadFile(const std::filesystem::path& destination, std::string_view bytes);
+
 }  // namespace workerpair::heavy
 
 #endif  // WORKERPAIR_SERVICES_HEAVY_CORE_INTAKE_RECEIVED_PAYLOAD_H_
