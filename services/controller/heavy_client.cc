@@ -237,6 +237,10 @@ absl::StatusOr<FailoverOutcome<T>> HeavyClient::RunJob(
     const std::function<absl::StatusOr<T>(const AttemptContext&)>& attempt_fn,
     const ProgressCallback& progress, Cancellation* cancel) {
   if (pool_.targets().empty()) return absl::InvalidArgumentError("no worker-heavy replica configured");
+  // A job whose caller set no trace (the library used directly) still gets one, so the
+  // controller's lines and every replica's name the same request id.
+  std::optional<ScopedRequestTrace> own_trace;
+  if (CurrentRequestTrace() == nullptr) own_trace.emplace(NewRequestTrace());
   const absl::Time total_deadline = absl::Now() + options_.total_deadline;
   if (pool_.replicas().empty()) {
     pool_.ResolveSoon();
@@ -491,9 +495,10 @@ absl::StatusOr<VerifySummary> HeavyClient::Verify(const Payload& payload, std::u
   // A part's attempt runs what the part still lacks: after a lost replica, only the runs it
   // had not streamed back, as contiguous ranges (each one Verify stream) on one replica.
   // The parts run on threads of their own: each takes the caller's request trace along.
+  // A caller that set no trace gets one for the whole verify (see RunJob).
   const RequestTrace* const caller_trace = CurrentRequestTrace();
   const std::optional<RequestTrace> trace =
-      caller_trace != nullptr ? std::optional<RequestTrace>(*caller_trace) : std::nullopt;
+      caller_trace != nullptr ? *caller_trace : NewRequestTrace();
   auto attempt_part = [&](VerifyPart& part, const AttemptContext& attempt) -> absl::Status {
     std::vector<std::pair<std::uint32_t, std::uint32_t>> ranges;  // (first, count)
     std::size_t before = 0;
