@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "services/light/core/git/git_repo.h"
+#include "services/light/core/git/git_core.h"
 #include "tests/support/server_process.h"
 
 namespace fs = std::filesystem;

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "libs/common/bundle.h"
-#include "services/light/core/lint/workspace_lint.h"
+#include "services/light/core/lint/linter.h"
 #include "services/light/core/files/workspace_store.h"
 #include "tests/support/server_process.h"
 

@@ -14,7 +14,7 @@
 #include <functional>
 #include <vector>
 
-#include "services/light/core/topology/workspace_topology.h"
+#include "services/light/core/topology/topology_analyzer.h"
 #include "tests/light/topology/test_meshes.h"
 #include "tests/support/server_process.h"
 

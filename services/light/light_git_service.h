@@ -14,7 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "services/light/core/files/workspace_store.h"
-#include "services/light/core/git/git_repo.h"
+#include "services/light/core/git/git_core.h"
 #include "services/light/light_call_policy.h"
 #include "workerpair/v1/light_git.grpc.pb.h"
 

@@ -11,7 +11,7 @@
 #define WORKERPAIR_SERVICES_LIGHT_LIGHT_LINT_SERVICE_H_
 
 #include "services/light/core/files/workspace_store.h"
-#include "services/light/core/lint/workspace_lint.h"
+#include "services/light/core/lint/linter.h"
 #include "services/light/light_call_policy.h"
 #include "workerpair/v1/light_lint.grpc.pb.h"
 

@@ -12,7 +12,7 @@
 #define WORKERPAIR_SERVICES_LIGHT_LIGHT_TOPOLOGY_SERVICE_H_
 
 #include "services/light/core/files/workspace_store.h"
-#include "services/light/core/topology/workspace_topology.h"
+#include "services/light/core/topology/topology_analyzer.h"
 #include "services/light/light_call_policy.h"
 #include "workerpair/v1/light_topology.grpc.pb.h"
 

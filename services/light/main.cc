@@ -1,4 +1,4 @@
-// worker-light: agent workspaces over gRPC (files now; git, lint, topology, bundle to come).
+// worker-light: agent workspaces over gRPC: files, git, lint, topology and bundle.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -13,13 +13,13 @@
 #include "libs/sandbox/sandbox.h"
 #include "services/light/core/files/workspace_files.h"
 #include "services/light/core/files/workspace_store.h"
-#include "services/light/core/lint/workspace_lint.h"
+#include "services/light/core/lint/linter.h"
 #include "services/light/light_files_service.h"
 #include "services/light/light_git_service.h"
 #include "services/light/light_bundle_service.h"
 #include "services/light/light_call_policy.h"
 #include "services/light/light_lint_service.h"
-#include "services/light/core/topology/workspace_topology.h"
+#include "services/light/core/topology/topology_analyzer.h"
 #include "services/light/light_topology_service.h"
 #include "services/light/workspace_metrics.h"
 

@@ -23,7 +23,7 @@
 
 #include "libs/common/str_cat.h"
 #include "libs/scene/manifest_schema.h"
-#include "services/light/core/lint/workspace_lint.h"
+#include "services/light/core/lint/linter.h"
 #include "tests/heavy/runner/heavy_test_client.h"
 #include "tests/support/server_process.h"
 

@@ -14,7 +14,7 @@
 #include "services/light/core/files/upload_session.h"
 #include "services/light/core/files/workspace_files.h"
 #include "services/light/core/files/workspace_store.h"
-#include "services/light/core/git/git_repo.h"
+#include "services/light/core/git/git_core.h"
 #include "tests/light/git/git_test_util.h"
 
 namespace fs = std::filesystem;

@@ -1,5 +1,5 @@
 // GitCore: init, status, commit, diff, log, branches, checkout, safety and concurrency.
-#include "services/light/core/git/git_repo.h"
+#include "services/light/core/git/git_core.h"
 
 #include <git2.h>
 

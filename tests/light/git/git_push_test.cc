@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
-#include "services/light/core/git/git_repo.h"
+#include "services/light/core/git/git_core.h"
 #include "tests/light/git/git_test_util.h"
 
 namespace fs = std::filesystem;

@@ -11,7 +11,7 @@
 #include <sstream>
 #include <string>
 
-#include "services/light/core/git/git_repo.h"
+#include "services/light/core/git/git_core.h"
 #include "tests/support/server_process.h"
 
 namespace workerpair::light::testing {

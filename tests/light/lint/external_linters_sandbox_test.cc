@@ -14,7 +14,7 @@
 
 #include "services/light/core/lint/external_linters.h"
 #include "libs/common/call_budget.h"
-#include "services/light/core/lint/workspace_lint.h"
+#include "services/light/core/lint/linter.h"
 #include "tests/light/lint/lint_test_util.h"
 #include "tests/sandbox/no_landlock.h"
 

@@ -12,7 +12,7 @@
 #include "services/light/core/lint/manifest_check.h"
 #include "services/light/core/lint/mesh_check.h"
 #include "services/light/core/lint/mjcf_check.h"
-#include "services/light/core/lint/workspace_lint.h"
+#include "services/light/core/lint/linter.h"
 #include "tests/light/lint/lint_test_util.h"
 
 namespace workerpair::light {

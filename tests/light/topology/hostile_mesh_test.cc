@@ -7,7 +7,7 @@
 #include "services/light/core/topology/assembly.h"
 #include "services/light/core/topology/interference.h"
 #include "services/light/core/topology/mesh_loader.h"
-#include "services/light/core/topology/workspace_topology.h"
+#include "services/light/core/topology/topology_analyzer.h"
 #include "tests/light/topology/test_meshes.h"
 #include "tests/support/server_process.h"
 

@@ -8,7 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "services/light/core/files/workspace_store.h"
-#include "services/light/core/git/git_repo.h"
+#include "services/light/core/git/git_core.h"
 
 namespace workerpair::light::git_internal {
 

@@ -4,7 +4,7 @@
 
 #include "libs/common/status_macros.h"
 #include "libs/common/str_cat.h"
-#include "services/light/core/git/git_repo.h"
+#include "services/light/core/git/git_core.h"
 #include "services/light/core/git/git_util.h"
 
 namespace workerpair::light {

@@ -19,7 +19,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "services/light/core/git/git_repo.h"
+#include "services/light/core/git/git_core.h"
 
 namespace workerpair::light {
 

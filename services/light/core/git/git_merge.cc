@@ -9,7 +9,7 @@
 #include "libs/common/str_cat.h"
 #include "services/light/core/files/staging_area.h"
 #include "services/light/core/git/git_commit.h"
-#include "services/light/core/git/git_repo.h"
+#include "services/light/core/git/git_core.h"
 #include "services/light/core/git/git_input.h"
 #include "services/light/core/git/git_util.h"
 #include "services/light/core/git/git_worktree.h"

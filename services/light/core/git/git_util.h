@@ -19,7 +19,7 @@
 #include "absl/status/statusor.h"
 #include "libs/common/call_budget.h"
 #include "services/light/core/files/workspace_store.h"
-#include "services/light/core/git/git_repo.h"
+#include "services/light/core/git/git_core.h"
 
 namespace workerpair::light::git_internal {
 
@@ -81,7 +81,7 @@ absl::Status CheckBudget(const CallBudget* budget);
 absl::Status GitFailure(int code, std::string_view action, const Workspace& ws,
                         const CallBudget* budget);
 
-// Opens the workspace's repository (see the safety notes in git_repo.h).
+// Opens the workspace's repository (see the safety notes in git_core.h).
 absl::StatusOr<RepoPtr> OpenRepo(const Workspace& ws);
 
 // Forces core.symlinks=false in the repository's own config file.

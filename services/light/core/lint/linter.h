@@ -9,8 +9,8 @@
 // Which checks a file gets, by name: *.xml -> CheckXmlFile; manifest.json ->
 // CheckManifestFile; *.stl/*.obj -> CheckMeshFile; plus every LinterConfig glob it matches.
 // A workspace walk skips .git, symlinks and the service's temporary files.
-#ifndef WORKERPAIR_SERVICES_LIGHT_CORE_LINT_WORKSPACE_LINT_H_
-#define WORKERPAIR_SERVICES_LIGHT_CORE_LINT_WORKSPACE_LINT_H_
+#ifndef WORKERPAIR_SERVICES_LIGHT_CORE_LINT_LINTER_H_
+#define WORKERPAIR_SERVICES_LIGHT_CORE_LINT_LINTER_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -87,4 +87,4 @@ class Linter {
 
 }  // namespace workerpair::light
 
-#endif  // WORKERPAIR_SERVICES_LIGHT_CORE_LINT_WORKSPACE_LINT_H_
+#endif  // WORKERPAIR_SERVICES_LIGHT_CORE_LINT_LINTER_H_

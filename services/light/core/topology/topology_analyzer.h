@@ -11,8 +11,8 @@
 // afresh; errors are those of LoadMesh (mesh_loader.h) plus the ones listed per call. Every call
 // takes an optional CallBudget, polled while parsing, between analysis steps and while
 // sampling overlaps: when it runs out the call returns its CANCELLED / DEADLINE_EXCEEDED.
-#ifndef WORKERPAIR_SERVICES_LIGHT_CORE_TOPOLOGY_WORKSPACE_TOPOLOGY_H_
-#define WORKERPAIR_SERVICES_LIGHT_CORE_TOPOLOGY_WORKSPACE_TOPOLOGY_H_
+#ifndef WORKERPAIR_SERVICES_LIGHT_CORE_TOPOLOGY_TOPOLOGY_ANALYZER_H_
+#define WORKERPAIR_SERVICES_LIGHT_CORE_TOPOLOGY_TOPOLOGY_ANALYZER_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -106,4 +106,4 @@ class TopologyAnalyzer {
 
 }  // namespace workerpair::light
 
-#endif  // WORKERPAIR_SERVICES_LIGHT_CORE_TOPOLOGY_WORKSPACE_TOPOLOGY_H_
+#endif  // WORKERPAIR_SERVICES_LIGHT_CORE_TOPOLOGY_TOPOLOGY_ANALYZER_H_

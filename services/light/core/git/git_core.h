@@ -29,8 +29,8 @@
 //
 // Errors common to every call except Init:
 //   FAILED_PRECONDITION  "workspace 'x' is not a git repository; call GitInit"
-#ifndef WORKERPAIR_SERVICES_LIGHT_CORE_GIT_GIT_REPO_H_
-#define WORKERPAIR_SERVICES_LIGHT_CORE_GIT_GIT_REPO_H_
+#ifndef WORKERPAIR_SERVICES_LIGHT_CORE_GIT_GIT_CORE_H_
+#define WORKERPAIR_SERVICES_LIGHT_CORE_GIT_GIT_CORE_H_
 
 #include <cstdint>
 #include <map>
@@ -343,4 +343,4 @@ class GitCore {
 
 }  // namespace workerpair::light
 
-#endif  // WORKERPAIR_SERVICES_LIGHT_CORE_GIT_GIT_REPO_H_
+#endif  // WORKERPAIR_SERVICES_LIGHT_CORE_GIT_GIT_CORE_H_

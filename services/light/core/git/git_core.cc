@@ -1,6 +1,6 @@
 // GitCore: init, status, commit, log, branches, checkout and push. Diff lives in git_diff.cc,
 // merging in git_merge.cc.
-#include "services/light/core/git/git_repo.h"
+#include "services/light/core/git/git_core.h"
 
 #include <algorithm>
 #include <filesystem>

@@ -1,4 +1,4 @@
-#include "services/light/core/topology/workspace_topology.h"
+#include "services/light/core/topology/topology_analyzer.h"
 
 #include <map>
 #include <memory>

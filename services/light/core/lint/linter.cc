@@ -1,4 +1,4 @@
-#include "services/light/core/lint/workspace_lint.h"
+#include "services/light/core/lint/linter.h"
 
 #include <sys/stat.h>
 
