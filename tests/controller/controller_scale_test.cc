@@ -9,15 +9,6 @@
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sched.h>
-#include <sys/mount.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -26,6 +17,7 @@
 
 #include "libs/common/bundle.h"
 #include "tests/support/http_get.h"
+#include "tests/support/private_hosts.h"
 #include "tests/support/server_process.h"
 #include "workerpair/v1/controller.grpc.pb.h"
 
@@ -38,43 +30,8 @@ namespace {
 
 constexpr char kName[] = "heavy-zero.test";
 
-fs::path g_hosts_file;
-std::string g_setup_error;
-
-void WriteHosts(const std::vector<std::string>& addresses) {
-  // Rewritten in place: the bind mount follows the inode, not the name.
-  std::ofstream out(g_hosts_file, std::ios::trunc);
-  out << "127.0.0.1 localhost\n";
-  for (const std::string& address : addresses) out << address << " " << kName << "\n";
-}
-
-std::string SetUpPrivateHosts() {
-  if (geteuid() != 0) return "needs root (a private mount namespace and a bind mount)";
-  if (unshare(CLONE_NEWNS) != 0) return std::string("unshare(CLONE_NEWNS): ") + std::strerror(errno);
-  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
-    return std::string("making / private: ") + std::strerror(errno);
-  }
-  char pattern[] = "/tmp/wp-scale-zero-XXXXXX";
-  if (mkdtemp(pattern) == nullptr) return std::string("mkdtemp: ") + std::strerror(errno);
-  g_hosts_file = fs::path(pattern) / "hosts";
-  WriteHosts({});
-  if (mount(g_hosts_file.c_str(), "/etc/hosts", nullptr, MS_BIND, nullptr) != 0) {
-    return std::string("bind-mounting over /etc/hosts: ") + std::strerror(errno);
-  }
-  return "";
-}
-
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_ANY);
-  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
-  socklen_t size = sizeof(address);
-  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0);
-  close(fd);
-  return ntohs(address.sin_port);
-}
+// Set by main(): the hosts file over /etc/hosts, or why there is none.
+workerpair::testing::PrivateHosts* g_hosts = nullptr;
 
 std::string BoxArchive(const fs::path& dir) {
   fs::create_directories(dir);
@@ -100,9 +57,10 @@ double MetricValue(const std::string& page, const std::string& series) {
 
 TEST_CASE("Scale from zero: a job waits while the pool has no replica, counted as demand, a "
           "replica appears and the job runs", "[controller_scale]") {
-  INFO(g_setup_error);
-  REQUIRE(g_setup_error.empty());
-  const int port = FreePort();
+  INFO(g_hosts->setup_error());
+  REQUIRE(g_hosts->setup_error().empty());
+  const int port = workerpair::testing::FreePortOnAllAddresses();
+  REQUIRE(port > 0);
   TempDir dir;
   const fs::path script = dir.path() / "serve.sh";
   std::ofstream(script) << "#!/bin/sh\nexec " << WORKERPAIR_CONTROLLER_BINARY
@@ -152,7 +110,7 @@ TEST_CASE("Scale from zero: a job waits while the pool has no replica, counted a
                                 "--log_level=warn",
                                 "--scratch_dir=" + (dir.path() / "heavy").string()});
   REQUIRE(heavy.ok());
-  WriteHosts({"127.0.0.2"});
+  g_hosts->Write({"127.0.0.2"});
 
   grpc::ClientContext watch_context;
   watch_context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(2));
@@ -181,12 +139,7 @@ TEST_CASE("Scale from zero: a job waits while the pool has no replica, counted a
 int main(int argc, char** argv) {
   // First, while this is the only thread: the namespace is inherited by every later thread
   // and child process.
-  g_setup_error = SetUpPrivateHosts();
-  const int result = Catch::Session().run(argc, argv);
-  if (!g_hosts_file.empty()) {
-    umount("/etc/hosts");
-    std::error_code ignored;
-    fs::remove_all(g_hosts_file.parent_path(), ignored);
-  }
-  return result;
+  workerpair::testing::PrivateHosts hosts(kName);
+  g_hosts = &hosts;
+  return Catch::Session().run(argc, argv);
 }

@@ -9,15 +9,6 @@
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sched.h>
-#include <sys/mount.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -25,6 +16,7 @@
 
 #include "libs/common/bundle.h"
 #include "services/controller/heavy_client.h"
+#include "tests/support/private_hosts.h"
 #include "tests/support/server_process.h"
 
 namespace fs = std::filesystem;
@@ -39,45 +31,8 @@ namespace {
 
 constexpr char kName[] = "heavy-pool.test";
 
-// Set by main(): the hosts file mounted over /etc/hosts, or why there is none.
-fs::path g_hosts_file;
-std::string g_setup_error;
-
-void WriteHosts(const std::vector<std::string>& addresses) {
-  // Rewritten in place: the bind mount follows the inode, not the name.
-  std::ofstream out(g_hosts_file, std::ios::trunc);
-  out << "127.0.0.1 localhost\n";
-  for (const std::string& address : addresses) out << address << " " << kName << "\n";
-}
-
-std::string SetUpPrivateHosts() {
-  if (geteuid() != 0) return "needs root (a private mount namespace and a bind mount)";
-  if (unshare(CLONE_NEWNS) != 0) return std::string("unshare(CLONE_NEWNS): ") + std::strerror(errno);
-  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
-    return std::string("making / private: ") + std::strerror(errno);
-  }
-  char pattern[] = "/tmp/wp-dns-pool-XXXXXX";
-  if (mkdtemp(pattern) == nullptr) return std::string("mkdtemp: ") + std::strerror(errno);
-  g_hosts_file = fs::path(pattern) / "hosts";
-  WriteHosts({});
-  if (mount(g_hosts_file.c_str(), "/etc/hosts", nullptr, MS_BIND, nullptr) != 0) {
-    return std::string("bind-mounting over /etc/hosts: ") + std::strerror(errno);
-  }
-  return "";
-}
-
-// A port free on every loopback address: the pool's one port, as in a headless Service.
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_ANY);
-  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
-  socklen_t size = sizeof(address);
-  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0);
-  close(fd);
-  return ntohs(address.sin_port);
-}
+// Set by main(): the hosts file over /etc/hosts, or why there is none.
+workerpair::testing::PrivateHosts* g_hosts = nullptr;
 
 Payload BoxScene(const fs::path& dir) {
   std::ofstream(dir / "manifest.json")
@@ -132,16 +87,17 @@ bool WaitForReplicas(HeavyClient& heavy, std::size_t count) {
 }  // namespace
 
 TEST_CASE("A replica added to a dns:/// name while a client runs gets its jobs", "[dns_pool]") {
-  INFO(g_setup_error);
-  REQUIRE(g_setup_error.empty());
-  const int port = FreePort();
+  INFO(g_hosts->setup_error());
+  REQUIRE(g_hosts->setup_error().empty());
+  const int port = workerpair::testing::FreePortOnAllAddresses();
+  REQUIRE(port > 0);
   const std::string first = "127.0.0.2:" + std::to_string(port);
   const std::string second = "127.0.0.3:" + std::to_string(port);
   TempDir dir;
   TempDir scene;
   const Payload payload = BoxScene(scene.path());
 
-  WriteHosts({"127.0.0.2"});
+  g_hosts->Write({"127.0.0.2"});
   auto a = StartHeavyOn(dir, first);
   HeavyClientOptions options;
   options.resolve_interval = absl::Seconds(1);
@@ -151,28 +107,23 @@ TEST_CASE("A replica added to a dns:/// name while a client runs gets its jobs",
 
   // The autoscaler adds a pod: it starts, then the name resolves to it too.
   auto b = StartHeavyOn(dir, second);
-  WriteHosts({"127.0.0.2", "127.0.0.3"});
+  g_hosts->Write({"127.0.0.2", "127.0.0.3"});
   REQUIRE(WaitForReplicas(heavy, 2));
   const std::map<std::string, int> spread = RunJobs(heavy, payload, 8);
   CHECK(spread.count(second) == 1);
   CHECK(spread.count(first) == 1);
 
   // The first pod goes away: once the name no longer lists it, nothing is routed there.
-  WriteHosts({"127.0.0.3"});
+  g_hosts->Write({"127.0.0.3"});
   REQUIRE(WaitForReplicas(heavy, 1));
   CHECK(heavy.replicas() == std::vector<std::string>{second});
   CHECK(RunJobs(heavy, payload, 3) == std::map<std::string, int>{{second, 3}});
 }
 
 int main(int argc, char** argv) {
-  // First, while this is the only thread: unshare moves the calling thread, and every thread
-  // and child process started after it inherits the namespace.
-  g_setup_error = SetUpPrivateHosts();
-  const int result = Catch::Session().run(argc, argv);
-  if (!g_hosts_file.empty()) {
-    umount("/etc/hosts");
-    std::error_code ignored;
-    fs::remove_all(g_hosts_file.parent_path(), ignored);
-  }
-  return result;
+  // First, while this is the only thread: the namespace is inherited by every later thread
+  // and child process.
+  workerpair::testing::PrivateHosts hosts(kName);
+  g_hosts = &hosts;
+  return Catch::Session().run(argc, argv);
 }
