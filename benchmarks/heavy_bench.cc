@@ -230,17 +230,17 @@ int main() {
     video = Simulate(*stub, rendered);
     return video.wall_s;
   });
-  auto thread = workerpair::heavy::RenderThread::Start({});
+  auto thread = workerpair::heavy::render::RenderThread::Start({});
   if (!thread.ok()) {
     std::fprintf(stderr, "%s\n", thread.status().ToString().c_str());
     return 1;
   }
   const int frames = static_cast<int>(video.frames);
   const double bare_render_s = (*thread)->Call([&] {
-    workerpair::heavy::RenderSettings settings;
+    workerpair::heavy::render::RenderSettings settings;
     settings.width = 640;
     settings.height = 480;
-    auto renderer = workerpair::heavy::FrameRenderer::Create(model, settings);
+    auto renderer = workerpair::heavy::render::FrameRenderer::Create(model, settings);
     mjData* data = mj_makeData(model);
     mj_forward(model, data);
     mjvCamera camera;
@@ -269,12 +269,12 @@ int main() {
   const std::uint64_t video_steps = video.steps;
   const Reference reference = (*thread)->Call([&] {
     Reference out;
-    workerpair::heavy::RenderSettings settings;  // the service's defaults for 640x480
+    workerpair::heavy::render::RenderSettings settings;  // the service's defaults for 640x480
     settings.width = 640;
     settings.height = 480;
     const auto setup_start = Clock::now();
-    auto renderer = workerpair::heavy::FrameRenderer::Create(model, settings);
-    auto writer = workerpair::heavy::VideoWriter::Open(dir.path() / "reference.mp4",
+    auto renderer = workerpair::heavy::render::FrameRenderer::Create(model, settings);
+    auto writer = workerpair::heavy::render::VideoWriter::Open(dir.path() / "reference.mp4",
                                                        {640, 480, 30}, workerpair::SceneLimits{});
     out.setup_s = Seconds(setup_start);
     if (!renderer.ok() || !writer.ok()) return out;

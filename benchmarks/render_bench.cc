@@ -24,12 +24,12 @@
 
 namespace {
 
-using workerpair::heavy::CameraSpec;
-using workerpair::heavy::FrameRenderer;
-using workerpair::heavy::GlBackend;
-using workerpair::heavy::RenderSettings;
-using workerpair::heavy::RenderThread;
-using workerpair::heavy::VideoRecorder;
+using workerpair::heavy::render::CameraSpec;
+using workerpair::heavy::render::FrameRenderer;
+using workerpair::heavy::render::GlBackend;
+using workerpair::heavy::render::RenderSettings;
+using workerpair::heavy::render::RenderThread;
+using workerpair::heavy::render::VideoRecorder;
 using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::time_point start) {
@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
   const std::string backend_name = StringFlag(argc, argv, "backend", "auto");
   const std::string quality = StringFlag(argc, argv, "quality", "fast");
 
-  workerpair::heavy::GlContextOptions gl_options;
+  workerpair::heavy::render::GlContextOptions gl_options;
   if (backend_name == "nvidia") gl_options.backend = GlBackend::kNvidiaDevice;
   if (backend_name == "surfaceless") gl_options.backend = GlBackend::kSurfaceless;
   RenderSettings settings{.width = width, .height = height};
@@ -140,7 +140,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "renderer: %s\n", renderer.status().ToString().c_str());
       return 1;
     }
-    auto camera = workerpair::heavy::ResolveCamera(m, CameraSpec{});
+    auto camera = workerpair::heavy::render::ResolveCamera(m, CameraSpec{});
     setup_seconds = Seconds(setup_start);
     for (int f = 0; f < frames; ++f) {
       auto render_start = Clock::now();

@@ -141,24 +141,24 @@ int main() {
   mjModel* model = mj_loadXML(scene_file.c_str(), nullptr, error, sizeof(error));
   mjData* data = mj_makeData(model);
   mj_forward(model, data);
-  workerpair::heavy::RenderSettings settings;
+  workerpair::heavy::render::RenderSettings settings;
   settings.width = 640;
   settings.height = 480;
   mjvCamera camera;
   mjv_defaultCamera(&camera);
   auto first_frame = [&]() {
-    auto renderer = workerpair::heavy::FrameRenderer::Create(model, settings);
+    auto renderer = workerpair::heavy::render::FrameRenderer::Create(model, settings);
     if (!renderer.ok()) return false;
     return (*renderer)->Render(data, camera).ok();
   };
   const double cold_ms = Median(5, [&] {
     const Clock::time_point start = Clock::now();
-    auto thread = workerpair::heavy::RenderThread::Start({});
+    auto thread = workerpair::heavy::render::RenderThread::Start({});
     if (!thread.ok()) return -1.0;
     (*thread)->Call(first_frame);
     return Ms(start);
   });
-  auto warm_thread = workerpair::heavy::RenderThread::Start({});
+  auto warm_thread = workerpair::heavy::render::RenderThread::Start({});
   if (!warm_thread.ok()) return 1;
   (*warm_thread)->Call(first_frame);  // as the runner's warm-up does
   const double warm_ms = Median(11, [&] {

@@ -46,7 +46,7 @@ struct SimulationSettings {
 };
 
 // `render`: what the caller asks of the video (the renderer's own frame settings are
-// heavy::RenderSettings, services/heavy/core/render/frame_renderer.h).
+// heavy::render::RenderSettings, services/heavy/core/render/render_settings.h).
 struct ManifestRender {
   bool enabled = true;
   int width = 640;                      // even, clamped to SceneLimits::max_width

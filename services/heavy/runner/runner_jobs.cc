@@ -59,10 +59,11 @@ std::string CacheKey(const std::string& sha256) {
   return sha256;
 }
 
-JobEnv MakeEnv(const RunnerJobContext& context, const std::string& sha256, SceneUse* use) {
-  JobEnv env;
+job::JobEnv MakeEnv(const RunnerJobContext& context, const std::string& sha256,
+                    job::SceneUse* use) {
+  job::JobEnv env;
   env.limits = &context.limits;
-  env.renderer = context.renderer;
+  env.render_thread = context.render_thread;
   env.scenes = context.scenes;
   env.payload_sha256 = CacheKey(sha256);
   env.scene_use = use;
@@ -75,7 +76,7 @@ JobEnv MakeEnv(const RunnerJobContext& context, const std::string& sha256, Scene
 }
 
 // Progress and artifact chunks as SimulateEvents.
-class EventSink : public SimulateSink {
+class EventSink : public job::SimulateSink {
  public:
   explicit EventSink(const RunnerJobContext* context) : context_(context) {}
 
@@ -89,7 +90,7 @@ class EventSink : public SimulateSink {
     Send(*context_, message);
   }
 
-  bool OnArtifact(const Artifact& artifact) override {
+  bool OnArtifact(const job::Artifact& artifact) override {
     if (!sending_) {
       sending_ = true;
       RunnerMessage phase;
@@ -122,10 +123,10 @@ class EventSink : public SimulateSink {
 };
 
 absl::Status RunSimulate(const internal::JobRequest& request, const fs::path& job_dir,
-                         const RunnerJobContext& context, const JobEnv& env) {
+                         const RunnerJobContext& context, const job::JobEnv& env) {
   const v1::SimulateHeader& header = request.simulate();
   const v1::SimulateOptions& options = header.options();
-  SimulateOverrides overrides;
+  job::SimulateOverrides overrides;
   if (options.has_render()) overrides.render = options.render();
   if (options.has_duration_s()) overrides.duration_s = options.duration_s();
   if (options.has_timestep_s()) overrides.timestep_s = options.timestep_s();
@@ -136,7 +137,8 @@ absl::Status RunSimulate(const internal::JobRequest& request, const fs::path& jo
   overrides.camera = options.camera();
   overrides.progress_interval_s = options.progress_interval_s();
   EventSink sink(&context);
-  absl::StatusOr<SimulateOutput> output = RunSimulateJob(job_dir, overrides, env, &sink);
+  absl::StatusOr<job::SimulateOutput> output =
+      job::RunSimulateJob(job_dir, overrides, env, &sink);
   if (!output.ok()) return output.status();
   const SimResult& result = output->result;
   RunnerMessage message;
@@ -204,9 +206,9 @@ absl::Status RunSimulate(const internal::JobRequest& request, const fs::path& jo
 }
 
 absl::Status RunVerify(const internal::VerifyShare& share, const fs::path& job_dir,
-                       const RunnerJobContext& context, const JobEnv& env) {
+                       const RunnerJobContext& context, const job::JobEnv& env) {
   const v1::VerifyHeader& header = share.header();
-  VerifyParams params;
+  job::VerifyParams params;
   if (header.has_jitter_m()) params.jitter_m = header.jitter_m();
   if (header.has_base_seed()) params.base_seed = header.base_seed();
   if (header.has_duration_s()) params.duration_s = header.duration_s();
@@ -214,7 +216,7 @@ absl::Status RunVerify(const internal::VerifyShare& share, const fs::path& job_d
   for (std::uint32_t index : share.run_indices()) {
     indices.push_back(static_cast<int>(std::min<std::uint32_t>(index, 1 << 20)));
   }
-  return RunVerifyRuns(job_dir, params, indices, env,
+  return job::RunVerifyRuns(job_dir, params, indices, env,
                        [&context](int index, const SimResult& result) {
                          RunnerMessage message;
                          v1::VerifyRun* run = message.mutable_verify_run();
@@ -229,9 +231,9 @@ absl::Status RunVerify(const internal::VerifyShare& share, const fs::path& job_d
 }
 
 absl::Status RunRenderViews(const v1::RenderViewsHeader& header, const fs::path& job_dir,
-                            const RunnerJobContext& context, const JobEnv& env) {
+                            const RunnerJobContext& context, const job::JobEnv& env) {
   const v1::RenderViewsOptions& options = header.options();
-  RenderViewsParams params;
+  job::RenderViewsParams params;
   params.stills.camera = options.camera();
   if (options.azimuth_count() > 0) {
     params.stills.azimuth_count = static_cast<int>(std::min<std::uint32_t>(options.azimuth_count(), 360));
@@ -244,13 +246,13 @@ absl::Status RunRenderViews(const v1::RenderViewsHeader& header, const fs::path&
   params.stills.height = static_cast<int>(std::min<std::uint32_t>(options.height(), 1 << 20));
   params.distance_m = options.distance_m();
   params.at_time_s = options.at_time_s();
-  absl::StatusOr<std::vector<StillImage>> images =
-      RunRenderViewsJob(job_dir, params, env);
+  absl::StatusOr<std::vector<render::Still>> images =
+      job::RunRenderViewsJob(job_dir, params, env);
   if (!images.ok()) return images.status();
   RunnerMessage sending;
   sending.set_phase("sending");
   Send(context, sending);
-  for (StillImage& image : *images) {
+  for (render::Still& image : *images) {
     RunnerMessage message;
     v1::RenderedView* view = message.mutable_render_views()->mutable_view();
     view->set_name(image.name);
@@ -266,14 +268,15 @@ absl::Status RunRenderViews(const v1::RenderViewsHeader& header, const fs::path&
   summary.mutable_render_views()->mutable_result()->set_view_count(
       static_cast<std::uint32_t>(images->size()));
   summary.mutable_render_views()->mutable_result()->set_gl_renderer(
-      context.renderer != nullptr ? context.renderer->name() : std::string());
+      context.render_thread != nullptr ? context.render_thread->RendererName() : std::string());
   Send(context, summary);
   return absl::OkStatus();
 }
 
 absl::Status RunBuildScene(const v1::BuildSceneHeader& header, const fs::path& job_dir,
-                           const RunnerJobContext& context, const JobEnv& env) {
-  absl::StatusOr<BuildSceneOutput> output = RunBuildSceneJob(job_dir, header.return_mjcf(), env);
+                           const RunnerJobContext& context, const job::JobEnv& env) {
+  absl::StatusOr<job::BuildSceneOutput> output =
+      job::RunBuildSceneJob(job_dir, header.return_mjcf(), env);
   if (!output.ok()) return output.status();
   RunnerMessage message;
   v1::BuildSceneResponse* response = message.mutable_build_scene();
@@ -325,7 +328,7 @@ RunnerJobOutcome RunRunnerJob(const internal::JobRequest& request,
     return outcome;
   }
   const fs::path job_dir = context.runner_dir / request.job_dir();
-  const JobEnv env = MakeEnv(context, key, &outcome.scene_use);
+  const job::JobEnv env = MakeEnv(context, key, &outcome.scene_use);
   absl::Status& status = outcome.status;
   try {
     switch (request.kind_case()) {

@@ -20,13 +20,13 @@ namespace workerpair::heavy {
 struct RunnerJobContext {
   int fd = -1;                       // the socket to the parent
   std::filesystem::path runner_dir;  // the runner's private directory
-  JobLimits limits;
+  job::JobLimits limits;
   std::size_t artifact_chunk_bytes = 256 << 10;
-  Renderer* renderer = nullptr;      // null without GL
+  render::RenderThread* render_thread = nullptr;  // null without GL
   // Set by the allocation hooks when an allocation failed during the job.
   const std::atomic<bool>* memory_exhausted = nullptr;
   // The models this runner keeps between jobs (null: none).
-  CompiledSceneCache* scenes = nullptr;
+  job::CompiledSceneCache* scenes = nullptr;
 };
 
 // How a job ended, as JobDone says it.
@@ -35,7 +35,7 @@ struct RunnerJobOutcome {
   // No archive was placed and no model is held for the payload: the parent places it and
   // sends the request again.
   bool need_payload = false;
-  SceneUse scene_use;
+  job::SceneUse scene_use;
 };
 
 // Runs `request`, sending its events; returns how it ended (sent by the caller as JobDone).

@@ -102,8 +102,8 @@ void LimitJobCpu(std::uint64_t allowance) {
   ::setrlimit(RLIMIT_CPU, &limit);
 }
 
-JobLimits LimitsFrom(const internal::RunnerSettings& settings) {
-  JobLimits limits;
+job::JobLimits LimitsFrom(const internal::RunnerSettings& settings) {
+  job::JobLimits limits;
   UnpackLimits& unpack = limits.intake.unpack;
   unpack.max_compressed_bytes = settings.max_compressed_bytes();
   unpack.max_unpacked_bytes = settings.max_unpacked_bytes();
@@ -175,13 +175,14 @@ int main(int argc, char** argv) {
   }
   ready.mutable_ready()->set_landlock(report->landlock);
   ready.mutable_ready()->set_seccomp(report->seccomp);
-  std::unique_ptr<Renderer> renderer;
+  std::unique_ptr<render::RenderThread> render_thread;
   if (!settings.no_gl()) {
-    absl::StatusOr<std::unique_ptr<Renderer>> started = Renderer::Start();
+    absl::StatusOr<std::unique_ptr<render::RenderThread>> started =
+        render::RenderThread::Start(render::GlContextOptions{});
     if (started.ok()) {
-      renderer = std::move(*started);
-      ready.mutable_ready()->set_gl_renderer(renderer->name());
-      ready.mutable_ready()->set_gl_platform(renderer->platform());
+      render_thread = std::move(*started);
+      ready.mutable_ready()->set_gl_renderer(render_thread->RendererName());
+      ready.mutable_ready()->set_gl_platform(render_thread->Platform());
     } else {
       ready.mutable_ready()->set_gl_error(std::string(started.status().message()));
     }
@@ -200,9 +201,9 @@ int main(int argc, char** argv) {
   // every thread it starts for a job) reads and writes only its own directory and device
   // nodes. Landlock layers stack; this one only narrows the first.
   // The warm-up scene is built in: the default limits, not the replica's, apply to it.
-  if (absl::Status warm = WarmUpRunner(dir, JobLimits{}, renderer.get()); !warm.ok()) {
+  if (absl::Status warm = WarmUpRunner(dir, job::JobLimits{}, render_thread.get()); !warm.ok()) {
     std::fprintf(stderr, "worker-heavy-runner: warm-up failed: %s\n", warm.ToString().c_str());
-    if (renderer) {
+    if (render_thread) {
       ready.mutable_ready()->set_gl_error(StrCat("warm-up failed: ", warm.ToString()));
     }
   }
@@ -225,9 +226,9 @@ int main(int argc, char** argv) {
   context.artifact_chunk_bytes = settings.artifact_chunk_bytes() > 0
                                      ? static_cast<std::size_t>(settings.artifact_chunk_bytes())
                                      : std::size_t{256} << 10;
-  context.renderer = renderer.get();
+  context.render_thread = render_thread.get();
   context.memory_exhausted = &g_memory_exhausted;
-  CompiledSceneCache scenes(static_cast<int>(std::min<std::uint32_t>(settings.scene_cache_entries(), 64)),
+  job::CompiledSceneCache scenes(static_cast<int>(std::min<std::uint32_t>(settings.scene_cache_entries(), 64)),
                             settings.scene_cache_bytes());
   context.scenes = &scenes;
   if (!WriteFrame(g_fd, ready).ok()) return 1;

@@ -30,10 +30,10 @@ constexpr char kScene[] = R"(<mujoco>
   </worldbody>
 </mujoco>)";
 
-class DiscardSink : public SimulateSink {
+class DiscardSink : public job::SimulateSink {
  public:
   void OnProgress(const SimProgress&, std::int64_t) override {}
-  bool OnArtifact(const Artifact&) override { return true; }
+  bool OnArtifact(const job::Artifact&) override { return true; }
 };
 
 absl::Status WriteText(const fs::path& path, std::string_view text) {
@@ -44,35 +44,35 @@ absl::Status WriteText(const fs::path& path, std::string_view text) {
 
 }  // namespace
 
-absl::Status WarmUpRunner(const fs::path& runner_dir, const JobLimits& limits,
-                          Renderer* renderer) {
+absl::Status WarmUpRunner(const fs::path& runner_dir, const job::JobLimits& limits,
+                          render::RenderThread* render_thread) {
   const fs::path root = runner_dir / "warmup";
   const fs::path source = root / "source";
-  const fs::path job = root / "job";
+  const fs::path job_dir = root / "job";
   std::error_code ec;
   fs::create_directories(source, ec);
-  fs::create_directories(job, ec);
+  fs::create_directories(job_dir, ec);
   if (ec) return absl::InternalError("cannot create the warm-up directory");
   WP_RETURN_IF_ERROR(WriteText(source / "manifest.json", kManifest));
   WP_RETURN_IF_ERROR(WriteText(source / "scene.xml", kScene));
   WP_ASSIGN_OR_RETURN(PackResult packed, PackDirectory(source, {}, PackOptions{}));
-  WP_RETURN_IF_ERROR(WriteText(job / kPayloadArchiveName, packed.archive));
-  JobEnv env;
+  WP_RETURN_IF_ERROR(WriteText(job_dir / job::kPayloadArchiveName, packed.archive));
+  job::JobEnv env;
   env.limits = &limits;
-  env.renderer = renderer;
-  SimulateOverrides overrides;
-  overrides.render = renderer != nullptr;
+  env.render_thread = render_thread;
+  job::SimulateOverrides overrides;
+  overrides.render = render_thread != nullptr;
   DiscardSink sink;
-  absl::Status status = RunSimulateJob(job, overrides, env, &sink).status();
-  if (status.ok() && renderer != nullptr) {
-    fs::remove_all(job / "payload", ec);
-    fs::remove_all(job / "out", ec);
-    RenderViewsParams views;
+  absl::Status status = job::RunSimulateJob(job_dir, overrides, env, &sink).status();
+  if (status.ok() && render_thread != nullptr) {
+    fs::remove_all(job_dir / "payload", ec);
+    fs::remove_all(job_dir / "out", ec);
+    job::RenderViewsParams views;
     views.stills.azimuth_count = 1;
     views.stills.elevations_deg = {-30};
     views.stills.width = 64;
     views.stills.height = 48;
-    status = RunRenderViewsJob(job, views, env).status();
+    status = job::RunRenderViewsJob(job_dir, views, env).status();
   }
   fs::remove_all(root, ec);
   return status;

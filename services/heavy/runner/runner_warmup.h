@@ -13,10 +13,10 @@
 
 namespace workerpair::heavy {
 
-// Runs a built-in scene (rendered when `renderer` is set, else simulated only) in
+// Runs a built-in scene (rendered when `render_thread` is set, else simulated only) in
 // `<runner_dir>/warmup/`, which is removed afterwards.
-absl::Status WarmUpRunner(const std::filesystem::path& runner_dir, const JobLimits& limits,
-                          Renderer* renderer);
+absl::Status WarmUpRunner(const std::filesystem::path& runner_dir, const job::JobLimits& limits,
+                          render::RenderThread* render_thread);
 
 }  // namespace workerpair::heavy
 

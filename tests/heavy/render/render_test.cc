@@ -27,7 +27,7 @@
 #include "services/heavy/core/render/video_recorder.h"
 #include "services/heavy/core/render/video_writer.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::render {
 namespace {
 
 // A ball rolling down a ramp onto a checkered floor, with a box, a zone site and a camera.
@@ -665,6 +665,39 @@ TEST_CASE("A ring of 4 azimuths x 2 elevations gives 8 distinct PNG stills") {
   CHECK(cv::norm(images[0], images[4], cv::NORM_L1) > 0);
 }
 
+TEST_CASE("A stills request gives its camera's view or the ring, each still saying where from") {
+  const std::vector<StillView> named = RequestedViews({.camera = "main"});
+  REQUIRE(named.size() == 1);
+  CHECK(named[0].name == "main");
+  CHECK(named[0].camera.name == "main");
+  const std::vector<StillView> ring =
+      RequestedViews({.azimuth_count = 3, .elevations_deg = {-10, -40}});
+  REQUIRE(ring.size() == 6);
+  CHECK(ring[4].name == "az120_el-40");
+
+  ModelPtr m = LoadInline(kScene);
+  DataPtr d = MakeData(m.get());
+  std::vector<StillView> views = {ring[4], named[0]};
+  auto stills = SharedRenderThread().Call(
+      [&] { return RenderStills(m.get(), d.get(), views, {.width = 96, .height = 64}); });
+  INFO(stills.status().ToString());
+  REQUIRE(stills.ok());
+  REQUIRE(stills->size() == 2);
+  const Still& ringed = (*stills)[0];
+  CHECK(ringed.name == "az120_el-40");
+  CHECK(ringed.camera.empty());
+  CHECK(ringed.azimuth_deg == Approx(120));
+  CHECK(ringed.elevation_deg == Approx(-40));
+  CHECK(ringed.width == 96);
+  CHECK(ringed.height == 64);
+  const Still& from_camera = (*stills)[1];
+  CHECK(from_camera.camera == "main");
+  CHECK(from_camera.width == 96);
+  cv::Mat image = DecodePng(from_camera.png);
+  CHECK(image.cols == 96);
+  CHECK(image.rows == 64);
+}
+
 TEST_CASE("Stills with no views are INVALID_ARGUMENT") {
   ModelPtr m = LoadInline(kScene);
   DataPtr d = MakeData(m.get());
@@ -692,4 +725,4 @@ TEST_CASE("An NVIDIA EGL device renders a non-blank frame", "[.gpu]") {
 }
 
 }  // namespace
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::render

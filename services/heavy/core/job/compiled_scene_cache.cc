@@ -2,7 +2,7 @@
 
 #include <utility>
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::job {
 
 std::uint64_t CompiledSceneCache::ModelBytes(const mjModel* model) {
   return sizeof(mjModel) + static_cast<std::uint64_t>(model->nbuffer);
@@ -50,4 +50,4 @@ std::vector<std::string> CompiledSceneCache::Digests() const {
   return digests;
 }
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::job

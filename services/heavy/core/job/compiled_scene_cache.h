@@ -22,7 +22,7 @@
 #include "services/heavy/core/scene/manifest.h"
 #include "services/heavy/core/scene/scene_loader.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::job {
 
 // One kept scene, as compiled for the payload's own manifest (no call's overrides).
 struct CompiledScene {
@@ -64,6 +64,6 @@ class CompiledSceneCache {
   std::uint64_t bytes_ = 0;
 };
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::job
 
 #endif  // WORKERPAIR_SERVICES_HEAVY_CORE_JOB_COMPILED_SCENE_CACHE_H_

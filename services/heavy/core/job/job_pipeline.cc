@@ -10,11 +10,14 @@
 #include "libs/common/status_macros.h"
 #include "libs/common/str_cat.h"
 #include "services/heavy/core/job/outside_reference.h"
+#include "services/heavy/core/render/frame_renderer.h"
+#include "services/heavy/core/render/heatmap.h"
+#include "services/heavy/core/render/video_recorder.h"
 #include "services/heavy/core/scene/manifest.h"
 #include "services/heavy/core/scene/mujoco_guard.h"
 #include "services/heavy/core/sim/footprints.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::job {
 namespace fs = std::filesystem;
 namespace {
 
@@ -223,7 +226,7 @@ class ProgressForwarder : public SimObserver {
   }
 
   std::int64_t frames_rendered = 0;
-  VideoSession* video = nullptr;
+  render::VideoRecorder* video = nullptr;
   absl::Status video_error;
 
  private:
@@ -231,6 +234,18 @@ class ProgressForwarder : public SimObserver {
   absl::Duration interval_;
   absl::Time last_sent_ = absl::InfinitePast();
 };
+
+// The top-down map's name for a footprint's kind.
+render::ForceGrid::Outline::Kind OutlineKind(FootprintKind kind) {
+  using Kind = render::ForceGrid::Outline::Kind;
+  switch (kind) {
+    case FootprintKind::kMovingPart: return Kind::kMovingPart;
+    case FootprintKind::kStaticPart: return Kind::kStaticPart;
+    case FootprintKind::kGoalZone: return Kind::kGoalZone;
+    case FootprintKind::kForbidZone: return Kind::kForbidZone;
+  }
+  return Kind::kMovingPart;
+}
 
 absl::Status NoRenderer() {
   return absl::UnavailableError("this replica has no GL context; rendering is unavailable");
@@ -256,16 +271,17 @@ absl::StatusOr<SimulateOutput> RunSimulateJob(const fs::path& job_dir,
   SimulateOutput output;
   output.warnings = scene.warnings;
   for (const std::string& note : prepared.manifest.adjustments) output.warnings.push_back(note);
-  const ManifestRender& render = prepared.manifest.render;
-  const SceneLimits& limits = env.limits->scene;
-  std::unique_ptr<VideoSession> video;
-  if (render.enabled) {
-    if (env.renderer == nullptr) return NoRenderer();
-    VideoRequest video_request{prepared.out_dir / "video.mp4", render.width, render.height,
-                               render.fps, render.camera, limits.max_width, limits.max_height,
-                               limits.max_fps};
-    WP_ASSIGN_OR_RETURN(video, VideoSession::Start(*env.renderer, scene.model.get(),
-                                                   video_request));
+  const ManifestRender& wanted = prepared.manifest.render;
+  std::unique_ptr<render::VideoRecorder> video;
+  if (wanted.enabled) {
+    if (env.render_thread == nullptr) return NoRenderer();
+    render::VideoRecorderOptions video_options;
+    video_options.path = prepared.out_dir / "video.mp4";
+    video_options.format = {wanted.width, wanted.height, wanted.fps};
+    video_options.camera.name = wanted.camera;
+    video_options.limits = env.limits->scene;
+    WP_ASSIGN_OR_RETURN(video, render::VideoRecorder::Start(*env.render_thread,
+                                                            scene.model.get(), video_options));
     observer.video = video.get();
   }
 
@@ -279,22 +295,28 @@ absl::StatusOr<SimulateOutput> RunSimulateJob(const fs::path& job_dir,
     WP_RETURN_IF_ERROR(observer.video_error);
     SetPhase(env, "encoding");
     // Parts: the moving bodies, and each loaded geom of the world (floor, ramp, wall).
-    std::vector<std::pair<std::string, double>> peaks;
+    std::vector<render::BodyForce> peaks;
     for (const BodyContactStress& part : result.stress) {
-      if (part.body_id != 0) peaks.emplace_back(part.body, part.peak_force_n);
+      if (part.body_id != 0) peaks.push_back({part.body, part.peak_force_n});
     }
     for (const GeomContactLoad& load : result.geom_loads) {
-      if (load.body_id == 0) peaks.emplace_back(load.label, load.peak_force_n);
+      if (load.body_id == 0) peaks.push_back({load.label, load.peak_force_n});
     }
-    std::vector<std::array<float, 4>> contacts;
+    render::PartHeatmapOptions heatmap;
+    heatmap.camera.name = wanted.camera;
+    heatmap.yield_newtons = prepared.manifest.stress.yield_newtons;
     for (const ContactMark& mark : result.contact_marks) {
-      contacts.push_back({mark.pos[0], mark.pos[1], mark.pos[2], mark.force_n});
+      heatmap.contacts.push_back({{mark.pos[0], mark.pos[1], mark.pos[2]}, mark.force_n});
     }
     // Drawn with the video's renderer before it is freed: no second render context.
-    WP_ASSIGN_OR_RETURN(std::string parts_png,
-                        video->PartHeatmapPng(data.get(), peaks,
-                                              prepared.manifest.stress.yield_newtons, contacts));
-    WP_ASSIGN_OR_RETURN(observer.frames_rendered, video->Finish());
+    WP_ASSIGN_OR_RETURN(cv::Mat parts_image,
+                        video->RenderWith([&](render::FrameRenderer& renderer) {
+                          return render::RenderPartHeatmapWith(renderer, data.get(), peaks,
+                                                               heatmap);
+                        }));
+    WP_ASSIGN_OR_RETURN(std::string parts_png, render::EncodePng(parts_image));
+    WP_ASSIGN_OR_RETURN(render::VideoStats video_stats, video->Finish());
+    observer.frames_rendered = video_stats.frames;
     video.reset();
     WP_ASSIGN_OR_RETURN(std::string mp4, ReadFileCapped(prepared.out_dir / "video.mp4",
                                                         "video.mp4", kMaxVideoBytes));
@@ -302,13 +324,16 @@ absl::StatusOr<SimulateOutput> RunSimulateJob(const fs::path& job_dir,
     artifacts.push_back({"heatmap_parts.png", "image/png", std::move(parts_png)});
     const ContactGrid& grid = result.contact_grid;
     if (grid.width > 0 && grid.height > 0) {
-      GridPlot plot{grid.width, grid.height, grid.x_min, grid.x_max, grid.y_min, grid.y_max,
-                    grid.values, "N s", {}};
+      render::ForceGrid plot{grid.width, grid.height, grid.x_min, grid.x_max,
+                             grid.y_min,  grid.y_max,  grid.values, {}};
       for (Footprint& footprint : TopDownFootprints(scene.model.get(), data.get())) {
-        plot.outlines.push_back({std::move(footprint.label), static_cast<int>(footprint.kind),
+        plot.outlines.push_back({std::move(footprint.label), OutlineKind(footprint.kind),
                                  std::move(footprint.outline)});
       }
-      WP_ASSIGN_OR_RETURN(std::string topdown_png, GridHeatmapPng(plot));
+      render::GridHeatmapOptions plot_options;
+      plot_options.unit = "N s";
+      WP_ASSIGN_OR_RETURN(cv::Mat topdown_image, render::RenderForceGridImage(plot, plot_options));
+      WP_ASSIGN_OR_RETURN(std::string topdown_png, render::EncodePng(topdown_image));
       artifacts.push_back({"heatmap_topdown.png", "image/png", std::move(topdown_png)});
     }
   }
@@ -354,14 +379,14 @@ absl::Status RunVerifyRuns(const fs::path& job_dir, const VerifyParams& params,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<StillImage>> RunRenderViewsJob(const fs::path& job_dir,
-                                                          RenderViewsParams params,
-                                                          const JobEnv& env) {
+absl::StatusOr<std::vector<render::Still>> RunRenderViewsJob(const fs::path& job_dir,
+                                                             RenderViewsParams params,
+                                                             const JobEnv& env) {
   WP_ASSIGN_OR_RETURN(JobScene prepared, OpenScene(job_dir, env));
   if (params.stills.width > 0) prepared.manifest.render.width = params.stills.width;
   if (params.stills.height > 0) prepared.manifest.render.height = params.stills.height;
   ApplyModelOverrides(prepared.manifest, prepared.model.get());
-  if (env.renderer == nullptr) return NoRenderer();
+  if (env.render_thread == nullptr) return NoRenderer();
   const mjModel* model = prepared.model.get();
   WP_ASSIGN_OR_RETURN(MjDataPtr data, MakeData(model));
   // Optionally advance the scene first.
@@ -377,7 +402,15 @@ absl::StatusOr<std::vector<StillImage>> RunRenderViewsJob(const fs::path& job_di
   params.stills.width = prepared.manifest.render.width;
   params.stills.height = prepared.manifest.render.height;
   SetPhase(env, "rendering");
-  return RenderStillImages(*env.renderer, model, data.get(), params.stills);
+  const std::vector<render::StillView> views = render::RequestedViews(params.stills);
+  render::RenderSettings settings;
+  settings.width = params.stills.width;
+  settings.height = params.stills.height;
+  WP_ASSIGN_OR_RETURN(std::vector<render::Still> stills, env.render_thread->Call([&] {
+                        return render::RenderStills(model, data.get(), views, settings);
+                      }));
+  for (render::Still& still : stills) still.name = StrCat(still.name, ".png");
+  return stills;
 }
 
 absl::StatusOr<BuildSceneOutput> RunBuildSceneJob(const fs::path& job_dir, bool return_mjcf,
@@ -407,4 +440,4 @@ absl::StatusOr<BuildSceneOutput> RunBuildSceneJob(const fs::path& job_dir, bool 
   return output;
 }
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::job

@@ -3,12 +3,14 @@
 // `<job_dir>/payload.tar.gz`), unpacks it into `<job_dir>/payload/`, parses manifest.json,
 // applies the call's overrides (capped by SceneLimits), compiles the scene and does the call's
 // work; artifacts are written under `<job_dir>/out/`. Nothing here is process-global: the
-// renderer (and its warm GL context) comes in through JobEnv, the phase is reported through it.
+// render thread (and its warm GL context) comes in through JobEnv, the phase is reported
+// through it. Rendering uses the render core (workerpair::heavy::render) directly; this header
+// names only its OpenCV-free types (the runner includes it).
 // With a CompiledSceneCache and the payload's digest in JobEnv, a payload compiled by an earlier
 // job of this process is neither unpacked nor compiled again (the archive need not be there):
 // the job runs on a copy of the kept model and of the payload's manifest.
 //
-//   JobEnv env{&limits, renderer.get(), [&](std::string_view phase) { ... }, &cancel};
+//   JobEnv env{&limits, render_thread.get(), [&](std::string_view phase) { ... }, &cancel};
 //   WP_ASSIGN_OR_RETURN(SimulateOutput out, RunSimulateJob(job_dir, overrides, env, &sink));
 //
 // Errors carry an ErrorReason (libs/common/error_reason.h): PAYLOAD_INVALID for a bad archive,
@@ -32,11 +34,12 @@
 #include "libs/scene/scene_limits.h"
 #include "services/heavy/core/intake/payload_intake.h"
 #include "services/heavy/core/job/compiled_scene_cache.h"
-#include "services/heavy/core/job/render_bridge.h"
+#include "services/heavy/core/render/render_thread.h"
+#include "services/heavy/core/render/stills.h"
 #include "services/heavy/core/scene/scene_loader.h"
 #include "services/heavy/core/sim/simulate.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::job {
 
 // File name of the payload archive inside a job directory.
 inline constexpr char kPayloadArchiveName[] = "payload.tar.gz";
@@ -58,7 +61,7 @@ struct SceneUse {
 struct JobEnv {
   const JobLimits* limits = nullptr;
   // Null when this process has no GL context: jobs that render fail with UNAVAILABLE.
-  Renderer* renderer = nullptr;
+  render::RenderThread* render_thread = nullptr;
   // Told "unpacking", "compiling", "simulating", "rendering", "encoding" as the job goes.
   std::function<void(std::string_view phase)> set_phase;
   // Optional; the job returns CANCELLED soon after it turns true.
@@ -129,15 +132,15 @@ absl::Status RunVerifyRuns(const std::filesystem::path& job_dir, const VerifyPar
                            const std::vector<int>& run_indices, const JobEnv& env,
                            const std::function<void(int index, const SimResult&)>& on_run);
 
-// RenderViews: stills from a camera or a ring of views, after `at_time_s` simulated.
+// RenderViews: stills from a camera or a ring of views, after `at_time_s` simulated; each
+// still's name is its artifact's file name ("az045_el-35.png").
 struct RenderViewsParams {
-  StillsRequest stills;  // width/height 0: the manifest's size
+  render::StillsRequest stills;  // width/height 0: the manifest's size
   double distance_m = 0;
   double at_time_s = 0;
 };
-absl::StatusOr<std::vector<StillImage>> RunRenderViewsJob(const std::filesystem::path& job_dir,
-                                                          RenderViewsParams params,
-                                                          const JobEnv& env);
+absl::StatusOr<std::vector<render::Still>> RunRenderViewsJob(
+    const std::filesystem::path& job_dir, RenderViewsParams params, const JobEnv& env);
 
 // BuildScene: compile only.
 struct BuildSceneOutput {
@@ -151,6 +154,6 @@ struct BuildSceneOutput {
 absl::StatusOr<BuildSceneOutput> RunBuildSceneJob(const std::filesystem::path& job_dir,
                                                   bool return_mjcf, const JobEnv& env);
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::job
 
 #endif  // WORKERPAIR_SERVICES_HEAVY_CORE_JOB_JOB_PIPELINE_H_

@@ -5,7 +5,7 @@
 
 #include "libs/common/error_reason.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::job {
 namespace fs = std::filesystem;
 namespace {
 
@@ -73,4 +73,4 @@ absl::Status MaskOutsideReferences(absl::Status status, const fs::path& payload_
                     ErrorReason::kSandboxDenied);
 }
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::job

@@ -17,7 +17,7 @@
 
 #include "absl/status/status.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::job {
 
 // The message every outside reference gets.
 inline constexpr std::string_view kOutsideReferenceMessage =
@@ -33,6 +33,6 @@ bool NamesPathOutside(std::string_view message, const std::filesystem::path& pay
 absl::Status MaskOutsideReferences(absl::Status status,
                                    const std::filesystem::path& payload_root);
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::job
 
 #endif  // WORKERPAIR_SERVICES_HEAVY_CORE_JOB_OUTSIDE_REFERENCE_H_

@@ -10,7 +10,7 @@
 
 #include "libs/common/str_cat.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::render {
 namespace {
 
 absl::Status RequireCurrentContext(const char* what) {
@@ -145,4 +145,4 @@ absl::StatusOr<cv::Mat> FrameRenderer::RenderScene(mjvScene* scene) {
   return bgr;
 }
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::render

@@ -16,7 +16,6 @@
 #include <mujoco/mujoco.h>
 
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,30 +23,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "services/heavy/core/render/render_settings.h"
 
-namespace workerpair::heavy {
-
-// Frame size and the quality knobs that matter on llvmpipe (PLATFORM.md: a 50-body pile at
-// 640x480 renders 16-18 fps with MuJoCo's defaults, 27 with offsamples 0, ~69 with shadows,
-// reflections and skybox off as well). The defaults favour speed.
-struct RenderSettings {
-  int width = 640;
-  int height = 480;
-  int offsamples = 0;  // multisampling of the offscreen buffer
-  bool shadows = false;
-  bool reflections = false;
-  bool skybox = false;
-};
-
-// Where to look from. An empty `name` is the free camera: it looks at the model's centre
-// (stat.center) from `distance_factor` x stat.extent away, at the azimuth and elevation given,
-// or the model's visual/global defaults when unset.
-struct CameraSpec {
-  std::string name;  // named MJCF camera
-  std::optional<double> azimuth_deg;
-  std::optional<double> elevation_deg;
-  double distance_factor = 1.5;
-};
+namespace workerpair::heavy::render {
 
 // The mjvCamera for `spec` on model `m`. NOT_FOUND when the named camera is not in the model.
 absl::StatusOr<mjvCamera> ResolveCamera(const mjModel* m, const CameraSpec& spec);
@@ -107,6 +85,6 @@ class FrameRenderer {
 // The maximum number of geoms a scene is made for, for model `m`.
 int SceneMaxGeom(const mjModel* m);
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::render
 
 #endif  // WORKERPAIR_SERVICES_HEAVY_CORE_RENDER_FRAME_RENDERER_H_

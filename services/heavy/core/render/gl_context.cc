@@ -11,7 +11,7 @@
 
 #include "libs/common/str_cat.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::render {
 namespace {
 
 // GL enums and the one GL entry point we need, resolved through EGL so that this library does
@@ -233,4 +233,4 @@ void GlContext::ReleaseCurrent() {
 
 bool GlContext::IsCurrent() const { return eglGetCurrentContext() == context_; }
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::render

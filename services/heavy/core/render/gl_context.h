@@ -19,7 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::render {
 
 // Which EGL platform a context is created on.
 enum class GlBackend {
@@ -75,6 +75,6 @@ class GlContext {
   std::string platform_;
 };
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::render
 
 #endif  // WORKERPAIR_SERVICES_HEAVY_CORE_RENDER_GL_CONTEXT_H_

@@ -12,7 +12,7 @@
 #include "libs/common/file_io.h"
 #include "libs/common/str_cat.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::render {
 namespace {
 
 const cv::Scalar kInk(20, 20, 20);
@@ -615,4 +615,4 @@ absl::Status WritePng(const std::filesystem::path& path, const cv::Mat& image,
   return WriteFileAtomically(path, *png, {}, display_path);
 }
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::render

@@ -32,7 +32,7 @@
 #include "absl/status/statusor.h"
 #include "services/heavy/core/render/frame_renderer.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::render {
 
 // The peak total contact force on one part, in newtons. `body` names a body (all its geoms are
 // painted), else a geom of the world body (a static part: the floor, a ramp, a wall); an
@@ -136,6 +136,6 @@ absl::StatusOr<std::string> EncodePng(const cv::Mat& image);
 absl::Status WritePng(const std::filesystem::path& path, const cv::Mat& image,
                       std::string_view display_path);
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::render
 
 #endif  // WORKERPAIR_SERVICES_HEAVY_CORE_RENDER_HEATMAP_H_

@@ -4,7 +4,7 @@
 
 #include <utility>
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::render {
 
 absl::StatusOr<std::unique_ptr<RenderThread>> RenderThread::Start(
     const GlContextOptions& options) {
@@ -72,4 +72,4 @@ void RenderThread::Drain() {
   Call([] { return 0; });
 }
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::render

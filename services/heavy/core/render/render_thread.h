@@ -26,7 +26,7 @@
 #include "absl/status/statusor.h"
 #include "services/heavy/core/render/gl_context.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::render {
 
 class RenderThread {
  public:
@@ -83,6 +83,6 @@ class RenderThread {
   const void* context_handle_ = nullptr;
 };
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::render
 
 #endif  // WORKERPAIR_SERVICES_HEAVY_CORE_RENDER_RENDER_THREAD_H_

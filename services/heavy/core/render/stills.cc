@@ -4,9 +4,10 @@
 #include <cstdio>
 
 #include "libs/common/str_cat.h"
+#include "services/heavy/core/render/frame_renderer.h"
 #include "services/heavy/core/render/heatmap.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::render {
 
 std::vector<StillView> RingViews(int azimuths, const std::vector<double>& elevations_deg,
                                  double distance_factor) {
@@ -32,6 +33,11 @@ StillView CameraView(const std::string& camera_name) {
           CameraSpec{.name = camera_name}};
 }
 
+std::vector<StillView> RequestedViews(const StillsRequest& request) {
+  if (!request.camera.empty()) return {CameraView(request.camera)};
+  return RingViews(request.azimuth_count, request.elevations_deg, request.distance_factor);
+}
+
 absl::StatusOr<std::vector<Still>> RenderStills(const mjModel* m, mjData* d,
                                                 const std::vector<StillView>& views,
                                                 const RenderSettings& settings) {
@@ -55,9 +61,17 @@ absl::StatusOr<std::vector<Still>> RenderStills(const mjModel* m, mjData* d,
     if (!frame.ok()) return frame.status();
     absl::StatusOr<std::string> png = EncodePng(*frame);
     if (!png.ok()) return png.status();
-    stills.push_back({views[i].name, std::move(*png)});
+    Still still;
+    still.name = views[i].name;
+    still.camera = views[i].camera.name;
+    still.azimuth_deg = views[i].camera.azimuth_deg.value_or(0);
+    still.elevation_deg = views[i].camera.elevation_deg.value_or(0);
+    still.width = settings.width;
+    still.height = settings.height;
+    still.png = std::move(*png);
+    stills.push_back(std::move(still));
   }
   return stills;
 }
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::render

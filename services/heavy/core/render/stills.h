@@ -5,6 +5,9 @@
 //   WP_ASSIGN_OR_RETURN(std::vector<Still> stills,
 //                       rt->Call([&] { return RenderStills(model, data, views, {}); }));
 //   // stills[i].name == "az045_el-35", stills[i].png is the image
+//
+// No OpenCV or GL in this header: the job pipeline (and the runner, which includes it) describe
+// a RenderViews call with StillsRequest and get Stills back.
 #ifndef WORKERPAIR_SERVICES_HEAVY_CORE_RENDER_STILLS_H_
 #define WORKERPAIR_SERVICES_HEAVY_CORE_RENDER_STILLS_H_
 
@@ -14,9 +17,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "services/heavy/core/render/frame_renderer.h"
+#include "services/heavy/core/render/render_settings.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::render {
 
 // One view to render and the name its image goes by.
 struct StillView {
@@ -24,9 +27,26 @@ struct StillView {
   CameraSpec camera;
 };
 
+// One rendered view: its name, where it was seen from and its PNG bytes.
 struct Still {
   std::string name;
+  std::string camera;  // the named camera, empty for a free-camera view
+  double azimuth_deg = 0;
+  double elevation_deg = 0;
+  int width = 0;
+  int height = 0;
   std::string png;
+};
+
+// What a RenderViews call asks for: one still from a named camera, or a ring of azimuths x
+// elevations around the scene's centre.
+struct StillsRequest {
+  std::string camera;  // non-empty: one still from this camera
+  int azimuth_count = 8;
+  std::vector<double> elevations_deg = {-15, -35, -60};
+  double distance_factor = 1.5;
+  int width = 640;
+  int height = 480;
 };
 
 // The most views one RenderStills call renders.
@@ -41,6 +61,9 @@ std::vector<StillView> RingViews(int azimuths, const std::vector<double>& elevat
 // A view from the named camera (empty name: the default free camera), named after it.
 StillView CameraView(const std::string& camera_name);
 
+// The views `request` asks for: CameraView(camera) when it names one, else the ring.
+std::vector<StillView> RequestedViews(const StillsRequest& request);
+
 // Renders every view of the model in state `d` (call mj_forward first) and encodes PNGs.
 // Must run with a current GL context (a RenderThread task). INVALID_ARGUMENT for no views or
 // more than kMaxStillViews; NOT_FOUND for an unknown camera; errors of FrameRenderer::Create.
@@ -48,6 +71,6 @@ absl::StatusOr<std::vector<Still>> RenderStills(const mjModel* m, mjData* d,
                                                 const std::vector<StillView>& views,
                                                 const RenderSettings& settings);
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::render
 
 #endif  // WORKERPAIR_SERVICES_HEAVY_CORE_RENDER_STILLS_H_

@@ -6,7 +6,7 @@
 
 #include "libs/common/str_cat.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::render {
 namespace {
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
@@ -196,4 +196,4 @@ absl::StatusOr<VideoStats> VideoRecorder::Finish() {
   return stats_;
 }
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::render

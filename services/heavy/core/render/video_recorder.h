@@ -44,7 +44,7 @@
 #include "services/heavy/core/render/render_thread.h"
 #include "services/heavy/core/render/video_writer.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::render {
 
 struct VideoRecorderOptions {
   std::filesystem::path path;  // the .mp4 to write
@@ -144,6 +144,6 @@ class VideoRecorder {
   VideoStats stats_;  // capture/stall: simulation thread; render/encode/renders: render thread
 };
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::render
 
 #endif  // WORKERPAIR_SERVICES_HEAVY_CORE_RENDER_VIDEO_RECORDER_H_

@@ -6,7 +6,7 @@
 #include "libs/common/str_cat.h"
 #include "libs/scene/scene_names.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::render {
 
 absl::Status ValidateVideoFormat(const VideoFormat& format, const SceneLimits& limits) {
   if (format.width < 16 || format.height < 16 || !scene::IsEvenVideoSize(format.width) ||
@@ -70,4 +70,4 @@ absl::Status VideoWriter::Close() {
   return absl::OkStatus();
 }
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::render

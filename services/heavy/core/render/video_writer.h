@@ -18,7 +18,7 @@
 #include "absl/status/statusor.h"
 #include "libs/scene/scene_limits.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::render {
 
 struct VideoFormat {
   int width = 640;
@@ -57,6 +57,6 @@ class VideoWriter {
   bool closed_ = false;
 };
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::render
 
 #endif  // WORKERPAIR_SERVICES_HEAVY_CORE_RENDER_VIDEO_WRITER_H_
