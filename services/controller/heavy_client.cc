@@ -235,7 +235,7 @@ HeavyClient::HeavyClient(std::vector<std::string> targets, HeavyClientOptions op
 template <typename T>
 absl::StatusOr<FailoverOutcome<T>> HeavyClient::RunJob(
     const std::function<absl::StatusOr<T>(const AttemptContext&)>& attempt_fn,
-    const ProgressCallback& progress, Cancellation* cancel) {
+    const Payload& payload, const ProgressCallback& progress, Cancellation* cancel) {
   if (pool_.targets().empty()) return absl::InvalidArgumentError("no worker-heavy replica configured");
   // A job whose caller set no trace (the library used directly) still gets one, so the
   // controller's lines and every replica's name the same request id.
@@ -259,7 +259,8 @@ absl::StatusOr<FailoverOutcome<T>> HeavyClient::RunJob(
       return cancel->cancelled() ? CancelledByCaller() : absl::OkStatus();
     };
   }
-  return RunWithFailover<T>(
+  hooks.preferred = [this, &payload] { return pool_.HolderOf(payload.sha256); };
+  absl::StatusOr<FailoverOutcome<T>> outcome = RunWithFailover<T>(
       pool_.router(), options_.failover, total_deadline, options_.attempt_deadline,
       [&](const AttemptContext& attempt) -> absl::StatusOr<T> {
         if (attempt.attempt > 1 && progress) {
@@ -274,6 +275,8 @@ absl::StatusOr<FailoverOutcome<T>> HeavyClient::RunJob(
         return result;
       },
       hooks);
+  if (outcome.ok()) pool_.NoteHolder(payload.sha256, outcome->replica);
+  return outcome;
 }
 
 absl::Status HeavyClient::WaitForReplicas(absl::Time deadline, const ProgressCallback& progress,
@@ -419,7 +422,7 @@ absl::StatusOr<FailoverOutcome<SimulationRun>> HeavyClient::Simulate(
       [&](const AttemptContext& attempt) {
         return SimulateOnce(attempt, payload, options, progress, cancel);
       },
-      progress, cancel);
+      payload, progress, cancel);
 }
 
 absl::Status HeavyClient::VerifyRange(const AttemptContext& attempt, const Payload& payload,
@@ -544,7 +547,7 @@ absl::StatusOr<VerifySummary> HeavyClient::Verify(const Payload& payload, std::u
             WP_RETURN_IF_ERROR(attempt_part(*part, attempt));
             return true;
           },
-          progress, cancel);
+          payload, progress, cancel);
     }));
   }
   VerifySummary summary;
@@ -601,7 +604,7 @@ absl::StatusOr<FailoverOutcome<v1::BuildSceneResponse>> HeavyClient::BuildScene(
         if (!sent) return ReplicaLost(attempt.replica, "broke the BuildScene call while sending");
         return response;
       },
-      progress, cancel);
+      payload, progress, cancel);
 }
 
 absl::StatusOr<RenderedViews> HeavyClient::RenderViewsOnce(const AttemptContext& attempt,
@@ -649,7 +652,7 @@ absl::StatusOr<FailoverOutcome<RenderedViews>> HeavyClient::RenderViews(
       [&](const AttemptContext& attempt) {
         return RenderViewsOnce(attempt, payload, options, progress, cancel);
       },
-      progress, cancel);
+      payload, progress, cancel);
 }
 
 absl::StatusOr<v1::InfoResponse> HeavyClient::Info(const std::string& target) {

@@ -134,6 +134,26 @@ void HeavyPool::WarmUp(absl::Duration max_wait) {
   });
 }
 
+void HeavyPool::NoteHolder(const std::string& sha256, const std::string& replica) {
+  if (sha256.empty() || replica.empty()) return;
+  std::lock_guard lock(mu_);
+  for (auto it = holders_.begin(); it != holders_.end(); ++it) {
+    if (it->first != sha256) continue;
+    holders_.erase(it);
+    break;
+  }
+  holders_.emplace_front(sha256, replica);
+  if (holders_.size() > kMaxHolders) holders_.pop_back();
+}
+
+std::string HeavyPool::HolderOf(const std::string& sha256) const {
+  std::lock_guard lock(mu_);
+  for (const auto& [digest, replica] : holders_) {
+    if (digest == sha256) return replica;
+  }
+  return {};
+}
+
 absl::StatusOr<std::shared_ptr<grpc::Channel>> HeavyPool::Channel(const std::string& replica) {
   std::lock_guard lock(mu_);
   auto& channel = channels_[replica];

@@ -18,6 +18,7 @@
 #include <condition_variable>
 #include <map>
 #include <memory>
+#include <list>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -64,6 +65,13 @@ class HeavyPool {
 
  private:
   void Resolve();
+  // `replica` ran a job on payload `sha256` (it holds the payload now).
+  void NoteHolder(const std::string& sha256, const std::string& replica);
+  // The replica that last ran a job on payload `sha256`; empty when none is known.
+  std::string HolderOf(const std::string& sha256) const;
+  // Most payloads whose holder is remembered.
+  static constexpr std::size_t kMaxHolders = 4096;
+
   void ResolveLoop();
 
   const std::vector<std::string> targets_;
@@ -78,6 +86,8 @@ class HeavyPool {
   absl::Time last_resolved_ = absl::InfinitePast();                 // guarded by mu_
   std::mutex resolve_mu_;  // one resolution at a time
   std::once_flag warm_up_once_;
+  // Payload digest -> replica, most recently noted first; guarded by mu_.
+  std::list<std::pair<std::string, std::string>> holders_;
   std::condition_variable wake_;
   bool stopping_ = false;  // guarded by mu_
   std::thread resolver_;   // dns pools only

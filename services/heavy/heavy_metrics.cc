@@ -56,6 +56,25 @@ void RegisterRunnerMetrics(RunnerPool* runners) {
       "workerpair_heavy_render_gpu",
       "1 when the runners render on a GPU; 0 on a software renderer (llvmpipe) or none.",
       [runners] { return IsGpuRenderer(runners->Stats().gl_renderer) ? 1 : 0; });
+  // Compiled scenes (heavy.proto SceneCacheStats): how each job came by its model.
+  Registry().AddCounterCallback(
+      "workerpair_heavy_scene_compiles_total",
+      "Jobs that unpacked and compiled their payload's scene.",
+      [runners] { return static_cast<double>(runners->Stats().scene_compiles); });
+  Registry().AddCounterCallback(
+      "workerpair_heavy_scene_reuses_total",
+      "Jobs that ran on a model their runner kept from an earlier job on the same payload.",
+      [runners] { return static_cast<double>(runners->Stats().scene_reuses); });
+  Registry().AddCounterCallback(
+      "workerpair_heavy_scene_shared_loads_total",
+      "Jobs that ran on a model another runner of this replica compiled (same payload).",
+      [runners] { return static_cast<double>(runners->Stats().scene_loads); });
+  Registry().AddGaugeCallback(
+      "workerpair_heavy_shared_scenes", "Compiled models kept for the runners now.",
+      [runners] { return static_cast<double>(runners->shared_scenes().Stats().entries); });
+  Registry().AddGaugeCallback(
+      "workerpair_heavy_shared_scene_bytes", "Bytes of the compiled models kept for the runners.",
+      [runners] { return static_cast<double>(runners->shared_scenes().Stats().bytes); });
   for (int reason = 0; reason < kRestartReasonCount; ++reason) {
     RunnerRestarts()->Increment({std::string(RestartReasonName(static_cast<RestartReason>(reason)))},
                                 0);

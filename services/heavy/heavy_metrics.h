@@ -18,8 +18,8 @@ namespace workerpair::heavy {
 // Registers the scheduler-backed series; `scheduler` must outlive the metrics endpoint.
 void RegisterSchedulerMetrics(const Scheduler* scheduler);
 
-// Registers the runner series (alive, busy, sandbox mechanisms in force); `runners` must
-// outlive the metrics endpoint.
+// Registers the runner series (alive, busy, sandbox mechanisms in force, scene compiles, reuses
+// and shared loads, the shared scenes kept); `runners` must outlive the metrics endpoint.
 void RegisterRunnerMetrics(RunnerPool* runners);
 
 // True for a hardware renderer; false for none or a software rasteriser (llvmpipe, softpipe,

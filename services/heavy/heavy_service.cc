@@ -151,6 +151,11 @@ grpc::ServerUnaryReactor* HeavyService::Info(grpc::CallbackServerContext* contex
   payloads->set_chunks_received(hub_.chunks_received());
   response->mutable_scene_cache()->set_compiles(runners.scene_compiles);
   response->mutable_scene_cache()->set_reuses(runners.scene_reuses);
+  response->mutable_scene_cache()->set_shared_loads(runners.scene_loads);
+  response->mutable_scene_cache()->set_shared_entries(runners.shared_scenes.entries);
+  response->mutable_scene_cache()->set_shared_bytes(runners.shared_scenes.bytes);
+  response->mutable_scene_cache()->set_shared_capacity_bytes(runners.shared_scenes.capacity_bytes);
+  response->mutable_scene_cache()->set_shared_declined(runners.shared_scenes.declined);
   response->set_jobs_accepted(stats.accepted);
   response->set_jobs_rejected(stats.rejected);
   response->set_jobs_succeeded(stats.succeeded);

@@ -46,6 +46,8 @@ class HeavyService final : public v1::HeavyService::CallbackService {
 
   // The upload budget (for metrics).
   const UploadBudget& uploads() const { return hub_.budget(); }
+  // Payload calls' shared state (the payload cache and chunk counts), for metrics.
+  const PayloadCallHub& payloads() const { return hub_; }
 
  private:
   PayloadCallEnv CallEnv() { return {scheduler_, &config_->intake, &calls_, &hub_}; }

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -227,6 +229,24 @@ absl::Status RunVerify(JobContext& job, const v1::VerifyRequest& request,
     };
   }
 
+  // Compiled once per replica: while the pool keeps no scene of this payload and a share's
+  // runner does not hold its model, that share waits until the first share's runner has sent
+  // its compile to the pool (or declined, or ended), then loads it instead of compiling.
+  SharedSceneStore& shared = env.runners->shared_scenes();
+  const std::string& digest = payload.sha256();
+  const bool await_first = parallelism > 1 && shared.enabled() && !digest.empty() &&
+                           !shared.Contains(digest) && !leases[0].Holds(digest);
+  std::mutex first_mu;
+  std::condition_variable first_cv;
+  bool first_settled = false;  // guarded by first_mu
+  auto settle_first = [&] {
+    {
+      std::lock_guard<std::mutex> lock(first_mu);
+      first_settled = true;
+    }
+    first_cv.notify_all();
+  };
+
   std::mutex mu;  // guards what follows
   std::atomic<bool> stop{false};
   absl::Status first_error;
@@ -249,6 +269,14 @@ absl::Status RunVerify(JobContext& job, const v1::VerifyRequest& request,
       mine[static_cast<std::size_t>(index)] = true;
     }
     call.place_payload = place;
+    if (share == 0) {
+      call.on_scene_shared = [&](bool) { settle_first(); };
+    } else if (await_first && !lease.Holds(digest)) {
+      std::unique_lock<std::mutex> lock(first_mu);
+      while (!first_settled && !stop.load() && !job.cancelled()) {
+        first_cv.wait_for(lock, std::chrono::milliseconds(50));
+      }
+    }
     call.on_event = [&, mine](internal::RunnerMessage& message) -> absl::Status {
       if (!message.has_verify_run()) return absl::OkStatus();
       const std::uint32_t index = message.verify_run().index();
@@ -266,6 +294,7 @@ absl::Status RunVerify(JobContext& job, const v1::VerifyRequest& request,
       return absl::OkStatus();
     };
     absl::Status status = RunOnRunner(std::move(lease), std::move(call), env.config->job_limits);
+    if (share == 0) settle_first();
     if (!status.ok()) {
       std::lock_guard<std::mutex> lock(mu);
       // A share stopped because another failed reports nothing of its own.

@@ -11,6 +11,9 @@
 // (JobContext::TryBorrowSlots, never ahead of queued jobs) that has an idle runner; run i goes
 // to runner i mod P, each runner computes its share one run after the other and reports each
 // run as it ends. If one share fails the others are stopped and the first error is returned.
+// A verify compiles once per replica: when no runner of the verify holds the model and the
+// pool keeps no scene of the payload, the other shares wait for the first share's runner to
+// send its compile to the pool (runner_call.h), then load it instead of compiling.
 //
 //   absl::Status status = RunSimulate(job, request, payload, env, emit);
 #ifndef WORKERPAIR_SERVICES_HEAVY_JOB_RUNNER_H_

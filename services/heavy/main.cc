@@ -95,6 +95,10 @@ ABSL_FLAG(int, runner_scene_cache_entries, 4,
 ABSL_FLAG(int, runner_scene_cache_mb, 256,
           "Most MiB of kept models per runner (counted in its --job_memory_mb) "
           "(env WORKERPAIR_RUNNER_SCENE_CACHE_MB).");
+ABSL_FLAG(int, shared_scene_cache_mb, 128,
+          "MiB of compiled models worker-heavy keeps for its runners by payload SHA-256, so that "
+          "a payload is compiled once per replica, not once per runner; 0 turns it off "
+          "(env WORKERPAIR_SHARED_SCENE_CACHE_MB).");
 ABSL_FLAG(int, upload_idle_timeout_s, 30,
           "An upload that receives no message for this long is ended with DEADLINE_EXCEEDED and "
           "its bytes freed; 0 turns it off (env WORKERPAIR_UPLOAD_IDLE_TIMEOUT_S).");
@@ -185,6 +189,8 @@ workerpair::heavy::RunnerPoolOptions RunnerPoolOptionsFromFlags(
   options.max_jobs_per_runner = std::max(0, absl::GetFlag(FLAGS_runner_max_jobs));
   options.start_timeout = absl::Seconds(std::max(1, absl::GetFlag(FLAGS_runner_start_timeout_s)));
   options.on_restart = workerpair::heavy::RecordRunnerRestart;
+  options.shared_scene_bytes =
+      static_cast<std::uint64_t>(std::max(0, absl::GetFlag(FLAGS_shared_scene_cache_mb))) << 20;
   return options;
 }
 
@@ -259,6 +265,7 @@ int main(int argc, char** argv) {
   heavy::RegisterRunnerMetrics(runners->get());
   heavy::HeavyService service(&scheduler, scratch->get(), runners->get(), &config);
   heavy::RegisterUploadMetrics(&service.uploads());
+  heavy::RegisterPayloadCacheMetrics(&service.payloads());
 
   ServerRunner runner(ServerOptionsFromFlags("worker-heavy"));
   runner.AddService(&service, v1::HeavyService::service_full_name());

@@ -30,6 +30,36 @@ CounterFamily* Heartbeats() {
 
 }  // namespace
 
+void RegisterPayloadCacheMetrics(const PayloadCallHub* hub) {
+  const PayloadCache* cache = &hub->cache();
+  Registry().AddCounterCallback(
+      "workerpair_heavy_payload_cache_hits_total",
+      "PayloadInfo.ask_cached answered true: the replica held the payload, no chunk was sent.",
+      [cache] { return static_cast<double>(cache->Stats().hits); });
+  Registry().AddCounterCallback(
+      "workerpair_heavy_payload_cache_misses_total",
+      "PayloadInfo.ask_cached answered false: the caller sent the payload.",
+      [cache] { return static_cast<double>(cache->Stats().misses); });
+  Registry().AddCounterCallback(
+      "workerpair_heavy_payload_cache_evictions_total",
+      "Payloads pushed out of the payload cache to make room.",
+      [cache] { return static_cast<double>(cache->Stats().evictions); });
+  Registry().AddGaugeCallback("workerpair_heavy_payload_cache_entries",
+                              "Payloads the payload cache holds now.",
+                              [cache] { return static_cast<double>(cache->Stats().entries); });
+  Registry().AddGaugeCallback("workerpair_heavy_payload_cache_bytes",
+                              "Bytes of the payloads the payload cache holds now.",
+                              [cache] { return static_cast<double>(cache->Stats().bytes); });
+  Registry().AddGaugeCallback(
+      "workerpair_heavy_payload_cache_capacity_bytes",
+      "Most bytes the payload cache may hold (--payload_cache_mb; 0: off).",
+      [cache] { return static_cast<double>(cache->Stats().capacity_bytes); });
+  Registry().AddCounterCallback(
+      "workerpair_heavy_payload_chunks_received_total",
+      "Payload chunks received by every call (cached payloads send none).",
+      [hub] { return static_cast<double>(hub->chunks_received()); });
+}
+
 void RegisterUploadMetrics(const UploadBudget* budget) {
   Registry().AddGaugeCallback(
       "workerpair_heavy_upload_memory_bytes",

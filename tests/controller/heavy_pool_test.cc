@@ -305,3 +305,34 @@ TEST_CASE("A poison payload with two replicas: one attempt, the error, both repl
   CHECK(Serving(*a));
   CHECK(Serving(*b));
 }
+
+TEST_CASE("The router prefers the replica that holds the payload: the repeat sends no chunk",
+          "[heavy_pool]") {
+  TempDir dir;
+  auto a = StartHeavy(dir, "a", {"--slots=2"});
+  auto b = StartHeavy(dir, "b", {"--slots=2"});
+  HeavyClient heavy({a->address(), b->address()});
+  auto chunks = [&](const ServerProcess& replica) {
+    auto info = heavy.Info(replica.address());
+    REQUIRE(info.ok());
+    return info->payload_cache().chunks_received();
+  };
+  TempDir scenes;
+  // Without the preference each repeat would land on the other replica half of the time.
+  std::set<std::string> first_replicas;
+  for (int i = 0; i < 6; ++i) {
+    INFO("payload " << i);
+    const Payload payload = BoxScene(scenes.path() / std::to_string(i), 0.05 + 0.01 * i);
+    auto first = heavy.Simulate(payload, NoRender());
+    REQUIRE(first.ok());
+    first_replicas.insert(first->replica);
+    const std::uint64_t a_chunks = chunks(*a);
+    const std::uint64_t b_chunks = chunks(*b);
+    auto second = heavy.Simulate(payload, NoRender());
+    REQUIRE(second.ok());
+    CHECK(second->replica == first->replica);
+    CHECK(second->attempts == 1);
+    CHECK(chunks(*a) == a_chunks);  // nothing uploaded again, to either replica
+    CHECK(chunks(*b) == b_chunks);
+  }
+}

@@ -89,7 +89,8 @@ absl::Status RunAttempts(Router& router, const FailoverPolicy& policy, absl::Tim
           ") passed after ", attempt, " attempt(s)",
           last_lost.ok() ? "" : StrCat("; last error: ", std::string(last_lost.message()))));
     }
-    std::optional<std::string> picked = router.Pick(refused);
+    std::optional<std::string> picked =
+        router.Pick(refused, hooks.preferred ? hooks.preferred() : std::string());
     if (!picked) {
       if (router.replicas().empty()) {
         return absl::UnavailableError("the worker-heavy pool has no replica (nothing resolved)");

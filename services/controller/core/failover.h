@@ -82,6 +82,9 @@ struct FailoverHooks {
   // Asked before each attempt and each wait: a non-OK status (e.g. the job was cancelled)
   // ends the loop with that status.
   std::function<absl::Status()> should_stop;
+  // Asked before each pick: the replica to prefer when it has room (Router::Pick), e.g. the one
+  // that holds the job's payload; empty: none.
+  std::function<std::string()> preferred;
 };
 
 template <typename T>

@@ -35,15 +35,24 @@ std::uint32_t Router::AssumedSlotsLocked() const {
   return std::max<std::uint32_t>(slots, 1);
 }
 
-std::optional<std::string> Router::Pick(const std::set<std::string>& exclude) {
+std::optional<std::string> Router::Pick(const std::set<std::string>& exclude,
+                                        const std::string& prefer) {
   std::lock_guard lock(mu_);
-  const ReplicaView* chosen = ChooseLocked(exclude, clock_());
+  const ReplicaView* chosen = ChooseLocked(exclude, clock_(), prefer);
   if (chosen == nullptr) return std::nullopt;
   views_.at(chosen->address()).AttemptStarted();
   return chosen->address();
 }
 
-const ReplicaView* Router::ChooseLocked(const std::set<std::string>& exclude, absl::Time now) {
+const ReplicaView* Router::ChooseLocked(const std::set<std::string>& exclude, absl::Time now,
+                                        const std::string& prefer) {
+  if (!prefer.empty() && exclude.count(prefer) == 0) {
+    auto it = views_.find(prefer);
+    if (it != views_.end() && !it->second.Ejected(now) &&
+        it->second.LoadScore(now, policy_, AssumedSlotsLocked()) < 1.0) {
+      return &it->second;
+    }
+  }
   std::vector<const ReplicaView*> healthy;
   bool any_alive = false;
   const ReplicaView* probe = nullptr;

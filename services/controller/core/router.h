@@ -78,7 +78,11 @@ class Router {
   //   nullopt when all are excluded.
   // The replica picked counts an attempt started on it (so jobs picking at the same moment
   // spread out); AttemptEnded must follow.
-  std::optional<std::string> Pick(const std::set<std::string>& exclude);
+  // `prefer` (e.g. the replica that holds the job's payload) is taken first when it is a
+  // member, neither ejected nor excluded, and has a free slot (running + queued, or this
+  // controller's jobs on it, below its slots); otherwise the usual choice.
+  std::optional<std::string> Pick(const std::set<std::string>& exclude,
+                                  const std::string& prefer = {});
 
   void RecordLoad(const std::string& replica, const LoadReport& load);
   void AttemptEnded(const std::string& replica, AttemptOutcome outcome);
@@ -98,7 +102,8 @@ class Router {
   // Slots assumed for a replica that never reported: the largest any member reported, else 1.
   std::uint32_t AssumedSlotsLocked() const;
   ReplicaStatus StatusLocked(const ReplicaView& view, absl::Time now) const;
-  const ReplicaView* ChooseLocked(const std::set<std::string>& exclude, absl::Time now);
+  const ReplicaView* ChooseLocked(const std::set<std::string>& exclude, absl::Time now,
+                                  const std::string& prefer);
 
   const EjectionPolicy policy_;
   const Clock clock_;

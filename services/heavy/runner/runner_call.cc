@@ -13,7 +13,9 @@
 
 #include "libs/common/error_reason.h"
 #include "libs/common/str_cat.h"
+#include "services/heavy/core/intake/received_payload.h"
 #include "services/heavy/runner/runner_message_check.h"
+#include "services/heavy/runner/shared_scene_store.h"
 
 namespace workerpair::heavy {
 namespace fs = std::filesystem;
@@ -103,12 +105,26 @@ absl::Status RunOnRunner(RunnerPool::Lease lease, RunnerCall call, const RunnerC
     placed = true;
     return call.place_payload(job_dir.path() / "payload.tar.gz");
   };
+  SharedSceneStore& store = lease.shared_scenes();
+  const bool sharing = store.enabled() && !call.payload_sha256.empty();
+  bool scene_placed = false;
   if (call.payload_sha256.empty() || !lease.Holds(call.payload_sha256)) {
-    if (absl::Status status = place(); !status.ok()) return status;
+    // Another runner's compile of this payload, when the pool keeps one: no unpack, no compile.
+    if (std::shared_ptr<const std::string> pack =
+            sharing ? store.Find(call.payload_sha256) : nullptr) {
+      scene_placed = WriteNewPayloadFile(job_dir.path() / kSharedSceneFileName, *pack).ok();
+    }
+    if (!scene_placed) {
+      if (absl::Status status = place(); !status.ok()) return status;
+    }
   }
   call.request.set_job_dir(call.job_dir);
   call.request.set_payload_sha256(call.payload_sha256);
   call.request.set_payload_placed(placed);
+  call.request.set_scene_placed(scene_placed);
+  const bool export_asked = sharing && !store.Contains(call.payload_sha256);
+  call.request.set_export_scene(export_asked);
+  bool scene_received = false;
   RunnerProcess& runner = lease.process();
   const absl::Time wall_deadline = absl::Now() + limits.max_wall;
   std::string phase = "starting";
@@ -150,6 +166,25 @@ absl::Status RunOnRunner(RunnerPool::Lease lease, RunnerCall call, const RunnerC
         case internal::RunnerMessage::kMemoryExhausted:
           memory_exhausted = true;
           continue;
+        case internal::RunnerMessage::kSharedScene: {
+          // Only what was asked for, once; kept under the digest this process checked.
+          if (!export_asked || scene_received) {
+            return stop(RestartReason::kLost,
+                        WithReason(absl::AbortedError("the job's runner sent a scene it was not "
+                                                      "asked for (it broke the protocol)"),
+                                   ErrorReason::kRunnerLost));
+          }
+          scene_received = true;
+          internal::SharedScene& shared = *message.mutable_shared_scene();
+          const bool kept = !shared.model_mjb().empty() && shared.declined().empty();
+          if (kept) {
+            store.Insert(call.payload_sha256, shared.SerializeAsString());
+          } else {
+            store.NoteDeclined();
+          }
+          if (call.on_scene_shared) call.on_scene_shared(kept && store.Contains(call.payload_sha256));
+          continue;
+        }
         case internal::RunnerMessage::kDone: {
           const internal::JobDone& done = message.done();
           if (done.need_payload()) {
@@ -161,13 +196,16 @@ absl::Status RunOnRunner(RunnerPool::Lease lease, RunnerCall call, const RunnerC
             }
             if (absl::Status status = place(); !status.ok()) return status;
             call.request.set_payload_placed(true);
+            call.request.set_scene_placed(false);
             sent = runner.Send(call.request);
             continue;
           }
-          lease.NoteScenes(done.compiled(), done.reused(),
+          lease.NoteScenes(done.compiled(), done.reused(), done.loaded(),
                            std::vector<std::string>(done.cached_scenes().begin(),
                                                     done.cached_scenes().end()));
           absl::Status status = FromDone(done);
+          // A shared scene a job failed on is not handed out again: the next job compiles.
+          if (!status.ok() && done.loaded()) store.Erase(call.payload_sha256);
           // A runner that hit its memory limit may have a fragmented heap: start afresh.
           if (memory_exhausted || ReasonOf(status) == ErrorReason::kJobMemoryLimit) {
             lease.Retire(RestartReason::kMemory);

@@ -2,6 +2,13 @@
 // directory inside the runner's own directory, the request is sent, and the runner's messages
 // are pumped until its "done", while the parent watches the clock and the job's cancellation.
 //
+// Compiled once per replica: a runner that holds the payload's model gets nothing placed; one
+// that does not gets the pool's SharedScene of the payload (shared_scene_store.h) when there is
+// one, and the archive only when there is none or it cannot load it (JobDone.need_payload).
+// While the store lacks the payload's scene the runner is asked to send it as soon as it has
+// compiled it (JobRequest.export_scene); the store keeps it under the digest the parent
+// checked. A job that ran on a shared scene and failed drops it from the store.
+//
 // The parent never trusts the runner after it has touched a payload: every frame is capped
 // (RunnerLaunch::max_frame_bytes), every message is checked whole before any field of it is read
 // (CheckRunnerMessage: enum numbers, string and repeated sizes, unknown fields; phases from a
@@ -64,6 +71,9 @@ struct RunnerCall {
   // Each event message (simulate, verify_run, render_views, build_scene). An error stops the
   // job (the runner is killed) and is returned.
   std::function<absl::Status(internal::RunnerMessage& message)> on_event;
+  // Optional: told once when the runner has sent the job's scene for the pool's
+  // SharedSceneStore (true: the store holds it now; false: the runner declined).
+  std::function<void(bool kept)> on_scene_shared;
 };
 
 // Runs `call` on `lease`'s runner; the lease is released (or retired) before this returns.

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <string>
 #include <utility>
 #include <vector>
@@ -10,7 +11,10 @@
 #include "libs/common/error_reason.h"
 #include "libs/common/sha256.h"
 #include "libs/common/str_cat.h"
+#include "libs/common/file_io.h"
+#include "services/heavy/core/scene/manifest.h"
 #include "services/heavy/runner/frame_io.h"
+#include "services/heavy/runner/shared_scene.h"
 
 namespace workerpair::heavy {
 namespace fs = std::filesystem;
@@ -304,6 +308,24 @@ absl::Status RunBuildScene(const v1::BuildSceneHeader& header, const fs::path& j
 }
 
 bool ValidJobDirName(const std::string& name) {
+// The SharedScene the parent placed, kept in the runner's cache (so the pipeline runs on a
+// copy of it as on any kept model); false when it is not usable (the job then compiles).
+bool LoadPlacedScene(const fs::path& job_dir, const std::string& key,
+                     const RunnerJobContext& context) {
+  absl::StatusOr<job::CompiledScene> scene =
+      ImportScene(job_dir / kSharedSceneFileName, key, context.limits,
+                  context.shared_scene_max_bytes + (1 << 20));
+  std::error_code ec;
+  fs::remove(job_dir / kSharedSceneFileName, ec);
+  if (!scene.ok()) {
+    std::fprintf(stderr, "worker-heavy-runner: %s; compiling instead\n",
+                 std::string(scene.status().message()).c_str());
+    return false;
+  }
+  context.scenes->Insert(std::move(*scene));
+  return context.scenes->Contains(key);
+}
+
   if (name.empty() || name.size() > 128) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -321,13 +343,46 @@ RunnerJobOutcome RunRunnerJob(const internal::JobRequest& request,
     return outcome;
   }
   const std::string key = CacheKey(request.payload_sha256());
-  if (!request.payload_placed() &&
-      (context.scenes == nullptr || key.empty() || !context.scenes->Contains(key))) {
+  const fs::path job_dir = context.runner_dir / request.job_dir();
+  const bool sharing = context.scenes != nullptr && context.scenes->enabled() && !key.empty() &&
+                       context.shared_scene_max_bytes > 0;
+  bool held = context.scenes != nullptr && !key.empty() && context.scenes->Contains(key);
+  if (!held && sharing && request.scene_placed()) {
+    held = outcome.scene_loaded = LoadPlacedScene(job_dir, key, context);
+  }
+  if (!request.payload_placed() && !held) {
     outcome.need_payload = true;
     outcome.status = absl::FailedPreconditionError("the payload archive is needed");
     return outcome;
   }
-  const fs::path job_dir = context.runner_dir / request.job_dir();
+  // The scene goes to the parent for the other runners as soon as this job has it: now when
+  // it is held, else when the pipeline keeps what it compiled. Every kept scene gets its
+  // manifest text, so that a later job can share it too.
+  bool exported = false;
+  auto share = [&](const job::CompiledScene& scene) {
+    if (exported || !sharing || !request.export_scene()) return;
+    exported = true;
+    RunnerMessage message;
+    *message.mutable_shared_scene() = ExportScene(scene, context.shared_scene_max_bytes);
+    Send(context, message);
+  };
+  if (held) {
+    if (const job::CompiledScene* scene = context.scenes->Find(key)) share(*scene);
+  }
+  if (context.scenes != nullptr) {
+    context.scenes->set_insert_observer([&](job::CompiledScene& scene) {
+      absl::StatusOr<std::string> text = ReadFileCapped(
+          job_dir / "payload" / std::string(kManifestFileName), "manifest.json", 1 << 20);
+      if (text.ok()) scene.manifest_json = std::move(*text);
+      if (scene.sha256 == key) share(scene);
+    });
+  }
+  struct ObserverReset {
+    job::CompiledSceneCache* scenes;
+    ~ObserverReset() {
+      if (scenes != nullptr) scenes->set_insert_observer(nullptr);
+    }
+  } observer_reset{context.scenes};
   const job::JobEnv env = MakeEnv(context, key, &outcome.scene_use);
   absl::Status& status = outcome.status;
   try {

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 
 #include "absl/status/status.h"
@@ -29,6 +30,8 @@ struct RunnerJobContext {
   job::CompiledSceneCache* scenes = nullptr;
 };
 
+  // Largest SharedScene sent to or read from the parent (0: scenes are not shared).
+  std::uint64_t shared_scene_max_bytes = 0;
 // How a job ended, as JobDone says it.
 struct RunnerJobOutcome {
   absl::Status status;
@@ -38,6 +41,8 @@ struct RunnerJobOutcome {
   job::SceneUse scene_use;
 };
 
+  // The job ran on the SharedScene the parent placed (another runner compiled it).
+  bool scene_loaded = false;
 // Runs `request`, sending its events; returns how it ended (sent by the caller as JobDone).
 // A failure after an allocation failed is JOB_MEMORY_LIMIT.
 RunnerJobOutcome RunRunnerJob(const internal::JobRequest& request,

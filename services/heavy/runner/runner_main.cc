@@ -247,7 +247,8 @@ int main(int argc, char** argv) {
     done.mutable_done()->set_reason(std::string(ErrorReasonName(ReasonOf(status))));
     done.mutable_done()->set_need_payload(outcome.need_payload);
     done.mutable_done()->set_compiled(outcome.scene_use.compiled);
-    done.mutable_done()->set_reused(outcome.scene_use.reused);
+    done.mutable_done()->set_reused(outcome.scene_use.reused && !outcome.scene_loaded);
+    done.mutable_done()->set_loaded(outcome.scene_loaded);
     for (const std::string& digest : scenes.Digests()) {
       done.mutable_done()->add_cached_scenes(digest);
     }

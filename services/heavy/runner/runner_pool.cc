@@ -80,14 +80,17 @@ bool RunnerPool::Lease::Holds(const std::string& sha256) const {
   return std::find(held.begin(), held.end(), sha256) != held.end();
 }
 
-void RunnerPool::Lease::NoteScenes(bool compiled, bool reused,
+void RunnerPool::Lease::NoteScenes(bool compiled, bool reused, bool loaded,
                                    std::vector<std::string> cached_scenes) {
   if (pool_ == nullptr) return;
   std::lock_guard<std::mutex> lock(pool_->mu_);
   slot_->cached_scenes = std::move(cached_scenes);
   if (compiled) ++pool_->scene_compiles_;
   if (reused) ++pool_->scene_reuses_;
+  if (loaded) ++pool_->scene_loads_;
 }
+
+SharedSceneStore& RunnerPool::Lease::shared_scenes() { return pool_->shared_scenes_; }
 
 void RunnerPool::Lease::Retire(RestartReason reason) {
   if (pool_ == nullptr) return;
@@ -105,6 +108,15 @@ absl::StatusOr<std::unique_ptr<RunnerPool>> RunnerPool::Start(RunnerPoolOptions 
     return absl::InvalidArgumentError(
         StrCat("the runner executable ", options.launch.executable.string(), " is missing"));
   }
+  // Runners share scenes only when they keep them, and only as large as a frame carries.
+  internal::RunnerSettings& settings = options.launch.settings;
+  if (settings.scene_cache_entries() == 0 || settings.scene_cache_bytes() == 0) {
+    options.shared_scene_bytes = 0;
+  }
+  const std::uint64_t frame_room =
+      options.launch.max_frame_bytes > (2u << 20) ? options.launch.max_frame_bytes - (1u << 20) : 0;
+  settings.set_shared_scene_max_bytes(std::min<std::uint64_t>(options.shared_scene_bytes, frame_room));
+  if (settings.shared_scene_max_bytes() == 0) options.shared_scene_bytes = 0;
   auto pool = std::unique_ptr<RunnerPool>(new RunnerPool(std::move(options)));
   for (int i = 0; i < pool->options_.runners; ++i) {
     auto slot = std::make_unique<Slot>();
@@ -325,6 +337,8 @@ RunnerPoolStats RunnerPool::Stats() const {
     stats.restarts = restarts_;
     stats.scene_compiles = scene_compiles_;
     stats.scene_reuses = scene_reuses_;
+    stats.scene_loads = scene_loads_;
+    stats.shared_scenes = shared_scenes_.Stats();
     if (have_ready_) {
       stats.sandbox = first_ready_.sandbox();
       stats.sandbox_warnings.assign(first_ready_.sandbox_warnings().begin(),

@@ -36,6 +36,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/heavy/runner/runner_process.h"
+#include "services/heavy/runner/shared_scene_store.h"
 
 namespace workerpair::heavy {
 
@@ -66,6 +67,10 @@ struct RunnerPoolOptions {
   absl::Duration start_timeout = absl::Seconds(60);
   // Optional: told each replacement (metrics); called outside the pool's lock, must not block.
   std::function<void(RestartReason)> on_restart;
+  // Bytes of compiled scenes kept for the runners (SharedSceneStore), so that a payload is
+  // compiled once per replica; 0: none (each runner compiles for itself). Needs the runners'
+  // own scene cache (launch.settings.scene_cache_entries > 0).
+  std::uint64_t shared_scene_bytes = 0;
 };
 
 // One runner, for Info.
@@ -84,9 +89,12 @@ struct RunnerPoolStats {
   int alive = 0;  // ready (idle or busy)
   int busy = 0;
   std::array<std::uint64_t, kRestartReasonCount> restarts{};
-  // Jobs that compiled their scene, and jobs that reused a model their runner held.
+  // Jobs that compiled their scene, jobs that reused a model their runner held, and jobs that
+  // loaded a scene another runner compiled (SharedSceneStore).
   std::uint64_t scene_compiles = 0;
   std::uint64_t scene_reuses = 0;
+  std::uint64_t scene_loads = 0;
+  SharedSceneStats shared_scenes;
   // From the first runner that reported (all runners share one binary and kernel).
   std::string sandbox;
   std::vector<std::string> sandbox_warnings;
@@ -122,9 +130,12 @@ class RunnerPool {
     void Retire(RestartReason reason);
     // True when the runner reported holding the compiled model of payload `sha256`.
     bool Holds(const std::string& sha256) const;
-    // What the runner reported at the end of a job: whether it compiled the scene, and the
-    // digests whose models it holds now.
-    void NoteScenes(bool compiled, bool reused, std::vector<std::string> cached_scenes);
+    // What the runner reported at the end of a job: whether it compiled the scene, reused a
+    // model it held or loaded a shared one, and the digests whose models it holds now.
+    void NoteScenes(bool compiled, bool reused, bool loaded,
+                    std::vector<std::string> cached_scenes);
+    // The pool's scenes kept for every runner.
+    SharedSceneStore& shared_scenes();
     explicit operator bool() const { return pool_ != nullptr; }
 
    private:
@@ -159,6 +170,7 @@ class RunnerPool {
 
   RunnerPoolStats Stats() const;
   int size() const { return static_cast<int>(slots_.size()); }
+  SharedSceneStore& shared_scenes() { return shared_scenes_; }
 
  private:
   enum class SlotState { kStarting, kIdle, kBusy, kStopped };
@@ -175,7 +187,8 @@ class RunnerPool {
     absl::Time next_start = absl::InfinitePast();
   };
 
-  explicit RunnerPool(RunnerPoolOptions options) : options_(std::move(options)) {}
+  explicit RunnerPool(RunnerPoolOptions options)
+      : options_(std::move(options)), shared_scenes_(options_.shared_scene_bytes) {}
   void SupervisorLoop();
   void Release(Slot* slot);
   // The idle slot to hand out (see Acquire), or null. Under mu_.
@@ -184,7 +197,9 @@ class RunnerPool {
   // Removes everything inside `dir` (not `dir` itself).
   static void EmptyDirectory(const std::filesystem::path& dir);
 
+  // Declared before shared_scenes_, which is sized from it.
   const RunnerPoolOptions options_;
+  SharedSceneStore shared_scenes_;
   std::vector<std::unique_ptr<Slot>> slots_;
   mutable std::mutex mu_;
   std::condition_variable changed_cv_;     // a slot's state changed
@@ -193,6 +208,7 @@ class RunnerPool {
   std::array<std::uint64_t, kRestartReasonCount> restarts_{};
   std::uint64_t scene_compiles_ = 0;
   std::uint64_t scene_reuses_ = 0;
+  std::uint64_t scene_loads_ = 0;
   internal::RunnerReady first_ready_;
   bool have_ready_ = false;
   std::thread supervisor_;

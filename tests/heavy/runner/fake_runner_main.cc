@@ -75,6 +75,13 @@ int main() {
       for (int i = 0; i < 4; ++i) header[i] = static_cast<char>((length >> (8 * i)) & 0xff);
       (void)WriteRawFrame(kFd, header, sizeof header);
       ::pause();
+    } else if (mode == "scene_twice") {
+      // The first scene is what the parent asked for; a second one is not.
+      internal::RunnerMessage message;
+      message.mutable_shared_scene()->set_declined("a test's fake runner");
+      (void)WriteFrame(kFd, message);
+      (void)WriteFrame(kFd, message);
+      Done();
     } else if (mode == "frame_then_die") {
       Phase("simulating");
       ::_exit(0);

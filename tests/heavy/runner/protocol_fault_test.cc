@@ -34,6 +34,7 @@ TEST_CASE("A runner's bad frames end only its own job, and the replica stays ser
       {"unknown_phase", grpc::StatusCode::ABORTED, ErrorReason::kRunnerLost, "unknown phase"},
       {"garbage", grpc::StatusCode::ABORTED, ErrorReason::kRunnerLost, "broke the protocol"},
       {"oversized", grpc::StatusCode::ABORTED, ErrorReason::kRunnerLost, "broke the protocol"},
+      {"scene_twice", grpc::StatusCode::ABORTED, ErrorReason::kRunnerLost, "not asked for"},
       {"frame_then_die", grpc::StatusCode::INVALID_ARGUMENT, ErrorReason::kSceneCrashed,
        "while simulating"},
   };

@@ -25,7 +25,9 @@ bool CompiledSceneCache::Contains(std::string_view sha256) const {
 }
 
 void CompiledSceneCache::Insert(CompiledScene scene) {
-  if (!enabled() || scene.sha256.empty() || !scene.model) return;
+  if (scene.sha256.empty() || !scene.model) return;
+  if (observer_) observer_(scene);
+  if (!enabled()) return;
   for (auto it = entries_.begin(); it != entries_.end(); ++it) {
     if (it->scene.sha256 == scene.sha256) {
       bytes_ -= it->bytes;
@@ -33,7 +35,8 @@ void CompiledSceneCache::Insert(CompiledScene scene) {
       break;
     }
   }
-  const std::uint64_t bytes = ModelBytes(scene.model.get()) + scene.generated_mjcf.size();
+  const std::uint64_t bytes =
+      ModelBytes(scene.model.get()) + scene.generated_mjcf.size() + scene.manifest_json.size();
   if (bytes > max_bytes_) return;
   while (!entries_.empty() && (static_cast<int>(entries_.size()) >= max_entries_ ||
                                bytes_ + bytes > max_bytes_)) {

@@ -5,7 +5,9 @@
 // call's overrides to those, so nothing one job does reaches the next. The key is the digest
 // the parent checked the archive against; an entry is only made from a scene that compiled.
 // Bounded by entries and by bytes (mjModel buffers); least recently used first out. One job at
-// a time uses it (a runner runs one job at a time): not thread-safe.
+// a time uses it (a runner runs one job at a time): not thread-safe. An insert observer lets
+// the runner hand a freshly compiled scene to its siblings (runner/shared_scene.h) the moment
+// the pipeline keeps it, without the pipeline knowing about sharing.
 //
 //   CompiledSceneCache scenes(/*max_entries=*/4, /*max_bytes=*/256 << 20);
 //   if (const CompiledScene* held = scenes.Find(sha256)) { ... held->model ... }
@@ -14,6 +16,7 @@
 #define WORKERPAIR_SERVICES_HEAVY_CORE_JOB_COMPILED_SCENE_CACHE_H_
 
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <string>
 #include <string_view>
@@ -31,6 +34,9 @@ struct CompiledScene {
   Manifest manifest;
   std::vector<std::string> warnings;  // the compiler's
   std::string generated_mjcf;         // an assembly's generated MJCF; empty otherwise
+  // The payload's manifest.json text, when its keeper has it (set by the insert observer):
+  // what a sibling runner parses to get `manifest` back (runner/shared_scene.h).
+  std::string manifest_json;
 };
 
 class CompiledSceneCache {
@@ -50,6 +56,11 @@ class CompiledSceneCache {
   // The digests held, most recently used first.
   std::vector<std::string> Digests() const;
 
+  // Told of every scene Insert is given, before it is kept (kept or not: it may be over the
+  // bounds); it may fill in what the pipeline does not know (manifest_json). Empty: none.
+  using InsertObserver = std::function<void(CompiledScene& scene)>;
+  void set_insert_observer(InsertObserver observer) { observer_ = std::move(observer); }
+
   // What a model takes: its buffer and the struct.
   static std::uint64_t ModelBytes(const mjModel* model);
 
@@ -62,6 +73,7 @@ class CompiledSceneCache {
   const std::uint64_t max_bytes_;
   std::list<Entry> entries_;  // most recently used first
   std::uint64_t bytes_ = 0;
+  InsertObserver observer_;
 };
 
 }  // namespace workerpair::heavy::job
