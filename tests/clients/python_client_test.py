@@ -30,9 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from servers import Servers, environment_binaries  # noqa: E402
 
 from workerpair.v1 import controller_pb2, heavy_pb2  # noqa: E402
-from workerpair_client import (ArtifactAssembler, ArtifactError, ControllerClient,  # noqa: E402
-                               HeavyClient, JobFailed, artifacts_of, connect, directory_files,
-                               error_reason, pack_files, retry_elsewhere)
+from workerpair_client import (ArtifactAssembler, ArtifactError,  # noqa: E402
+                               AskingPayloadRequests, ControllerClient, HeavyClient, JobFailed,
+                               artifacts_of, connect, directory_files, error_reason, pack_files,
+                               retry_elsewhere)
 
 REPO = Path(__file__).resolve().parents[2]
 RAMP_GOAL = REPO / "examples" / "scenes" / "ramp_goal"
@@ -57,6 +58,23 @@ class _Chunk:
 
 
 class OfflineTest(unittest.TestCase):
+    def test_an_asking_stream_sends_the_header_then_chunks_only_when_not_cached(self) -> None:
+        archive = bytes(range(256)) * 4
+        for cached, chunks in ((True, 0), (False, 4)):
+            requests = AskingPayloadRequests(heavy_pb2.SimulateRequest, heavy_pb2.SimulateHeader(),
+                                             archive, chunk_bytes=256)
+            stream = iter(requests)
+            first = next(stream)
+            self.assertTrue(first.header.payload.ask_cached)
+            self.assertEqual(first.header.payload.size_bytes, len(archive))
+            self.assertEqual(first.header.payload.sha256, hashlib.sha256(archive).hexdigest())
+            requests.answer(cached)
+            requests.answer(not cached)  # only the first answer counts
+            rest = list(stream)
+            self.assertEqual(len(rest), chunks)
+            self.assertEqual(b"".join(r.chunk for r in rest), b"" if cached else archive)
+            self.assertEqual(requests.cached, cached)
+
     def test_pack_is_deterministic_and_holds_the_files(self) -> None:
         files = directory_files(RAMP_GOAL)
         self.assertIn("manifest.json", files)
@@ -158,6 +176,26 @@ class LiveTest(unittest.TestCase):
             self.assertEqual(bad.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
             self.assertEqual(error_reason(bad.exception), "PAYLOAD_INVALID")
             self.assertFalse(retry_elsewhere(bad.exception))
+
+    def test_ask_cached_a_repeated_payload_sends_no_chunk(self) -> None:
+        with connect(self.servers.heavy) as channel:
+            heavy = HeavyClient(channel, chunk_bytes=64)
+            archive = pack_files(box_files(0.31))
+            first = heavy.simulate(archive, heavy_pb2.SimulateOptions(render=False),
+                                   ask_cached=True)
+            self.assertFalse(first.payload_cached)
+            chunks = heavy.info().payload_cache.chunks_received
+            kinds: list[str] = []
+            again = heavy.simulate(archive, heavy_pb2.SimulateOptions(render=False),
+                                   ask_cached=True,
+                                   on_event=lambda e: kinds.append(e.WhichOneof("kind")))
+            self.assertTrue(again.payload_cached)
+            self.assertEqual(kinds[0], "payload_cache")
+            self.assertEqual(again.result.outcome, first.result.outcome)
+            self.assertEqual(heavy.info().payload_cache.chunks_received, chunks)
+            summary = heavy.verify(archive, 2, duration_s=0.1, ask_cached=True)
+            self.assertEqual(len(summary.runs), 2)
+            self.assertEqual(heavy.info().payload_cache.chunks_received, chunks)
 
     def test_the_whole_flow_through_the_controller(self) -> None:
         progress: list[controller_pb2.JobProgress] = []

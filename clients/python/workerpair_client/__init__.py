@@ -15,10 +15,12 @@ from .controller import (ControllerClient, JobFailed, artifacts_of, flow_spec, i
                          simulation_spec, verify_spec)
 from .errors import error_info, error_reason, retry_delay_s, retry_elsewhere
 from .heavy import HeavyClient, SimulationOutcome
-from .payload import Payload, directory_files, pack_directory, pack_files, payload_requests
+from .payload import (AskingPayloadRequests, Payload, directory_files, pack_directory, pack_files,
+                      payload_requests)
 
 __all__ = [
-    "Artifact", "ArtifactAssembler", "ArtifactError", "ControllerClient", "HeavyClient",
+    "Artifact", "ArtifactAssembler", "ArtifactError", "AskingPayloadRequests", "ControllerClient",
+    "HeavyClient",
     "JobFailed", "Payload", "SimulationOutcome", "artifacts_of", "connect", "directory_files",
     "error_info", "error_reason", "flow_spec", "health", "is_finished", "pack_directory", "pack_files",
     "payload_requests", "retry_delay_s", "retry_elsewhere", "simulation_spec", "verify_spec",

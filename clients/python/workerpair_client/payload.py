@@ -17,6 +17,7 @@ import hashlib
 import io
 import os
 import tarfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, TypeVar
@@ -123,6 +124,60 @@ def payload_requests(request_type: Callable[..., Request], header: object, archi
     view = memoryview(archive)
     for offset in range(0, len(archive), chunk_bytes):
         yield request_type(chunk=bytes(view[offset:offset + chunk_bytes]))
+
+
+class AskingPayloadRequests:
+    """The client stream of a payload call that asks first whether the replica holds the
+    payload (heavy.proto "Payload cache"): the header with PayloadInfo.ask_cached set, then
+    nothing until `answer(cached)` is called with the server's first event (`payload_cache`):
+    cached, the stream ends there (no chunk is sent); not cached, the chunks follow. gRPC reads
+    the stream on a thread of its own, so the wait does not block the caller. Only for a server
+    that knows ask_cached (an older one would wait for chunks that never come, until the
+    call's timeout).
+
+        requests = AskingPayloadRequests(heavy_pb2.SimulateRequest, header, archive)
+        for event in stub.Simulate(iter(requests)):
+            requests.answer(event.payload_cache.cached if event.HasField("payload_cache")
+                            else False)
+    """
+
+    def __init__(self, request_type: Callable[..., Request], header: object, archive: bytes,
+                 chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> None:
+        if not archive:
+            raise ValueError("payload: the archive is empty")
+        if chunk_bytes <= 0:
+            raise ValueError("payload: chunk_bytes must be positive")
+        header.payload.size_bytes = len(archive)  # type: ignore[attr-defined]
+        header.payload.sha256 = sha256_hex(archive)  # type: ignore[attr-defined]
+        header.payload.ask_cached = True  # type: ignore[attr-defined]
+        self._request_type = request_type
+        self._header = header
+        self._archive = archive
+        self._chunk_bytes = chunk_bytes
+        self._answered = threading.Event()
+        self._cached = False
+        self.chunks_sent = 0
+
+    def answer(self, cached: bool) -> None:
+        """The server's answer (the first one counts); also ends a stream nobody will answer
+        (call it with True when the call ended early)."""
+        if not self._answered.is_set():
+            self._cached = cached
+            self._answered.set()
+
+    @property
+    def cached(self) -> bool:
+        return self._answered.is_set() and self._cached
+
+    def __iter__(self) -> Iterator[Request]:
+        yield self._request_type(header=self._header)
+        self._answered.wait()
+        if self._cached:
+            return
+        view = memoryview(self._archive)
+        for offset in range(0, len(self._archive), self._chunk_bytes):
+            self.chunks_sent += 1
+            yield self._request_type(chunk=bytes(view[offset:offset + self._chunk_bytes]))
 
 
 def chunked(data: bytes, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> Iterable[bytes]:
