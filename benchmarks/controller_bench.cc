@@ -25,6 +25,7 @@
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
 
+#include "benchmarks/bench_stats.h"
 #include "libs/common/bundle.h"
 #include "libs/common/str_cat.h"
 #include "services/controller/heavy_client.h"
@@ -91,10 +92,9 @@ Figures Measure(const std::function<bool()>& job, int n, int callers) {
     if (!job()) ++figures.failed;
     latencies.push_back(Ms(Clock::now() - start));
   }
-  std::sort(latencies.begin(), latencies.end());
-  figures.p50 = latencies[latencies.size() / 2];
-  figures.p90 = latencies[latencies.size() * 9 / 10];
-  for (double l : latencies) figures.mean += l / latencies.size();
+  figures.p50 = workerpair::bench::Percentile(latencies, 0.5);
+  figures.p90 = workerpair::bench::Percentile(latencies, 0.9);
+  figures.mean = workerpair::bench::Mean(latencies);
   std::atomic<int> next{0};
   std::atomic<int> failed{0};
   const auto start = Clock::now();

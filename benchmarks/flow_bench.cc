@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "libs/common/server_process.h"
+#include "libs/rpc/server_process.h"
 #include "libs/common/str_cat.h"
 #include "services/controller/demo_scene.h"
 #include "services/controller/flow.h"

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "benchmarks/bench_stats.h"
 #include "libs/common/bundle.h"
 #include "services/light/core/lint/linter.h"
 #include "services/light/core/files/workspace_store.h"
@@ -36,8 +37,7 @@ double MedianMs(int runs, const std::function<void()>& body) {
     body();
     times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
   }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
+  return workerpair::bench::Median(std::move(times));
 }
 
 std::string Mjcf1000Lines() {

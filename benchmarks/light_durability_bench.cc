@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "benchmarks/bench_stats.h"
 #include "tests/support/server_process.h"
 #include "workerpair/v1/light_files.grpc.pb.h"
 
@@ -33,42 +34,22 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-struct Result {
-  double p50_us = 0, p99_us = 0, calls_per_s = 0;
-};
+using Result = workerpair::bench::LoopFigures;
 
+// Runs `call` from `clients` threads for `seconds`; each client has its own channel so they do
+// not share one HTTP/2 connection.
 Result Measure(const std::string& address, int clients, double seconds,
                const std::function<bool(v1::LightFilesService::Stub&, int, int)>& call) {
-  std::vector<std::vector<double>> latencies(clients);
-  std::atomic<bool> failed{false};
-  std::vector<std::thread> threads;
-  const auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
-  for (int c = 0; c < clients; ++c) {
-    threads.emplace_back([&, c] {
-      grpc::ChannelArguments args;
-      args.SetInt("grpc.channel_id", c);
-      auto stub = v1::LightFilesService::NewStub(
-          grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
-      int round = 0;
-      call(*stub, c, round++);  // warm-up: connect
-      while (Clock::now() < deadline) {
-        const auto start = Clock::now();
-        if (!call(*stub, c, round++)) failed = true;
-        latencies[c].push_back(
-            std::chrono::duration<double, std::micro>(Clock::now() - start).count());
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  if (failed) std::fprintf(stderr, "warning: some calls failed\n");
-  std::vector<double> all;
-  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
-  std::sort(all.begin(), all.end());
-  Result r;
-  if (all.empty()) return r;
-  r.p50_us = all[all.size() / 2];
-  r.p99_us = all[std::min(all.size() - 1, all.size() * 99 / 100)];
-  r.calls_per_s = static_cast<double>(all.size()) / seconds;
+  Result r = workerpair::bench::RunClosedLoop(
+      clients, seconds,
+      [&](int client) {
+        grpc::ChannelArguments args;
+        args.SetInt("grpc.channel_id", client);  // distinct channels, distinct connections
+        return v1::LightFilesService::NewStub(
+            grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+      },
+      [&](auto& stub, int client, [[maybe_unused]] int round) { return call(*stub, client, round); });
+  if (r.failed) std::fprintf(stderr, "warning: some calls failed\n");
   return r;
 }
 

@@ -1,7 +1,7 @@
 // CallBudget: how long a core may keep working for one call, and whether its caller is still
 // waiting. Cores poll it in their loops and return its status when it runs out, so a call whose
 // client went away or whose deadline passed frees its thread promptly. No gRPC in here: the
-// adapter builds one from its ServerContext (libs/common/grpc_call_budget.h).
+// adapter builds one from its ServerContext.
 //
 //   CallBudget budget(absl::Now() + absl::Seconds(30), [&] { return client_gone; });
 //   for (const std::string& line : lines) {

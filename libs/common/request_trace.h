@@ -1,7 +1,7 @@
 // What ties one job together across processes: a request id (the caller's, or made here) and a
 // W3C trace context (https://www.w3.org/TR/trace-context/), plus the workspace the job is
 // about. The controller makes one per job and every call it makes for that job carries it as
-// gRPC metadata (libs/common/trace_metadata.h): `x-request-id`, `traceparent` (a new span id
+// gRPC metadata (libs/rpc/trace_metadata.h): `x-request-id`, `traceparent` (a new span id
 // per call, so a server's span names the call as its parent) and `baggage`
 // (workerpair.workspace=NAME). Servers log it on every job-phase line (libs/common/job_log.h)
 // and the controller writes the ids into every JSON result.

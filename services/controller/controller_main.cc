@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "libs/common/server_runner.h"
+#include "libs/rpc/server_runner.h"
 #include "libs/common/str_cat.h"
 #include "services/controller/cli/cli_context.h"
 #include "services/controller/cli/commands.h"

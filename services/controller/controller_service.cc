@@ -1,9 +1,9 @@
 #include "services/controller/controller_service.h"
 
 #include "libs/common/error_reason.h"
-#include "libs/common/grpc_status.h"
+#include "libs/rpc/grpc_status.h"
 #include "libs/common/request_trace.h"
-#include "libs/common/trace_metadata.h"
+#include "libs/rpc/trace_metadata.h"
 #include "libs/common/str_cat.h"
 #include "services/controller/controller_jobs.h"
 

@@ -7,7 +7,7 @@
 #include <random>
 
 #include "libs/common/error_reason.h"
-#include "libs/common/grpc_status.h"
+#include "libs/rpc/grpc_status.h"
 #include "libs/common/job_log.h"
 #include "libs/common/request_trace.h"
 #include "libs/common/sha256.h"

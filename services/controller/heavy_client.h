@@ -45,7 +45,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "libs/common/security.h"
+#include "libs/rpc/client_channel.h"
 #include "services/controller/core/cancellation.h"
 #include "services/controller/core/failover.h"
 #include "services/controller/heavy_pool.h"

@@ -5,7 +5,7 @@
 // every `resolve_interval` on a thread of its own, and at once (at most once a second) when
 // asked because no replica answered; pods the autoscaler adds get work within one interval,
 // pods that went away stop being routed to. Every address gets its own channel (with keepalive,
-// libs/common/security.h) so the Router can pick per replica; channels of addresses that left
+// libs/rpc/client_channel.h) so the Router can pick per replica; channels of addresses that left
 // are dropped.
 //
 //   HeavyPool pool({"dns:///heavy.ns.svc:50052"}, security, absl::Seconds(30));
@@ -27,7 +27,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "libs/common/security.h"
+#include "libs/rpc/client_channel.h"
 #include "services/controller/core/dns_target.h"
 #include "services/controller/core/router.h"
 

@@ -2,7 +2,7 @@
 
 #include "libs/common/sha256.h"
 #include "libs/common/str_cat.h"
-#include "libs/common/trace_metadata.h"
+#include "libs/rpc/trace_metadata.h"
 
 namespace workerpair::controller {
 

@@ -23,7 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "libs/common/grpc_status.h"
+#include "libs/rpc/grpc_status.h"
 #include "workerpair/v1/light_bundle.grpc.pb.h"
 #include "workerpair/v1/light_files.grpc.pb.h"
 #include "workerpair/v1/light_git.grpc.pb.h"

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "libs/common/server_process.h"
+#include "libs/rpc/server_process.h"
 
 namespace workerpair::controller {
 

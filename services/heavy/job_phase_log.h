@@ -18,7 +18,7 @@
 #include <utility>
 
 #include "libs/common/job_log.h"
-#include "libs/common/trace_metadata.h"
+#include "libs/rpc/trace_metadata.h"
 #include "workerpair/v1/heavy.pb.h"
 
 namespace workerpair::heavy {

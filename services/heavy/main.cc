@@ -7,8 +7,8 @@
 #include <system_error>
 
 #include "absl/flags/flag.h"
-#include "libs/common/process_flags.h"
-#include "libs/common/server_runner.h"
+#include "libs/rpc/process_flags.h"
+#include "libs/rpc/server_runner.h"
 #include "services/heavy/heavy_metrics.h"
 #include "services/heavy/core/admission/scheduler.h"
 #include "services/heavy/core/intake/scratch.h"

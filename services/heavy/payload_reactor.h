@@ -43,7 +43,7 @@
 
 #include "absl/status/status.h"
 #include "libs/common/error_reason.h"
-#include "libs/common/grpc_status.h"
+#include "libs/rpc/grpc_status.h"
 #include "libs/common/str_cat.h"
 #include "services/heavy/call_ticker.h"
 #include "services/heavy/core/admission/scheduler.h"

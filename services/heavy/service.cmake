@@ -13,9 +13,10 @@ add_library(heavy_services STATIC
 target_include_directories(heavy_services PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(heavy_services
   PUBLIC heavy_admission_core heavy_intake_core heavy_runner_pool workerpair_heavy_proto
-         common_server
+         rpc_client rpc_server common_telemetry
   PRIVATE nlohmann_json::nlohmann_json workerpair_warnings)
 
 add_executable(worker-heavy ${CMAKE_CURRENT_LIST_DIR}/main.cc)
-target_link_libraries(worker-heavy PRIVATE heavy_services workerpair_warnings)
+target_link_libraries(worker-heavy PRIVATE heavy_services heavy_admission_core heavy_intake_core
+                      heavy_runner_pool rpc_server workerpair_warnings)
 add_dependencies(worker-heavy worker-heavy-runner)

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "libs/common/grpc_status.h"
+#include "libs/rpc/grpc_status.h"
 
 namespace workerpair::light {
 

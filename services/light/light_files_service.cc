@@ -1,7 +1,7 @@
 #include "services/light/light_files_service.h"
 
 #include "libs/common/str_cat.h"
-#include "libs/common/grpc_status.h"
+#include "libs/rpc/grpc_status.h"
 #include "services/light/core/files/grep.h"
 #include "services/light/core/files/upload_session.h"
 

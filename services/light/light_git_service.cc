@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "libs/common/grpc_status.h"
+#include "libs/rpc/grpc_status.h"
 
 namespace workerpair::light {
 namespace {

@@ -1,6 +1,6 @@
 #include "services/light/light_topology_service.h"
 
-#include "libs/common/grpc_status.h"
+#include "libs/rpc/grpc_status.h"
 
 namespace workerpair::light {
 namespace {

@@ -8,8 +8,8 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/marshalling.h"
-#include "libs/common/process_flags.h"
-#include "libs/common/server_runner.h"
+#include "libs/rpc/process_flags.h"
+#include "libs/rpc/server_runner.h"
 #include "libs/sandbox/sandbox.h"
 #include "services/light/core/files/workspace_files.h"
 #include "services/light/core/files/workspace_store.h"

@@ -2,7 +2,7 @@
 #ifndef WORKERPAIR_TESTS_SUPPORT_SERVER_PROCESS_H_
 #define WORKERPAIR_TESTS_SUPPORT_SERVER_PROCESS_H_
 
-#include "libs/common/server_process.h"
+#include "libs/rpc/server_process.h"
 
 namespace workerpair::testing {
 using ::workerpair::ServerProcess;

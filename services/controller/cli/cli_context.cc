@@ -4,8 +4,8 @@
 #include <iostream>
 
 #include "libs/common/error_reason.h"
-#include "libs/common/logging.h"
-#include "libs/common/security.h"
+#include "libs/rpc/logging.h"
+#include "libs/rpc/client_channel.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/str_cat.h"
 #include "services/controller/cli/usage.h"

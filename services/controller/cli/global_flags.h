@@ -19,7 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "libs/common/security.h"
+#include "libs/rpc/client_channel.h"
 #include "services/controller/core/placement.h"
 
 namespace workerpair::controller::cli {

@@ -1,5 +1,5 @@
 // `controller serve`: the controller as a gRPC service (ControllerService, controller.proto),
-// with the workers' bootstrap (libs/common/server_runner.h: health, reflection, TLS/mTLS,
+// with the workers' bootstrap (libs/rpc/server_runner.h: health, reflection, TLS/mTLS,
 // token, metrics, logs, graceful drain) and the same pools the CLI commands use (--light,
 // --heavy and the other global flags, given before `serve`).
 //
@@ -18,8 +18,8 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/flags/flag.h"
-#include "libs/common/process_flags.h"
-#include "libs/common/server_runner.h"
+#include "libs/rpc/process_flags.h"
+#include "libs/rpc/server_runner.h"
 #include "libs/common/str_cat.h"
 #include "services/controller/cli/commands.h"
 #include "services/controller/cli/exit_codes.h"

@@ -4,7 +4,7 @@
 #include <iostream>
 #include <map>
 
-#include "libs/common/security.h"
+#include "libs/rpc/client_channel.h"
 #include "libs/common/str_cat.h"
 #include "services/controller/cli/commands.h"
 #include "services/controller/workspace_move.h"

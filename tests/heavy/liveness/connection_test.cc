@@ -1,4 +1,4 @@
-// Server keepalive and connection age (libs/common/server_runner), through worker-heavy: client
+// Server keepalive and connection age (libs/rpc/server_runner), through worker-heavy: client
 // pings at the agreed rate are accepted, faster ones are not; an old connection is replaced
 // while a job on it goes on.
 #include <atomic>

@@ -6,7 +6,7 @@
 #include <set>
 
 #include "libs/common/error_reason.h"
-#include "libs/common/grpc_status.h"
+#include "libs/rpc/grpc_status.h"
 #include "libs/common/sha256.h"
 #include "tests/heavy/liveness/liveness_support.h"
 

@@ -4,7 +4,7 @@
 #include <random>
 
 #include "libs/common/error_reason.h"
-#include "libs/common/grpc_status.h"
+#include "libs/rpc/grpc_status.h"
 #include "libs/common/sha256.h"
 #include "tests/heavy/liveness/liveness_support.h"
 

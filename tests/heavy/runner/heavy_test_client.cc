@@ -8,7 +8,7 @@
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "libs/common/bundle.h"
-#include "libs/common/grpc_status.h"
+#include "libs/rpc/grpc_status.h"
 #include "libs/common/str_cat.h"
 
 namespace workerpair::heavy::testing {

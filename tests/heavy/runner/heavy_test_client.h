@@ -14,7 +14,7 @@
 
 #include "absl/time/time.h"
 #include "libs/common/error_reason.h"
-#include "libs/common/server_process.h"
+#include "libs/rpc/server_process.h"
 #include "workerpair/v1/heavy.grpc.pb.h"
 
 namespace workerpair::heavy::testing {

@@ -1,4 +1,4 @@
-#include "libs/common/process_flags.h"
+#include "libs/rpc/process_flags.h"
 
 #include <spdlog/spdlog.h>
 
@@ -14,7 +14,7 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "libs/common/str_cat.h"
-#include "libs/common/logging.h"
+#include "libs/rpc/logging.h"
 #include "libs/common/parse_flags.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0",

@@ -1,4 +1,4 @@
-#include "libs/common/logging.h"
+#include "libs/rpc/logging.h"
 
 #include <google/protobuf/stubs/logging.h>
 #include <grpc/support/log.h>

@@ -4,15 +4,15 @@
 //   baggage:      workerpair.workspace=<workspace>             (W3C Baggage; when set)
 //   x-job-id:     <the controller's job id>                    (when set)
 //
-// Client side: every channel made by MakeClientChannel (libs/common/security.h) carries
+// Client side: every channel made by MakeClientChannel (libs/rpc/client_channel.h) carries
 // TraceClientInterceptorFactory, which adds the calling thread's current trace to each call it
 // starts (a new span id per call). Server side: TraceFromServerMetadata continues the caller's
 // trace, or starts one when the caller sent none (or sent something malformed: replaced, never
 // trusted as is).
 //
 //   RequestTrace trace = TraceFromServerMetadata(context->client_metadata());
-#ifndef WORKERPAIR_LIBS_COMMON_TRACE_METADATA_H_
-#define WORKERPAIR_LIBS_COMMON_TRACE_METADATA_H_
+#ifndef WORKERPAIR_LIBS_RPC_TRACE_METADATA_H_
+#define WORKERPAIR_LIBS_RPC_TRACE_METADATA_H_
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/support/client_interceptor.h>
@@ -53,4 +53,4 @@ TraceInterceptors();
 
 }  // namespace workerpair
 
-#endif  // WORKERPAIR_LIBS_COMMON_TRACE_METADATA_H_
+#endif  // WORKERPAIR_LIBS_RPC_TRACE_METADATA_H_

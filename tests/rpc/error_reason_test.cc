@@ -4,7 +4,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "libs/common/error_reason.h"
-#include "libs/common/grpc_status.h"
+#include "libs/rpc/grpc_status.h"
 
 namespace workerpair {
 namespace {

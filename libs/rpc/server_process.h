@@ -5,8 +5,8 @@
 //   auto light = ServerProcess::Start(WORKERPAIR_LIGHT_BINARY, {"--root=" + dir.path().string()});
 //   REQUIRE(light.ok());
 //   auto stub = workerpair::v1::LightFilesService::NewStub((*light)->Channel());
-#ifndef WORKERPAIR_LIBS_COMMON_SERVER_PROCESS_H_
-#define WORKERPAIR_LIBS_COMMON_SERVER_PROCESS_H_
+#ifndef WORKERPAIR_LIBS_RPC_SERVER_PROCESS_H_
+#define WORKERPAIR_LIBS_RPC_SERVER_PROCESS_H_
 
 #include <grpcpp/grpcpp.h>
 #include <sys/types.h>
@@ -74,4 +74,4 @@ class ServerProcess {
 
 }  // namespace workerpair
 
-#endif  // WORKERPAIR_LIBS_COMMON_SERVER_PROCESS_H_
+#endif  // WORKERPAIR_LIBS_RPC_SERVER_PROCESS_H_

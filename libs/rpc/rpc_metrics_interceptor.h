@@ -6,8 +6,8 @@
 // AddKnownService (their methods read from the compiled-in proto descriptors) and the 17 status
 // codes. A call to any other path (a made-up or mistyped method, a service this server does not
 // serve) is counted under service="unknown", method="unknown".
-#ifndef WORKERPAIR_LIBS_COMMON_RPC_METRICS_INTERCEPTOR_H_
-#define WORKERPAIR_LIBS_COMMON_RPC_METRICS_INTERCEPTOR_H_
+#ifndef WORKERPAIR_LIBS_RPC_RPC_METRICS_INTERCEPTOR_H_
+#define WORKERPAIR_LIBS_RPC_RPC_METRICS_INTERCEPTOR_H_
 
 #include <grpcpp/support/server_interceptor.h>
 
@@ -47,4 +47,4 @@ class RpcMetricsInterceptorFactory final
 
 }  // namespace workerpair
 
-#endif  // WORKERPAIR_LIBS_COMMON_RPC_METRICS_INTERCEPTOR_H_
+#endif  // WORKERPAIR_LIBS_RPC_RPC_METRICS_INTERCEPTOR_H_

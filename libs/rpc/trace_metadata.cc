@@ -1,4 +1,4 @@
-#include "libs/common/trace_metadata.h"
+#include "libs/rpc/trace_metadata.h"
 
 #include <string_view>
 #include <utility>

@@ -8,15 +8,15 @@
 //     std::vector<char*> args = InitProcess(argc, argv, "worker-light: ...");
 //     ServerOptions options = ServerOptionsFromFlags();
 //     ...
-#ifndef WORKERPAIR_LIBS_COMMON_PROCESS_FLAGS_H_
-#define WORKERPAIR_LIBS_COMMON_PROCESS_FLAGS_H_
+#ifndef WORKERPAIR_LIBS_RPC_PROCESS_FLAGS_H_
+#define WORKERPAIR_LIBS_RPC_PROCESS_FLAGS_H_
 
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/time/time.h"
-#include "libs/common/security.h"
+#include "libs/rpc/server_credentials.h"
 
 namespace workerpair {
 
@@ -66,4 +66,4 @@ ServerOptions ServerOptionsFromFlags(std::string service_name);
 
 }  // namespace workerpair
 
-#endif  // WORKERPAIR_LIBS_COMMON_PROCESS_FLAGS_H_
+#endif  // WORKERPAIR_LIBS_RPC_PROCESS_FLAGS_H_

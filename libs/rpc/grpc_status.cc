@@ -1,4 +1,4 @@
-#include "libs/common/grpc_status.h"
+#include "libs/rpc/grpc_status.h"
 
 #include <string>
 

@@ -5,7 +5,8 @@
 #include <fstream>
 
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "libs/common/security.h"
+#include "libs/rpc/client_channel.h"
+#include "libs/rpc/server_credentials.h"
 #include "tests/support/server_process.h"
 #include "workerpair/v1/light_files.grpc.pb.h"
 

@@ -1,17 +1,11 @@
-// Transport security for servers and clients: TLS, mutual TLS and an optional bearer token.
+// Channels to workerpair servers: the server's CA to trust, an optional client certificate
+// (mutual TLS) and bearer token, workerpair's message limits, keepalive and reconnect backoff,
+// and the calling thread's request trace on every call. The server side is
+// libs/rpc/server_credentials.h.
 //
-// Server: TLS when a certificate and key are given; with a client CA, clients must present a
-// certificate that CA signed (mutual TLS). With a token, every call except grpc.health.v1 must
-// carry `authorization: Bearer <token>`. Failures are UNAUTHENTICATED before any handler runs.
-// A token requires TLS: it must never cross the network in clear.
-//
-//   WP_ASSIGN_OR_RETURN(auto creds, MakeServerCredentials(options.security));
-//   builder.AddListeningPort(address, creds, &port);
-//
-// Client: the same files from the other side (CA to trust, optional client certificate) and the
-// token sent on every call.
-#ifndef WORKERPAIR_LIBS_COMMON_SECURITY_H_
-#define WORKERPAIR_LIBS_COMMON_SECURITY_H_
+//   WP_ASSIGN_OR_RETURN(auto channel, MakeClientChannel("host:50051", {.ca_file = "ca.pem"}));
+#ifndef WORKERPAIR_LIBS_RPC_CLIENT_CHANNEL_H_
+#define WORKERPAIR_LIBS_RPC_CLIENT_CHANNEL_H_
 
 #include <grpcpp/grpcpp.h>
 
@@ -22,13 +16,6 @@
 
 namespace workerpair {
 
-struct ServerSecurityOptions {
-  std::string cert_file;       // PEM server certificate chain; empty: plaintext
-  std::string key_file;        // PEM private key
-  std::string client_ca_file;  // PEM CA for client certificates; set: mutual TLS
-  std::string token_file;      // file holding the bearer token; set: token required
-};
-
 struct ClientSecurityOptions {
   std::string ca_file;      // PEM CA to trust for the server; empty: plaintext
   std::string cert_file;    // PEM client certificate for mutual TLS (optional)
@@ -36,11 +23,6 @@ struct ClientSecurityOptions {
   std::string token;        // bearer token to send (optional; needs TLS)
   std::string server_name;  // overrides the name checked against the server certificate
 };
-
-// INVALID_ARGUMENT for an incomplete combination (key without cert, token without TLS),
-// NOT_FOUND for an unreadable file.
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
-    const ServerSecurityOptions& options);
 
 // Client keepalive on every channel MakeClientChannel makes: a ping after 10 s without
 // activity, the connection closed when no answer comes within 5 s, also without calls in
@@ -58,4 +40,4 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeClientChannel(
 
 }  // namespace workerpair
 
-#endif  // WORKERPAIR_LIBS_COMMON_SECURITY_H_
+#endif  // WORKERPAIR_LIBS_RPC_CLIENT_CHANNEL_H_

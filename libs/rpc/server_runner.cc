@@ -1,4 +1,4 @@
-#include "libs/common/server_runner.h"
+#include "libs/rpc/server_runner.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -15,11 +15,11 @@
 #include <cstdio>
 #include <fstream>
 
-#include "libs/common/call_log_interceptor.h"
+#include "libs/rpc/call_log_interceptor.h"
 #include "libs/common/str_cat.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "libs/common/process_metrics.h"
-#include "libs/common/rpc_metrics_interceptor.h"
+#include "libs/rpc/rpc_metrics_interceptor.h"
 
 namespace workerpair {
 namespace {

@@ -1,4 +1,4 @@
-#include "libs/common/call_log_interceptor.h"
+#include "libs/rpc/call_log_interceptor.h"
 
 #include <spdlog/spdlog.h>
 
@@ -8,10 +8,10 @@
 #include <memory>
 #include <optional>
 
-#include "libs/common/grpc_status.h"
+#include "libs/rpc/grpc_status.h"
 #include "libs/common/job_log.h"
 #include "libs/common/str_cat.h"
-#include "libs/common/trace_metadata.h"
+#include "libs/rpc/trace_metadata.h"
 
 namespace workerpair {
 namespace {

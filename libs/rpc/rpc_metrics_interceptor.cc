@@ -1,4 +1,4 @@
-#include "libs/common/rpc_metrics_interceptor.h"
+#include "libs/rpc/rpc_metrics_interceptor.h"
 
 #include <google/protobuf/descriptor.h>
 

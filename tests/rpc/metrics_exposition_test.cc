@@ -15,7 +15,7 @@
 #include <string>
 
 #include "libs/common/metrics.h"
-#include "tests/common/server/exposition_check.h"
+#include "tests/rpc/exposition_check.h"
 #include "tests/support/http_get.h"
 #include "tests/support/server_process.h"
 #include "workerpair/v1/light_files.grpc.pb.h"

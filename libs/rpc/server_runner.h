@@ -14,8 +14,8 @@
 //     if (auto s = runner.Start(); !s.ok()) { ... }
 //     runner.RunUntilSignal();
 //   }
-#ifndef WORKERPAIR_LIBS_COMMON_SERVER_RUNNER_H_
-#define WORKERPAIR_LIBS_COMMON_SERVER_RUNNER_H_
+#ifndef WORKERPAIR_LIBS_RPC_SERVER_RUNNER_H_
+#define WORKERPAIR_LIBS_RPC_SERVER_RUNNER_H_
 
 #include <grpcpp/grpcpp.h>
 
@@ -27,7 +27,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "libs/common/metrics_http_server.h"
-#include "libs/common/process_flags.h"
+#include "libs/rpc/process_flags.h"
 
 namespace workerpair {
 
@@ -105,4 +105,4 @@ class ServerRunner {
 
 }  // namespace workerpair
 
-#endif  // WORKERPAIR_LIBS_COMMON_SERVER_RUNNER_H_
+#endif  // WORKERPAIR_LIBS_RPC_SERVER_RUNNER_H_

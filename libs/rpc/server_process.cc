@@ -1,4 +1,4 @@
-#include "libs/common/server_process.h"
+#include "libs/rpc/server_process.h"
 
 #include <signal.h>
 #include <sys/prctl.h>

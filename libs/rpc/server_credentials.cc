@@ -1,21 +1,15 @@
-#include "libs/common/security.h"
+#include "libs/rpc/server_credentials.h"
 
 #include <grpcpp/security/auth_metadata_processor.h>
 
-#include <fstream>
-#include <iterator>
+#include <string_view>
+#include <utility>
 
 #include "libs/common/str_cat.h"
-#include "libs/common/trace_metadata.h"
+#include "libs/rpc/pem_file.h"
 
 namespace workerpair {
 namespace {
-
-absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(StrCat("cannot read ", what, " file '", path, "'"));
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // Compares without an early exit, so response time does not reveal a matching prefix.
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
@@ -87,9 +81,9 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     return grpc::InsecureServerCredentials();
   }
   if (options.key_file.empty()) return absl::InvalidArgumentError("--tls_cert needs --tls_key");
-  auto cert = ReadPem(options.cert_file, "TLS certificate");
+  auto cert = ReadPemFile(options.cert_file, "TLS certificate");
   if (!cert.ok()) return cert.status();
-  auto key = ReadPem(options.key_file, "TLS key");
+  auto key = ReadPemFile(options.key_file, "TLS key");
   if (!key.ok()) return key.status();
 
   const bool mutual = !options.client_ca_file.empty();
@@ -98,7 +92,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
   grpc::SslServerCredentialsOptions ssl(mutual ? GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY
                                                : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
   if (mutual) {
-    auto ca = ReadPem(options.client_ca_file, "client CA");
+    auto ca = ReadPemFile(options.client_ca_file, "client CA");
     if (!ca.ok()) return ca.status();
     ssl.pem_root_certs = *ca;
   }
@@ -107,7 +101,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
 
   std::string token;
   if (!options.token_file.empty()) {
-    auto read = ReadPem(options.token_file, "auth token");
+    auto read = ReadPemFile(options.token_file, "auth token");
     if (!read.ok()) return read.status();
     token = TrimToken(*read);
     if (token.empty()) {
@@ -120,56 +114,6 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
         std::make_shared<CallAuthenticator>(std::move(token), mutual));
   }
   return credentials;
-}
-
-absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeClientChannel(
-    const std::string& address, const ClientSecurityOptions& options,
-    const std::string& service_config_json) {
-  grpc::ChannelArguments arguments;
-  arguments.SetMaxReceiveMessageSize(64 << 20);
-  arguments.SetMaxSendMessageSize(64 << 20);
-  // Keepalive: a ping every 10 s, a connection whose peer does not answer within 5 s is closed
-  // (a frozen pod, a black-holed network), with or without calls in flight, however long the
-  // calls are silent. Servers permit it (libs/common/server_runner.cc: pings 5 s apart).
-  arguments.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, kClientKeepaliveTimeMs);
-  arguments.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, kClientKeepaliveTimeoutMs);
-  arguments.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  arguments.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
-  // Give up a connection attempt after 5 s (not 20 s) and retry at most 5 s apart, so a pod
-  // that comes back is usable soon and a frozen one fails fast.
-  arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 5000);
-  arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
-  if (!service_config_json.empty()) arguments.SetServiceConfigJSON(service_config_json);
-  if (!options.server_name.empty()) {
-    arguments.SetSslTargetNameOverride(options.server_name);
-  }
-  if (options.ca_file.empty()) {
-    if (!options.token.empty()) {
-      return absl::InvalidArgumentError("a bearer token needs TLS: give the server's CA file");
-    }
-    return grpc::experimental::CreateCustomChannelWithInterceptors(
-        address, grpc::InsecureChannelCredentials(), arguments, TraceInterceptors());
-  }
-  grpc::SslCredentialsOptions ssl;
-  auto ca = ReadPem(options.ca_file, "CA");
-  if (!ca.ok()) return ca.status();
-  ssl.pem_root_certs = *ca;
-  if (!options.cert_file.empty()) {
-    auto cert = ReadPem(options.cert_file, "client certificate");
-    if (!cert.ok()) return cert.status();
-    auto key = ReadPem(options.key_file, "client key");
-    if (!key.ok()) return key.status();
-    ssl.pem_cert_chain = *cert;
-    ssl.pem_private_key = *key;
-  }
-  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::SslCredentials(ssl);
-  if (!options.token.empty()) {
-    credentials = grpc::CompositeChannelCredentials(
-        credentials, grpc::AccessTokenCredentials(options.token));
-  }
-  // Every call carries the calling thread's request trace (x-request-id, traceparent).
-  return grpc::experimental::CreateCustomChannelWithInterceptors(address, credentials, arguments,
-                                                                 TraceInterceptors());
 }
 
 }  // namespace workerpair

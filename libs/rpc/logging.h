@@ -2,8 +2,8 @@
 //
 //   WP_RETURN_IF_ERROR(InitLogging({.level = "info", .json = false}));
 //   spdlog::info("listening on {}", address);
-#ifndef WORKERPAIR_LIBS_COMMON_LOGGING_H_
-#define WORKERPAIR_LIBS_COMMON_LOGGING_H_
+#ifndef WORKERPAIR_LIBS_RPC_LOGGING_H_
+#define WORKERPAIR_LIBS_RPC_LOGGING_H_
 
 #include <string>
 
@@ -32,4 +32,4 @@ std::string JsonEscape(std::string_view text);
 
 }  // namespace workerpair
 
-#endif  // WORKERPAIR_LIBS_COMMON_LOGGING_H_
+#endif  // WORKERPAIR_LIBS_RPC_LOGGING_H_

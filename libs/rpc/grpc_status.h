@@ -1,8 +1,8 @@
 // Conversion of core errors (absl::Status) to gRPC statuses, done once, in the adapters.
 //
 //   return ToGrpcStatus(files_.Write(request));
-#ifndef WORKERPAIR_LIBS_COMMON_GRPC_STATUS_H_
-#define WORKERPAIR_LIBS_COMMON_GRPC_STATUS_H_
+#ifndef WORKERPAIR_LIBS_RPC_GRPC_STATUS_H_
+#define WORKERPAIR_LIBS_RPC_GRPC_STATUS_H_
 
 #include <grpcpp/support/status.h>
 
@@ -31,4 +31,4 @@ absl::Status FromGrpcStatus(const grpc::Status& status);
   if (!result.ok()) return ::workerpair::ToGrpcStatus(result.status());  \
   lhs = std::move(result).value()
 
-#endif  // WORKERPAIR_LIBS_COMMON_GRPC_STATUS_H_
+#endif  // WORKERPAIR_LIBS_RPC_GRPC_STATUS_H_
