@@ -4,15 +4,23 @@
 // bounded by bytes; a replica or runner that lost what it kept asks for the bytes again.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <cstdlib>
 #include <random>
 #include <string>
 
 #include "libs/common/sha256.h"
 #include "libs/common/str_cat.h"
 #include "tests/heavy/runner/heavy_test_client.h"
+#include "tests/rpc/exposition_check.h"
+#include "tests/support/http_get.h"
 
 namespace workerpair::heavy::testing {
 namespace {
+
+using workerpair::testing::CheckExposition;
+using workerpair::testing::HttpGet;
+using workerpair::testing::PromtoolCheckMetrics;
 
 constexpr std::size_t kChunk = 64 << 10;
 
@@ -22,7 +30,8 @@ struct AskResult {
   bool cached = false;
   bool first_was_answer = false;
   grpc::Status status;
-  int results = 0;  // result events
+  int results = 0;     // result events
+  std::string result;  // the last result event's result, serialised
 };
 
 // One call of `Stub::*method` that sets PayloadInfo.ask_cached (or not), sends the chunks
@@ -62,7 +71,10 @@ AskResult Ask(Start start, FillHeader fill, const Payload& payload, bool ask = t
   stream->WritesDone();
   while (stream->Read(&event)) {
     if (event.has_payload_cache()) result.answered = true;
-    if (event.has_result()) ++result.results;
+    if (event.has_result()) {
+      ++result.results;
+      result.result = event.result().SerializeAsString();
+    }
   }
   result.status = stream->Finish();
   return result;
@@ -161,23 +173,99 @@ TEST_CASE("build, simulate and render views of one payload: sent once, compiled 
   CHECK(holders == 1);
 }
 
-TEST_CASE("A verify on a held payload compiles nothing again, and a later one neither") {
-  Heavy heavy({"--slots=2"});
-  REQUIRE(Eventually([&] { return heavy.Info().runners_alive() == 2; }));
+// What a run computed, without the wall time it took.
+std::string RunFigures(v1::VerifyRun run) {
+  run.mutable_metrics()->clear_wall_time_s();
+  return run.SerializeAsString();
+}
+
+TEST_CASE("A verify compiles once per replica: the other runners load that compile, same runs") {
+  Heavy heavy({"--slots=3"});
+  Heavy separate({"--slots=3", "--shared_scene_cache_mb=0"});
+  REQUIRE(Eventually([&] { return heavy.Info().runners_alive() == 3; }));
+  REQUIRE(Eventually([&] { return separate.Info().runners_alive() == 3; }));
   const Payload payload = PackExample("ramp_goal");
-  const AskResult first = AskVerify(heavy, payload, 4);
+
+  const AskResult first = AskVerify(heavy, payload, 6);
   INFO(first.status.error_message());
   REQUIRE(first.status.ok());
   CHECK(first.answered);
   CHECK_FALSE(first.cached);
-  const std::uint64_t compiles = heavy.Info().scene_cache().compiles();
-  CHECK(compiles >= 1);
-  CHECK(compiles <= 2);  // at most once per runner that took a share
-  const AskResult again = AskVerify(heavy, payload, 4);
+  v1::VerifyResult shared_runs;
+  REQUIRE(shared_runs.ParseFromString(first.result));
+  REQUIRE(shared_runs.parallelism() == 3);  // three runners took a share
+  v1::InfoResponse info = heavy.Info();
+  CHECK(info.scene_cache().compiles() == 1);  // one of them compiled
+  CHECK(info.scene_cache().shared_loads() == 2);  // the others loaded that compile
+  CHECK(info.scene_cache().shared_entries() == 1);
+  CHECK(info.scene_cache().shared_bytes() > 0);
+
+  // The same verify where every runner compiles for itself computes the very same runs.
+  const AskResult compiled = AskVerify(separate, payload, 6);
+  INFO(compiled.status.error_message());
+  REQUIRE(compiled.status.ok());
+  v1::VerifyResult own_runs;
+  REQUIRE(own_runs.ParseFromString(compiled.result));
+  REQUIRE(own_runs.parallelism() == 3);
+  CHECK(separate.Info().scene_cache().compiles() == 3);
+  CHECK(separate.Info().scene_cache().shared_loads() == 0);
+  REQUIRE(shared_runs.runs_size() == 6);
+  REQUIRE(own_runs.runs_size() == 6);
+  for (int i = 0; i < 6; ++i) {
+    INFO("run " << i);
+    CHECK(RunFigures(shared_runs.runs(i)) == RunFigures(own_runs.runs(i)));
+  }
+  CHECK(shared_runs.successes() == own_runs.successes());
+
+  // Every runner holds the model now: a later verify compiles and loads nothing.
+  const AskResult again = AskVerify(heavy, payload, 6);
   REQUIRE(again.status.ok());
   CHECK(again.cached);
+  info = heavy.Info();
+  CHECK(info.scene_cache().compiles() == 1);
+  CHECK(info.scene_cache().shared_loads() == 2);
+}
+
+// The value of the sample line `name` (no labels) of a /metrics page; NaN when none.
+double Sample(const std::string& page, const std::string& name) {
+  const std::size_t at = page.find("\n" + name + " ");
+  if (at == std::string::npos) return NAN;
+  return std::strtod(page.c_str() + at + name.size() + 2, nullptr);
+}
+
+TEST_CASE("The caches' counters are in /metrics, and the page passes promtool check metrics") {
+  Heavy heavy({"--slots=2", "--metrics_listen=127.0.0.1:0"});
+  REQUIRE(Eventually([&] { return heavy.Info().runners_alive() == 2; }));
+  const Payload payload = PackExample("ramp_goal");
+  REQUIRE(AskSimulate(heavy, payload).status.ok());    // a miss: sent, compiled
+  REQUIRE(AskVerify(heavy, payload, 4).status.ok());   // a hit: one runner holds it, one loads
+  std::string page = HttpGet(heavy.process().metrics_port(), "/metrics");
+  page = page.substr(std::min(page.size(), page.find("\r\n\r\n") + 4));
+  const std::vector<std::string> problems = CheckExposition(page);
+  for (const std::string& problem : problems) UNSCOPED_INFO(problem);
+  CHECK(problems.empty());
+  TempDir dir;
+  INFO("promtool check metrics: -1 means promtool is missing (scripts/setup.sh installs prometheus)");
+  CHECK(PromtoolCheckMetrics(page, (dir.path() / "metrics.txt").string()) == 0);
+
   const v1::InfoResponse info = heavy.Info();
-  CHECK(info.scene_cache().compiles() == compiles);
+  CHECK(Sample(page, "workerpair_heavy_payload_cache_hits_total") == 1);
+  CHECK(Sample(page, "workerpair_heavy_payload_cache_misses_total") == 1);
+  CHECK(Sample(page, "workerpair_heavy_payload_cache_entries") == 1);
+  CHECK(Sample(page, "workerpair_heavy_payload_cache_bytes") ==
+        static_cast<double>(info.payload_cache().bytes()));
+  CHECK(Sample(page, "workerpair_heavy_payload_cache_capacity_bytes") == 256 << 20);
+  CHECK(Sample(page, "workerpair_heavy_payload_chunks_received_total") ==
+        static_cast<double>(info.payload_cache().chunks_received()));
+  CHECK(Sample(page, "workerpair_heavy_scene_compiles_total") == 1);
+  CHECK(Sample(page, "workerpair_heavy_scene_reuses_total") ==
+        static_cast<double>(info.scene_cache().reuses()));
+  CHECK(Sample(page, "workerpair_heavy_scene_shared_loads_total") ==
+        static_cast<double>(info.scene_cache().shared_loads()));
+  CHECK(Sample(page, "workerpair_heavy_scene_reuses_total") +
+            Sample(page, "workerpair_heavy_scene_shared_loads_total") == 2);  // the verify's shares
+  CHECK(Sample(page, "workerpair_heavy_shared_scenes") == 1);
+  CHECK(Sample(page, "workerpair_heavy_shared_scene_bytes") > 0);
 }
 
 TEST_CASE("Only exactly the same digest and size hit") {
@@ -255,8 +343,29 @@ TEST_CASE("Stateless for correctness: a replica or runner that lost what it kept
       CHECK(call.status.ok());
     }
   }
-  SECTION("a runner replaced between jobs (recycled): the held bytes are placed, compiled again") {
+  SECTION("a runner replaced between jobs (recycled): it loads the replica's compile, same result") {
     Heavy heavy({"--slots=1", "--runner_max_jobs=1"});
+    REQUIRE(Eventually([&] { return heavy.Info().runners_alive() == 1; }));
+    const Payload payload = PackExample("ramp_goal");
+    const AskResult first = AskSimulate(heavy, payload);
+    REQUIRE(first.status.ok());
+    REQUIRE(heavy.Info().scene_cache().compiles() == 1);
+    REQUIRE(Eventually([&] { return heavy.Info().runners_alive() == 1; }));
+    const AskResult again = AskSimulate(heavy, payload);
+    INFO(again.status.error_message());
+    REQUIRE(again.status.ok());
+    const v1::InfoResponse info = heavy.Info();
+    CHECK(info.scene_cache().compiles() == 1);  // the new runner did not compile
+    CHECK(info.scene_cache().shared_loads() == 1);
+    v1::SimulateResult a, b;
+    REQUIRE(a.ParseFromString(first.result));
+    REQUIRE(b.ParseFromString(again.result));
+    a.mutable_metrics()->clear_wall_time_s();
+    b.mutable_metrics()->clear_wall_time_s();
+    CHECK(a.SerializeAsString() == b.SerializeAsString());
+  }
+  SECTION("a runner replaced, nothing shared: the held bytes are placed, compiled again") {
+    Heavy heavy({"--slots=1", "--runner_max_jobs=1", "--shared_scene_cache_mb=0"});
     REQUIRE(Eventually([&] { return heavy.Info().runners_alive() == 1; }));
     const Payload payload = PackExample("ramp_goal");
     REQUIRE(AskSimulate(heavy, payload).status.ok());
