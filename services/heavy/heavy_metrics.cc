@@ -85,7 +85,7 @@ void RecordRunnerRestart(RestartReason reason) {
   RunnerRestarts()->Increment({std::string(RestartReasonName(reason))});
 }
 
-void RegisterSchedulerMetrics(const Scheduler* scheduler) {
+void RegisterSchedulerMetrics(const admission::Scheduler* scheduler) {
   Registry().AddGaugeCallback("workerpair_heavy_jobs_running", "Slots in use now.",
                               [scheduler] { return scheduler->Stats().running; });
   Registry().AddGaugeCallback("workerpair_heavy_jobs_queued", "Jobs waiting for a slot.",

@@ -16,7 +16,7 @@
 namespace workerpair::heavy {
 
 // Registers the scheduler-backed series; `scheduler` must outlive the metrics endpoint.
-void RegisterSchedulerMetrics(const Scheduler* scheduler);
+void RegisterSchedulerMetrics(const admission::Scheduler* scheduler);
 
 // Registers the runner series (alive, busy, sandbox mechanisms in force, scene compiles, reuses
 // and shared loads, the shared scenes kept); `runners` must outlive the metrics endpoint.

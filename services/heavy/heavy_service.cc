@@ -34,8 +34,8 @@ std::uint64_t ProcessRssBytes() {
 
 }  // namespace
 
-HeavyService::HeavyService(Scheduler* scheduler, ScratchSpace* scratch, RunnerPool* runners,
-                           const HeavyConfig* config)
+HeavyService::HeavyService(admission::Scheduler* scheduler, intake::ScratchSpace* scratch,
+                           RunnerPool* runners, const HeavyConfig* config)
     : scheduler_(scheduler),
       runners_(runners),
       config_(config),
@@ -51,8 +51,8 @@ grpc::ServerBidiReactor<v1::SimulateRequest, v1::SimulateResponse>* HeavyService
     return CheckSimulateOptions(header.header().options(), *limits);
   };
   const JobEnv env = env_;
-  spec.run = [env](JobContext& job, const v1::SimulateRequest& header,
-                   JobPayload& payload, const EmitFn<v1::SimulateResponse>& emit) {
+  spec.run = [env](admission::JobContext& job, const v1::SimulateRequest& header,
+                   intake::JobPayload& payload, const EmitFn<v1::SimulateResponse>& emit) {
     return RunSimulate(job, header, payload, env, emit);
   };
   return new PayloadStreamReactor<v1::SimulateRequest, v1::SimulateResponse>(context, CallEnv(),
@@ -68,8 +68,8 @@ grpc::ServerBidiReactor<v1::VerifyRequest, v1::VerifyResponse>* HeavyService::Ve
     return CheckVerifyHeader(header.header(), *config);
   };
   const JobEnv env = env_;
-  spec.run = [env](JobContext& job, const v1::VerifyRequest& header,
-                   JobPayload& payload, const EmitFn<v1::VerifyResponse>& emit) {
+  spec.run = [env](admission::JobContext& job, const v1::VerifyRequest& header,
+                   intake::JobPayload& payload, const EmitFn<v1::VerifyResponse>& emit) {
     return RunVerify(job, header, payload, env, emit);
   };
   return new PayloadStreamReactor<v1::VerifyRequest, v1::VerifyResponse>(context, CallEnv(),
@@ -85,8 +85,8 @@ grpc::ServerBidiReactor<v1::RenderViewsRequest, v1::RenderViewsResponse>* HeavyS
     return CheckRenderViewsHeader(header.header(), *limits);
   };
   const JobEnv env = env_;
-  spec.run = [env](JobContext& job, const v1::RenderViewsRequest& header,
-                   JobPayload& payload, const EmitFn<v1::RenderViewsResponse>& emit) {
+  spec.run = [env](admission::JobContext& job, const v1::RenderViewsRequest& header,
+                   intake::JobPayload& payload, const EmitFn<v1::RenderViewsResponse>& emit) {
     return RunRenderViews(job, header, payload, env, emit);
   };
   return new PayloadStreamReactor<v1::RenderViewsRequest, v1::RenderViewsResponse>(
@@ -98,14 +98,15 @@ grpc::ServerReadReactor<v1::BuildSceneRequest>* HeavyService::BuildScene(
   const JobEnv env = env_;
   return new BuildSceneReactor(
       context, response, CallEnv(),
-      [env](JobContext& job, const v1::BuildSceneRequest& header, JobPayload& payload) {
+      [env](admission::JobContext& job, const v1::BuildSceneRequest& header,
+            intake::JobPayload& payload) {
         return RunBuildScene(job, header, payload, env);
       });
 }
 
 grpc::ServerUnaryReactor* HeavyService::Info(grpc::CallbackServerContext* context,
                                              const v1::InfoRequest*, v1::InfoResponse* response) {
-  const SchedulerStats stats = scheduler_->Stats();
+  const admission::SchedulerStats stats = scheduler_->Stats();
   response->set_slots(static_cast<std::uint32_t>(stats.slots));
   response->set_running(static_cast<std::uint32_t>(stats.running));
   response->set_queued(static_cast<std::uint32_t>(stats.queued));
@@ -139,7 +140,7 @@ grpc::ServerUnaryReactor* HeavyService::Info(grpc::CallbackServerContext* contex
     summary->set_rss_bytes(runner.rss_bytes);
     for (const std::string& digest : runner.cached_scenes) summary->add_cached_scenes(digest);
   }
-  const PayloadCacheStats cache = hub_.cache()->Stats();
+  const intake::PayloadCacheStats cache = hub_.cache()->Stats();
   v1::PayloadCacheStats* payloads = response->mutable_payload_cache();
   payloads->set_entries(static_cast<std::uint32_t>(cache.entries));
   payloads->set_bytes(cache.bytes);
@@ -162,7 +163,7 @@ grpc::ServerUnaryReactor* HeavyService::Info(grpc::CallbackServerContext* contex
   response->set_jobs_failed(stats.failed);
   response->set_jobs_cancelled(stats.cancelled);
   response->set_uptime_s(absl::ToDoubleSeconds(absl::Now() - started_));
-  for (const JobSnapshot& job : scheduler_->Jobs()) {
+  for (const admission::JobSnapshot& job : scheduler_->Jobs()) {
     v1::JobSummary* summary = response->add_jobs();
     summary->set_job_id(job.id);
     summary->set_kind(job.kind);
@@ -175,7 +176,7 @@ grpc::ServerUnaryReactor* HeavyService::Info(grpc::CallbackServerContext* contex
 }
 
 void HeavyService::Drain(absl::Time deadline) {
-  const SchedulerStats before = scheduler_->Stats();
+  const admission::SchedulerStats before = scheduler_->Stats();
   spdlog::info("draining: {} running, {} queued; grace until {}", before.running, before.queued,
                absl::FormatTime(deadline));
   const int cancelled = scheduler_->Drain(deadline);

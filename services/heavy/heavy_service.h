@@ -24,7 +24,7 @@ namespace workerpair::heavy {
 class HeavyService final : public v1::HeavyService::CallbackService {
  public:
   // `runners` runs the jobs (one runner per slot); it must outlive the service.
-  HeavyService(Scheduler* scheduler, ScratchSpace* scratch, RunnerPool* runners,
+  HeavyService(admission::Scheduler* scheduler, intake::ScratchSpace* scratch, RunnerPool* runners,
                const HeavyConfig* config);
 
   grpc::ServerBidiReactor<v1::SimulateRequest, v1::SimulateResponse>* Simulate(
@@ -45,14 +45,14 @@ class HeavyService final : public v1::HeavyService::CallbackService {
   void Drain(absl::Time deadline);
 
   // The upload budget (for metrics).
-  const UploadBudget& uploads() const { return hub_.budget(); }
+  const intake::UploadBudget& uploads() const { return hub_.budget(); }
   // Payload calls' shared state (the payload cache and chunk counts), for metrics.
   const PayloadCallHub& payloads() const { return hub_; }
 
  private:
   PayloadCallEnv CallEnv() { return {scheduler_, &config_->intake, &calls_, &hub_}; }
 
-  Scheduler* scheduler_;
+  admission::Scheduler* scheduler_;
   RunnerPool* runners_;
   const HeavyConfig* config_;
   JobEnv env_;

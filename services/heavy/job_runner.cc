@@ -25,8 +25,8 @@ namespace {
 
 // A runner for `job`: waits while its slot's runner (re)starts. An idle runner that holds the
 // payload's compiled model is preferred.
-absl::StatusOr<RunnerPool::Lease> AcquireRunner(JobContext& job, const JobEnv& env,
-                                                const JobPayload& payload) {
+absl::StatusOr<RunnerPool::Lease> AcquireRunner(admission::JobContext& job, const JobEnv& env,
+                                                const intake::JobPayload& payload) {
   absl::StatusOr<RunnerPool::Lease> lease = env.runners->Acquire(
       [&job] { return job.cancelled(); }, absl::Now() + env.config->runner_wait,
       payload.sha256());
@@ -36,7 +36,8 @@ absl::StatusOr<RunnerPool::Lease> AcquireRunner(JobContext& job, const JobEnv& e
 
 // The parts of a RunnerCall every job shares: its directory name, the payload's digest,
 // cancellation and phases.
-RunnerCall BaseCall(JobContext& job, std::string dir_name, const JobPayload& payload) {
+RunnerCall BaseCall(admission::JobContext& job, std::string dir_name,
+                    const intake::JobPayload& payload) {
   RunnerCall call;
   call.job_dir = std::move(dir_name);
   call.payload_sha256 = payload.sha256();
@@ -48,18 +49,18 @@ RunnerCall BaseCall(JobContext& job, std::string dir_name, const JobPayload& pay
   return call;
 }
 
-std::string JobDirName(const JobContext& job) { return StrCat("job-", job.id()); }
+std::string JobDirName(const admission::JobContext& job) { return StrCat("job-", job.id()); }
 
 // The payload put into the runner's job directory (a cached one written, an upload renamed
 // when spilled, else written).
-std::function<absl::Status(const fs::path&)> PlacePayload(JobPayload& payload) {
+std::function<absl::Status(const fs::path&)> PlacePayload(intake::JobPayload& payload) {
   return [&payload](const fs::path& destination) {
     RecordPayloadBytes(payload.size());
     return payload.PlaceAt(destination);
   };
 }
 
-absl::Status CallGone(JobContext& job) {
+absl::Status CallGone(admission::JobContext& job) {
   return job.cancelled() ? job.cancel_reason() : absl::CancelledError("the call went away");
 }
 
@@ -162,8 +163,8 @@ absl::Status CheckRenderViewsHeader(const v1::RenderViewsHeader& header,
   return absl::OkStatus();
 }
 
-absl::Status RunSimulate(JobContext& job, const v1::SimulateRequest& request,
-                         JobPayload& payload, const JobEnv& env,
+absl::Status RunSimulate(admission::JobContext& job, const v1::SimulateRequest& request,
+                         intake::JobPayload& payload, const JobEnv& env,
                          const EmitFn<v1::SimulateResponse>& emit) {
   WP_ASSIGN_OR_RETURN(RunnerPool::Lease lease, AcquireRunner(job, env, payload));
   RunnerCall call = BaseCall(job, JobDirName(job), payload);
@@ -193,8 +194,8 @@ absl::Status RunSimulate(JobContext& job, const v1::SimulateRequest& request,
   return status;
 }
 
-absl::Status RunVerify(JobContext& job, const v1::VerifyRequest& request,
-                       JobPayload& payload, const JobEnv& env,
+absl::Status RunVerify(admission::JobContext& job, const v1::VerifyRequest& request,
+                       intake::JobPayload& payload, const JobEnv& env,
                        const EmitFn<v1::VerifyResponse>& emit) {
   const v1::VerifyHeader& header = request.header();
   const int runs = static_cast<int>(header.runs());
@@ -203,7 +204,7 @@ absl::Status RunVerify(JobContext& job, const v1::VerifyRequest& request,
   leases.push_back(std::move(first));
   int wanted = runs;
   if (header.max_parallel() > 0) wanted = std::min(wanted, static_cast<int>(header.max_parallel()));
-  JobContext::ExtraSlots extra = job.TryBorrowSlots(wanted - 1);
+  admission::JobContext::ExtraSlots extra = job.TryBorrowSlots(wanted - 1);
   for (int i = 0; i < extra.count(); ++i) {
     std::optional<RunnerPool::Lease> lease = env.runners->TryAcquire(payload.sha256());
     if (!lease) break;
@@ -331,8 +332,8 @@ absl::Status RunVerify(JobContext& job, const v1::VerifyRequest& request,
   return absl::OkStatus();
 }
 
-absl::Status RunRenderViews(JobContext& job, const v1::RenderViewsRequest& request,
-                            JobPayload& payload, const JobEnv& env,
+absl::Status RunRenderViews(admission::JobContext& job, const v1::RenderViewsRequest& request,
+                            intake::JobPayload& payload, const JobEnv& env,
                             const EmitFn<v1::RenderViewsResponse>& emit) {
   WP_ASSIGN_OR_RETURN(RunnerPool::Lease lease, AcquireRunner(job, env, payload));
   RunnerCall call = BaseCall(job, JobDirName(job), payload);
@@ -356,9 +357,9 @@ absl::Status RunRenderViews(JobContext& job, const v1::RenderViewsRequest& reque
   return status;
 }
 
-absl::StatusOr<v1::BuildSceneResponse> RunBuildScene(JobContext& job,
+absl::StatusOr<v1::BuildSceneResponse> RunBuildScene(admission::JobContext& job,
                                                      const v1::BuildSceneRequest& request,
-                                                     JobPayload& payload,
+                                                     intake::JobPayload& payload,
                                                      const JobEnv& env) {
   WP_ASSIGN_OR_RETURN(RunnerPool::Lease lease, AcquireRunner(job, env, payload));
   RunnerCall call = BaseCall(job, JobDirName(job), payload);

@@ -39,7 +39,7 @@ namespace workerpair::heavy {
 
 // Service-wide settings (from flags).
 struct HeavyConfig {
-  IntakeLimits intake;
+  intake::IntakeLimits intake;
   SceneLimits scene;
   // Bytes of payloads kept by SHA-256 (PayloadCache; 0: none).
   std::uint64_t payload_cache_bytes = 256ull << 20;
@@ -77,25 +77,25 @@ absl::Status CheckRenderViewsHeader(const v1::RenderViewsHeader& header,
 
 // Simulate: progress, artifacts (video.mp4, heatmap_parts.png, heatmap_topdown.png when
 // rendering is enabled; result.json always), then the result. Outcomes are results, not errors.
-absl::Status RunSimulate(JobContext& job, const v1::SimulateRequest& request,
-                         JobPayload& payload, const JobEnv& env,
+absl::Status RunSimulate(admission::JobContext& job, const v1::SimulateRequest& request,
+                         intake::JobPayload& payload, const JobEnv& env,
                          const EmitFn<v1::SimulateResponse>& emit);
 
 // Verify: one event per finished run, then the summary.
-absl::Status RunVerify(JobContext& job, const v1::VerifyRequest& request,
-                       JobPayload& payload, const JobEnv& env,
+absl::Status RunVerify(admission::JobContext& job, const v1::VerifyRequest& request,
+                       intake::JobPayload& payload, const JobEnv& env,
                        const EmitFn<v1::VerifyResponse>& emit);
 
 // RenderViews: one event per still (PNG), then the summary. Errors of the renderer, e.g.
 // NOT_FOUND for an unknown camera, UNAVAILABLE without a GL context.
-absl::Status RunRenderViews(JobContext& job, const v1::RenderViewsRequest& request,
-                            JobPayload& payload, const JobEnv& env,
+absl::Status RunRenderViews(admission::JobContext& job, const v1::RenderViewsRequest& request,
+                            intake::JobPayload& payload, const JobEnv& env,
                             const EmitFn<v1::RenderViewsResponse>& emit);
 
 // BuildScene: compile only. INVALID_ARGUMENT with MuJoCo's message for a bad scene.
-absl::StatusOr<v1::BuildSceneResponse> RunBuildScene(JobContext& job,
+absl::StatusOr<v1::BuildSceneResponse> RunBuildScene(admission::JobContext& job,
                                                      const v1::BuildSceneRequest& request,
-                                                     JobPayload& payload,
+                                                     intake::JobPayload& payload,
                                                      const JobEnv& env);
 
 }  // namespace workerpair::heavy

@@ -130,7 +130,7 @@ workerpair::heavy::HeavyConfig ConfigFromFlags() {
   config.runner_wait = absl::Seconds(std::max(1, absl::GetFlag(FLAGS_runner_start_timeout_s)));
   config.heartbeat_interval =
       absl::Milliseconds(std::max(0, absl::GetFlag(FLAGS_heartbeat_interval_ms)));
-  workerpair::heavy::UploadLimits& uploads = config.intake.uploads;
+  workerpair::heavy::intake::UploadLimits& uploads = config.intake.uploads;
   uploads.max_memory_bytes =
       static_cast<std::uint64_t>(std::max(0, absl::GetFlag(FLAGS_max_upload_memory_mb))) << 20;
   uploads.max_disk_bytes =
@@ -146,7 +146,7 @@ workerpair::heavy::HeavyConfig ConfigFromFlags() {
 // The runner pool's options from the flags: one runner per slot, in the scratch instance.
 workerpair::heavy::RunnerPoolOptions RunnerPoolOptionsFromFlags(
     const workerpair::heavy::HeavyConfig& config, int slots,
-    const workerpair::heavy::ScratchSpace& scratch) {
+    const workerpair::heavy::intake::ScratchSpace& scratch) {
   namespace fs = std::filesystem;
   workerpair::heavy::RunnerPoolOptions options;
   options.runners = slots;
@@ -235,9 +235,9 @@ int main(int argc, char** argv) {
 
   const heavy::HeavyConfig config = ConfigFromFlags();
   std::string scratch_base = absl::GetFlag(FLAGS_scratch_dir);
-  if (scratch_base.empty()) scratch_base = heavy::DefaultScratchBase().string();
-  heavy::SweepReport swept;
-  auto scratch = heavy::ScratchSpace::Open(scratch_base, &swept);
+  if (scratch_base.empty()) scratch_base = heavy::intake::DefaultScratchBase().string();
+  heavy::intake::SweepReport swept;
+  auto scratch = heavy::intake::ScratchSpace::Open(scratch_base, &swept);
   if (!scratch.ok()) {
     spdlog::critical("cannot open the scratch directory: {}", scratch.status().ToString());
     return EXIT_FAILURE;
@@ -248,7 +248,7 @@ int main(int argc, char** argv) {
 
   // One runner process per slot, all warm (sandboxed, GL context made) before serving.
   const int slots = absl::GetFlag(FLAGS_slots) > 0 ? absl::GetFlag(FLAGS_slots)
-                                                    : heavy::DefaultSlots();
+                                                    : heavy::admission::DefaultSlots();
   absl::StatusOr<std::unique_ptr<heavy::RunnerPool>> runners =
       heavy::RunnerPool::Start(RunnerPoolOptionsFromFlags(config, slots, **scratch));
   if (!runners.ok()) {
@@ -258,9 +258,9 @@ int main(int argc, char** argv) {
   const bool renderer_ok = ReportRunners(
       **runners, absl::Now() + absl::Seconds(absl::GetFlag(FLAGS_runner_start_timeout_s)));
 
-  heavy::Scheduler scheduler({.slots = slots,
-                              .queue_capacity = absl::GetFlag(FLAGS_queue),
-                              .on_job_end = heavy::RecordJobEnd});
+  heavy::admission::Scheduler scheduler({.slots = slots,
+                                         .queue_capacity = absl::GetFlag(FLAGS_queue),
+                                         .on_job_end = heavy::RecordJobEnd});
   heavy::RegisterSchedulerMetrics(&scheduler);
   heavy::RegisterRunnerMetrics(runners->get());
   heavy::HeavyService service(&scheduler, scratch->get(), runners->get(), &config);

@@ -17,8 +17,9 @@ absl::Duration TickPeriod(absl::Duration heartbeat, absl::Duration idle) {
 
 }  // namespace
 
-PayloadCallHub::PayloadCallHub(const UploadLimits& uploads, absl::Duration heartbeat_interval,
-                               ScratchSpace* scratch, std::uint64_t payload_cache_bytes)
+PayloadCallHub::PayloadCallHub(const intake::UploadLimits& uploads,
+                               absl::Duration heartbeat_interval, intake::ScratchSpace* scratch,
+                               std::uint64_t payload_cache_bytes)
     : budget_(uploads),
       scratch_(scratch),
       cache_(payload_cache_bytes),

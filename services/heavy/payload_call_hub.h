@@ -24,26 +24,26 @@ class PayloadCallHub {
  public:
   // `heartbeat_interval` 0 turns heartbeats off; `uploads.idle_timeout` 0 turns the idle
   // timeout off. `scratch` may be null (nothing spills). `payload_cache_bytes` 0: no cache.
-  PayloadCallHub(const UploadLimits& uploads, absl::Duration heartbeat_interval,
-                 ScratchSpace* scratch, std::uint64_t payload_cache_bytes = 0);
+  PayloadCallHub(const intake::UploadLimits& uploads, absl::Duration heartbeat_interval,
+                 intake::ScratchSpace* scratch, std::uint64_t payload_cache_bytes = 0);
 
-  PayloadCache* cache() { return &cache_; }
-  const PayloadCache& cache() const { return cache_; }
+  intake::PayloadCache* cache() { return &cache_; }
+  const intake::PayloadCache& cache() const { return cache_; }
   // Payload chunks received by every call (Info.payload_cache.chunks_received).
   void CountChunk() { chunks_received_.fetch_add(1, std::memory_order_relaxed); }
   std::uint64_t chunks_received() const { return chunks_received_.load(); }
 
-  UploadBudget* budget() { return &budget_; }
-  const UploadBudget& budget() const { return budget_; }
+  intake::UploadBudget* budget() { return &budget_; }
+  const intake::UploadBudget& budget() const { return budget_; }
   CallTicker* ticker() { return &ticker_; }
-  PayloadStorage storage() { return {&budget_, scratch_}; }
+  intake::PayloadStorage storage() { return {&budget_, scratch_}; }
   absl::Duration heartbeat_interval() const { return heartbeat_interval_; }
   absl::Duration idle_timeout() const { return budget_.limits().idle_timeout; }
 
  private:
-  UploadBudget budget_;
-  ScratchSpace* scratch_;
-  PayloadCache cache_;
+  intake::UploadBudget budget_;
+  intake::ScratchSpace* scratch_;
+  intake::PayloadCache cache_;
   std::atomic<std::uint64_t> chunks_received_{0};
   absl::Duration heartbeat_interval_;
   CallTicker ticker_;

@@ -31,7 +31,7 @@ CounterFamily* Heartbeats() {
 }  // namespace
 
 void RegisterPayloadCacheMetrics(const PayloadCallHub* hub) {
-  const PayloadCache* cache = &hub->cache();
+  const intake::PayloadCache* cache = &hub->cache();
   Registry().AddCounterCallback(
       "workerpair_heavy_payload_cache_hits_total",
       "PayloadInfo.ask_cached answered true: the replica held the payload, no chunk was sent.",
@@ -60,15 +60,15 @@ void RegisterPayloadCacheMetrics(const PayloadCallHub* hub) {
       [hub] { return static_cast<double>(hub->chunks_received()); });
 }
 
-void RegisterUploadMetrics(const UploadBudget* budget) {
+void RegisterUploadMetrics(const intake::UploadBudget* budget) {
   Registry().AddGaugeCallback(
       "workerpair_heavy_upload_memory_bytes",
       "Payload bytes held in memory now (uploads in flight and payloads of unfinished jobs).",
-      [budget] { return static_cast<double>(budget->held(PayloadStore::kMemory)); });
+      [budget] { return static_cast<double>(budget->held(intake::PayloadStore::kMemory)); });
   Registry().AddGaugeCallback(
       "workerpair_heavy_upload_disk_bytes",
       "Payload bytes held in spill files on the scratch disk now.",
-      [budget] { return static_cast<double>(budget->held(PayloadStore::kDisk)); });
+      [budget] { return static_cast<double>(budget->held(intake::PayloadStore::kDisk)); });
   Registry().AddCounterCallback(
       "workerpair_heavy_uploads_refused_busy_total",
       "Uploads refused or ended with UPLOADS_BUSY because memory or spill disk was at its cap.",

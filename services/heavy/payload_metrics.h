@@ -11,7 +11,7 @@
 namespace workerpair::heavy {
 
 // Registers the budget-backed series; `budget` must outlive the metrics endpoint.
-void RegisterUploadMetrics(const UploadBudget* budget);
+void RegisterUploadMetrics(const intake::UploadBudget* budget);
 
 // Registers the payload cache series (PayloadInfo.ask_cached answered yes / no, entries, bytes,
 // evictions, chunks received); `hub` must outlive the metrics endpoint.

@@ -4,7 +4,7 @@
 
 namespace workerpair::heavy {
 
-void FillReplicaLoad(const SchedulerStats& stats, v1::ReplicaLoad* load) {
+void FillReplicaLoad(const admission::SchedulerStats& stats, v1::ReplicaLoad* load) {
   load->set_slots(static_cast<std::uint32_t>(stats.slots));
   load->set_running(static_cast<std::uint32_t>(stats.running));
   load->set_queued(static_cast<std::uint32_t>(stats.queued));
@@ -12,10 +12,10 @@ void FillReplicaLoad(const SchedulerStats& stats, v1::ReplicaLoad* load) {
   load->set_draining(stats.draining);
 }
 
-void KeepInCache(PayloadCache* cache, JobPayload& payload) {
+void KeepInCache(intake::PayloadCache* cache, intake::JobPayload& payload) {
   if (cache == nullptr || !cache->enabled() || payload.cached() || !payload.placeable()) return;
-  std::shared_ptr<const CachedPayload> kept = payload.KeepIn(*cache);
-  if (kept) payload = JobPayload::Cached(std::move(kept));
+  std::shared_ptr<const intake::CachedPayload> kept = payload.KeepIn(*cache);
+  if (kept) payload = intake::JobPayload::Cached(std::move(kept));
 }
 
 absl::Status CallCancelledStatus(const grpc::CallbackServerContext* context) {
@@ -88,7 +88,7 @@ BuildSceneReactor::BuildSceneReactor(grpc::CallbackServerContext* context,
 }
 
 void BuildSceneReactor::Fail(const absl::Status& status) {
-  std::shared_ptr<JobHandle> handle;
+  std::shared_ptr<admission::JobHandle> handle;
   {
     std::lock_guard<std::mutex> lock(mu_);
     handle = handle_;
@@ -105,7 +105,7 @@ void BuildSceneReactor::OnReadDone(bool ok) {
                              ErrorReason::kPayloadInvalid));
     }
     if (assembler_) {
-      absl::StatusOr<ReceivedPayload> payload = assembler_->Finish();
+      absl::StatusOr<intake::ReceivedPayload> payload = assembler_->Finish();
       assembler_.reset();
       return Fail(payload.ok() ? absl::InternalError("payload finished twice") : payload.status());
     }
@@ -122,8 +122,8 @@ void BuildSceneReactor::OnReadDone(bool ok) {
     if (absl::Status status = env_.scheduler->CheckCapacity(); !status.ok()) return Fail(status);
     const v1::PayloadInfo& info = header_.header().payload();
     log_->log().SetPayloadSha256(info.sha256());
-    absl::StatusOr<PayloadAssembler> assembler =
-        StartPayload(info.size_bytes(), info.sha256(), *env_.intake, env_.Storage());
+    absl::StatusOr<intake::PayloadAssembler> assembler =
+        intake::StartPayload(info.size_bytes(), info.sha256(), *env_.intake, env_.Storage());
     if (!assembler.ok()) return Fail(assembler.status());
     assembler_.emplace(std::move(*assembler));
     return shared_->Read(&request_);
@@ -148,18 +148,18 @@ void BuildSceneReactor::OnReadDone(bool ok) {
   }
   request_.clear_chunk();
   if (!assembler_->complete()) return shared_->Read(&request_);
-  absl::StatusOr<ReceivedPayload> payload = assembler_->Finish();
+  absl::StatusOr<intake::ReceivedPayload> payload = assembler_->Finish();
   assembler_.reset();
   submitted_ = true;
   shared_->UploadOver();
   if (!payload.ok()) return Fail(payload.status());
-  Submit(std::make_shared<JobPayload>(
-      JobPayload::Received(header_.header().payload().sha256(), std::move(*payload))));
+  Submit(std::make_shared<intake::JobPayload>(
+      intake::JobPayload::Received(header_.header().payload().sha256(), std::move(*payload))));
   shared_->Read(&request_);
 }
 
-void BuildSceneReactor::Submit(std::shared_ptr<JobPayload> payload) {
-  JobSpec job;
+void BuildSceneReactor::Submit(std::shared_ptr<intake::JobPayload> payload) {
+  admission::JobSpec job;
   job.kind = "build_scene";
   job.request_id = log_->log().trace().request_id;
   std::shared_ptr<Shared> shared = shared_;
@@ -168,8 +168,9 @@ void BuildSceneReactor::Submit(std::shared_ptr<JobPayload> payload) {
   Run run = run_;
   // The response waits in `result` until the slot is free, then ends the call.
   auto result = std::make_shared<v1::BuildSceneResponse>();
-  PayloadCache* cache = env_.Cache();
-  job.run = [header, payload, run, result, cache, log](JobContext& context) -> absl::Status {
+  intake::PayloadCache* cache = env_.Cache();
+  job.run = [header, payload, run, result, cache, log](
+                admission::JobContext& context) -> absl::Status {
     log->Started(context.id(), static_cast<std::uint64_t>(
                                    absl::ToInt64Milliseconds(context.queued_for())));
     KeepInCache(cache, *payload);
@@ -194,7 +195,8 @@ void BuildSceneReactor::Submit(std::shared_ptr<JobPayload> payload) {
   job.on_work_phase = [log](const std::string& previous, const std::string& next) {
     log->Phase(previous, next);
   };
-  absl::StatusOr<std::shared_ptr<JobHandle>> handle = env_.scheduler->Submit(std::move(job));
+  absl::StatusOr<std::shared_ptr<admission::JobHandle>> handle =
+      env_.scheduler->Submit(std::move(job));
   if (!handle.ok()) return Fail(handle.status());
   log_->Accepted((*handle)->id(), (*handle)->admitted_position());
   bool cancelled = false;
@@ -208,7 +210,7 @@ void BuildSceneReactor::Submit(std::shared_ptr<JobPayload> payload) {
 
 void BuildSceneReactor::OnCancel() {
   const absl::Status reason = CallCancelledStatus(context_);
-  std::shared_ptr<JobHandle> handle;
+  std::shared_ptr<admission::JobHandle> handle;
   {
     std::lock_guard<std::mutex> lock(mu_);
     cancelled_ = true;
@@ -225,7 +227,7 @@ void BuildSceneReactor::OnDone() {
     shared_->response = nullptr;
     shared_->finished = true;
   }
-  std::shared_ptr<JobHandle> handle;
+  std::shared_ptr<admission::JobHandle> handle;
   {
     std::lock_guard<std::mutex> lock(mu_);
     handle = handle_;

@@ -90,17 +90,17 @@ class CallTracker {
 absl::Status CallCancelledStatus(const grpc::CallbackServerContext* context);
 
 // The scheduler's load as the API reports it.
-void FillReplicaLoad(const SchedulerStats& stats, v1::ReplicaLoad* load);
+void FillReplicaLoad(const admission::SchedulerStats& stats, v1::ReplicaLoad* load);
 
 // Puts a verified upload into `cache` (null: none) and has `payload` use the kept entry, so that
 // the upload's bytes (and its share of the UploadBudget) are freed now. Called at the start of
 // the job, on a scheduler thread: the copy never runs on gRPC's threads.
-void KeepInCache(PayloadCache* cache, JobPayload& payload);
+void KeepInCache(intake::PayloadCache* cache, intake::JobPayload& payload);
 
 // Everything a payload call needs from the service.
 struct PayloadCallEnv {
-  Scheduler* scheduler;
-  const IntakeLimits* intake;
+  admission::Scheduler* scheduler;
+  const intake::IntakeLimits* intake;
   CallTracker* calls;
   // Budget, ticker, spill space; null: no budget, no heartbeats, no idle timeout.
   PayloadCallHub* hub = nullptr;
@@ -109,8 +109,10 @@ struct PayloadCallEnv {
     if (hub == nullptr) return {};
     return {hub->heartbeat_interval(), hub->idle_timeout(), hub->ticker()->period()};
   }
-  PayloadStorage Storage() const { return hub == nullptr ? PayloadStorage{} : hub->storage(); }
-  PayloadCache* Cache() const { return hub == nullptr ? nullptr : hub->cache(); }
+  intake::PayloadStorage Storage() const {
+    return hub == nullptr ? intake::PayloadStorage{} : hub->storage();
+  }
+  intake::PayloadCache* Cache() const { return hub == nullptr ? nullptr : hub->cache(); }
   void CountChunk() const {
     if (hub != nullptr) hub->CountChunk();
   }
@@ -130,8 +132,8 @@ struct PayloadCallSpec {
   // Runs the job on a scheduler thread. `payload` is the verified archive (this call's upload,
   // or the cache's entry). Emits events (the final result included) and returns the call's
   // status.
-  std::function<absl::Status(JobContext& job, const Request& header, JobPayload& payload,
-                             const Emit& emit)>
+  std::function<absl::Status(admission::JobContext& job, const Request& header,
+                             intake::JobPayload& payload, const Emit& emit)>
       run;
 };
 
@@ -176,7 +178,7 @@ class PayloadStreamReactor final : public grpc::ServerBidiReactor<Request, Event
 
   void OnCancel() override {
     const absl::Status reason = CallCancelledStatus(context_);
-    std::shared_ptr<JobHandle> handle;
+    std::shared_ptr<admission::JobHandle> handle;
     {
       std::lock_guard<std::mutex> lock(mu_);
       cancelled_ = true;
@@ -188,7 +190,7 @@ class PayloadStreamReactor final : public grpc::ServerBidiReactor<Request, Event
 
   void OnDone() override {
     session_->Done();
-    std::shared_ptr<JobHandle> handle;
+    std::shared_ptr<admission::JobHandle> handle;
     {
       std::lock_guard<std::mutex> lock(mu_);
       handle = handle_;
@@ -203,7 +205,7 @@ class PayloadStreamReactor final : public grpc::ServerBidiReactor<Request, Event
   enum class Stage { kHeader, kPayload, kSubmitted };
 
   void Fail(const absl::Status& status) {
-    std::shared_ptr<JobHandle> handle;
+    std::shared_ptr<admission::JobHandle> handle;
     {
       std::lock_guard<std::mutex> lock(mu_);
       handle = handle_;
@@ -223,7 +225,7 @@ class PayloadStreamReactor final : public grpc::ServerBidiReactor<Request, Event
     if (stage_ == Stage::kPayload) {
       // Finish frees what the upload held (a call the ticker ended for idleness lands here
       // too; its status is already set and wins).
-      absl::StatusOr<ReceivedPayload> payload = assembler_->Finish();
+      absl::StatusOr<intake::ReceivedPayload> payload = assembler_->Finish();
       assembler_.reset();
       return Fail(payload.ok() ? absl::InternalError("payload finished twice") : payload.status());
     }
@@ -241,19 +243,20 @@ class PayloadStreamReactor final : public grpc::ServerBidiReactor<Request, Event
     const v1::PayloadInfo& info = header_.header().payload();
     log_->log().SetPayloadSha256(info.sha256());
     declared_size_ = info.size_bytes();
-    PayloadCache* cache = env_.Cache();
+    intake::PayloadCache* cache = env_.Cache();
     if (info.ask_cached() && cache != nullptr) {
-      if (std::shared_ptr<const CachedPayload> held = cache->Find(info.sha256(), info.size_bytes())) {
+      if (std::shared_ptr<const intake::CachedPayload> held =
+              cache->Find(info.sha256(), info.size_bytes())) {
         AnswerCached(true);
         stage_ = Stage::kSubmitted;
         discard_left_ = declared_size_;
         session_->UploadOver();
-        Submit(JobPayload::Cached(std::move(held)));
+        Submit(intake::JobPayload::Cached(std::move(held)));
         return session_->Read(&request_);
       }
     }
-    absl::StatusOr<PayloadAssembler> assembler =
-        StartPayload(info.size_bytes(), info.sha256(), *env_.intake, env_.Storage());
+    absl::StatusOr<intake::PayloadAssembler> assembler =
+        intake::StartPayload(info.size_bytes(), info.sha256(), *env_.intake, env_.Storage());
     if (!assembler.ok()) return Fail(assembler.status());
     assembler_.emplace(std::move(*assembler));
     stage_ = Stage::kPayload;
@@ -281,26 +284,27 @@ class PayloadStreamReactor final : public grpc::ServerBidiReactor<Request, Event
     }
     request_.clear_chunk();
     if (!assembler_->complete()) return session_->Read(&request_);
-    absl::StatusOr<ReceivedPayload> payload = assembler_->Finish();
+    absl::StatusOr<intake::ReceivedPayload> payload = assembler_->Finish();
     assembler_.reset();
     session_->UploadOver();
     if (!payload.ok()) return Fail(payload.status());
     stage_ = Stage::kSubmitted;
-    Submit(JobPayload::Received(header_.header().payload().sha256(), std::move(*payload)));
+    Submit(intake::JobPayload::Received(header_.header().payload().sha256(), std::move(*payload)));
     session_->Read(&request_);
   }
 
-  void Submit(JobPayload job_payload) {
-    JobSpec job;
+  void Submit(intake::JobPayload job_payload) {
+    admission::JobSpec job;
     job.kind = spec_.kind;
     job.request_id = log_->log().trace().request_id;
     std::shared_ptr<Session> session = session_;
     auto header = std::make_shared<const Request>(header_);
     auto run = spec_.run;
-    auto payload = std::make_shared<JobPayload>(std::move(job_payload));
-    PayloadCache* cache = env_.Cache();
+    auto payload = std::make_shared<intake::JobPayload>(std::move(job_payload));
+    intake::PayloadCache* cache = env_.Cache();
     std::shared_ptr<JobPhaseLog> log = log_;
-    job.run = [session, header, payload, run, cache, log](JobContext& context) -> absl::Status {
+    job.run = [session, header, payload, run, cache, log](
+                  admission::JobContext& context) -> absl::Status {
       KeepInCache(cache, *payload);
       Event started;
       const auto queued_ms =
@@ -333,7 +337,8 @@ class PayloadStreamReactor final : public grpc::ServerBidiReactor<Request, Event
       update.mutable_queue()->set_queue_position(static_cast<std::uint32_t>(position));
       session->Emit(std::move(update));
     };
-    absl::StatusOr<std::shared_ptr<JobHandle>> handle = env_.scheduler->Submit(std::move(job));
+    absl::StatusOr<std::shared_ptr<admission::JobHandle>> handle =
+        env_.scheduler->Submit(std::move(job));
     if (!handle.ok()) return Fail(handle.status());
     log_->Accepted((*handle)->id(), (*handle)->admitted_position());
     bool cancelled = false;
@@ -352,10 +357,10 @@ class PayloadStreamReactor final : public grpc::ServerBidiReactor<Request, Event
     const SessionClock clock = env_.Clock();
     info->set_heartbeat_interval_ms(
         static_cast<std::uint32_t>(absl::ToInt64Milliseconds(clock.heartbeat_interval)));
-    Scheduler* scheduler = env_.scheduler;
-    std::weak_ptr<JobHandle> weak_handle = *handle;
+    admission::Scheduler* scheduler = env_.scheduler;
+    std::weak_ptr<admission::JobHandle> weak_handle = *handle;
     session_->MarkAccepted(std::move(accepted), [scheduler, weak_handle](v1::Heartbeat* beat) {
-      std::shared_ptr<JobHandle> admitted = weak_handle.lock();
+      std::shared_ptr<admission::JobHandle> admitted = weak_handle.lock();
       beat->set_phase(admitted ? admitted->work_phase() : "finishing");
       FillReplicaLoad(scheduler->Stats(), beat->mutable_load());
     });
@@ -370,12 +375,12 @@ class PayloadStreamReactor final : public grpc::ServerBidiReactor<Request, Event
   Request request_;
   Request header_;
   Stage stage_ = Stage::kHeader;
-  std::optional<PayloadAssembler> assembler_;
+  std::optional<intake::PayloadAssembler> assembler_;
   std::uint64_t declared_size_ = 0;
   std::uint64_t discard_left_ = 0;  // after a cache hit: chunk bytes still dropped
   // Shared with OnCancel / OnDone.
   std::mutex mu_;
-  std::shared_ptr<JobHandle> handle_;
+  std::shared_ptr<admission::JobHandle> handle_;
   bool cancelled_ = false;
 };
 
@@ -383,7 +388,8 @@ class PayloadStreamReactor final : public grpc::ServerBidiReactor<Request, Event
 class BuildSceneReactor final : public grpc::ServerReadReactor<v1::BuildSceneRequest> {
  public:
   using Run = std::function<absl::StatusOr<v1::BuildSceneResponse>(
-      JobContext& job, const v1::BuildSceneRequest& header, JobPayload& payload)>;
+      admission::JobContext& job, const v1::BuildSceneRequest& header,
+      intake::JobPayload& payload)>;
 
   BuildSceneReactor(grpc::CallbackServerContext* context, v1::BuildSceneResponse* response,
                     PayloadCallEnv env, Run run);
@@ -412,7 +418,7 @@ class BuildSceneReactor final : public grpc::ServerReadReactor<v1::BuildSceneReq
   };
 
   void Fail(const absl::Status& status);
-  void Submit(std::shared_ptr<JobPayload> payload);
+  void Submit(std::shared_ptr<intake::JobPayload> payload);
 
   grpc::CallbackServerContext* context_;
   PayloadCallEnv env_;
@@ -422,9 +428,9 @@ class BuildSceneReactor final : public grpc::ServerReadReactor<v1::BuildSceneReq
   v1::BuildSceneRequest header_;
   bool have_header_ = false;
   bool submitted_ = false;
-  std::optional<PayloadAssembler> assembler_;
+  std::optional<intake::PayloadAssembler> assembler_;
   std::mutex mu_;
-  std::shared_ptr<JobHandle> handle_;
+  std::shared_ptr<admission::JobHandle> handle_;
   bool cancelled_ = false;
   std::shared_ptr<JobPhaseLog> log_;  // shared with the job's callbacks
 };

@@ -112,7 +112,7 @@ absl::Status RunOnRunner(RunnerPool::Lease lease, RunnerCall call, const RunnerC
     // Another runner's compile of this payload, when the pool keeps one: no unpack, no compile.
     if (std::shared_ptr<const std::string> pack =
             sharing ? store.Find(call.payload_sha256) : nullptr) {
-      scene_placed = WriteNewPayloadFile(job_dir.path() / kSharedSceneFileName, *pack).ok();
+      scene_placed = intake::WriteNewPayloadFile(job_dir.path() / kSharedSceneFileName, *pack).ok();
     }
     if (!scene_placed) {
       if (absl::Status status = place(); !status.ok()) return status;

@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::admission {
 namespace {
 
 using namespace std::chrono_literals;
@@ -353,4 +353,4 @@ TEST_CASE("Submit without run or abandon is INVALID_ARGUMENT") {
 }
 
 }  // namespace
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::admission

@@ -11,7 +11,7 @@
 #include "libs/common/error_reason.h"
 #include "libs/common/sha256.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::intake {
 namespace {
 
 constexpr std::uint64_t kMax = 1 << 20;
@@ -215,4 +215,4 @@ TEST_CASE("A payload in memory moved to a file frees the memory and keeps the by
 }
 
 }  // namespace
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::intake

@@ -12,7 +12,7 @@
 #include "services/heavy/core/intake/payload_intake.h"
 #include "tests/heavy/intake/test_archives.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::intake {
 namespace {
 namespace fs = std::filesystem;
 using testing::ArchiveEntry;
@@ -278,4 +278,4 @@ TEST_CASE("A truncated gzip payload is INVALID_ARGUMENT") {
 }
 
 }  // namespace
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::intake

@@ -7,7 +7,7 @@
 #include "libs/common/error_reason.h"
 #include "libs/common/str_cat.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::admission {
 
 // Shared between the scheduler, the job's handle and the running job's context.
 class JobState {
@@ -423,4 +423,4 @@ std::vector<JobSnapshot> Scheduler::Jobs() const {
   return jobs;
 }
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::admission

@@ -37,7 +37,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::admission {
 
 struct SchedulerOptions {
   // Jobs running at once; 0 means DefaultSlots().
@@ -245,6 +245,6 @@ class Scheduler {
   std::vector<std::thread> workers_;
 };
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::admission
 
 #endif  // WORKERPAIR_SERVICES_HEAVY_CORE_ADMISSION_SCHEDULER_H_

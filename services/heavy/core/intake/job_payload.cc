@@ -2,7 +2,7 @@
 
 #include <utility>
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::intake {
 
 JobPayload JobPayload::Cached(std::shared_ptr<const CachedPayload> entry) {
   JobPayload payload;
@@ -40,4 +40,4 @@ absl::Status JobPayload::PlaceAt(const std::filesystem::path& destination) {
   return received_->MoveTo(destination);
 }
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::intake

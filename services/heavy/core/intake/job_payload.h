@@ -17,7 +17,7 @@
 #include "services/heavy/core/intake/payload_cache.h"
 #include "services/heavy/core/intake/received_payload.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::intake {
 
 class JobPayload {
  public:
@@ -49,6 +49,6 @@ class JobPayload {
 };
 
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::intake
 
 #endif  // WORKERPAIR_SERVICES_HEAVY_CORE_INTAKE_JOB_PAYLOAD_H_

@@ -6,7 +6,7 @@
 #include "libs/common/error_reason.h"
 #include "libs/common/str_cat.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::intake {
 namespace {
 
 // The smallest step an in-memory buffer grows by, so tiny chunks do not reallocate each time.
@@ -135,4 +135,4 @@ absl::StatusOr<ReceivedPayload> PayloadAssembler::Finish() {
   return ReceivedPayload::OnDisk(std::move(file_), std::move(hold_));
 }
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::intake

@@ -36,7 +36,7 @@
 #include "services/heavy/core/intake/scratch.h"
 #include "services/heavy/core/intake/upload_budget.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::intake {
 
 // Where an assembler keeps the bytes. Without a budget every payload is kept in memory,
 // uncounted; without a scratch space nothing spills.
@@ -94,6 +94,6 @@ class PayloadAssembler {
   bool finished_ = false;
 };
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::intake
 
 #endif  // WORKERPAIR_SERVICES_HEAVY_CORE_INTAKE_PAYLOAD_ASSEMBLER_H_

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::intake {
 
 std::string LowercaseDigest(std::string_view sha256) {
   std::string lower(sha256);
@@ -79,4 +79,4 @@ PayloadCacheStats PayloadCache::Stats() const {
   return stats;
 }
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::intake

@@ -21,7 +21,7 @@
 #include <string>
 #include <string_view>
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::intake {
 
 // One kept payload: its digest (lowercase hex) and bytes.
 struct CachedPayload {
@@ -77,6 +77,6 @@ class PayloadCache {
 // "AbC..." -> "abc...".
 std::string LowercaseDigest(std::string_view sha256);
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::intake
 
 #endif  // WORKERPAIR_SERVICES_HEAVY_CORE_INTAKE_PAYLOAD_CACHE_H_

@@ -2,7 +2,7 @@
 
 #include "libs/common/error_reason.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::intake {
 
 absl::Status WithPayloadReason(absl::Status status) {
   switch (status.code()) {
@@ -33,9 +33,9 @@ absl::StatusOr<UnpackReport> UnpackPayload(std::string_view archive, const Scrat
   return report;
 }
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::intake
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::intake {
 
 absl::StatusOr<UnpackReport> UnpackPayload(const ReceivedPayload& payload, const ScratchDir& dir,
                                            const IntakeLimits& limits) {
@@ -45,4 +45,4 @@ absl::StatusOr<UnpackReport> UnpackPayload(const ReceivedPayload& payload, const
   return UnpackPayload(payload.bytes(), dir, limits);
 }
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::intake

@@ -22,7 +22,7 @@
 #include "services/heavy/core/intake/scratch.h"
 #include "services/heavy/core/intake/upload_budget.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::intake {
 
 struct IntakeLimits {
   // Caps on the archive: compressed size (also the largest declared payload size), unpacked
@@ -54,6 +54,6 @@ absl::StatusOr<UnpackReport> UnpackPayload(std::string_view archive, const Scrat
 absl::StatusOr<UnpackReport> UnpackPayload(const ReceivedPayload& payload, const ScratchDir& dir,
                                            const IntakeLimits& limits);
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::intake
 
 #endif  // WORKERPAIR_SERVICES_HEAVY_CORE_INTAKE_PAYLOAD_INTAKE_H_

@@ -10,7 +10,7 @@
 
 #include "libs/common/str_cat.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::intake {
 
 ReceivedPayload ReceivedPayload::InMemory(std::string bytes, BudgetHold hold) {
   ReceivedPayload payload;
@@ -120,4 +120,4 @@ absl::Status ReceivedPayload::MoveTo(const std::filesystem::path& destination) {
   return absl::OkStatus();
 }
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::intake

@@ -20,7 +20,7 @@
 #include "services/heavy/core/intake/scratch.h"
 #include "services/heavy/core/intake/upload_budget.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::intake {
 
 class ReceivedPayload {
  public:
@@ -66,6 +66,6 @@ class ReceivedPayload {
 // Writes `bytes` to a new file `destination` (O_EXCL, 0600); removes it again on error.
 absl::Status WriteNewPayloadFile(const std::filesystem::path& destination, std::string_view bytes);
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::intake
 
 #endif  // WORKERPAIR_SERVICES_HEAVY_CORE_INTAKE_RECEIVED_PAYLOAD_H_

@@ -15,7 +15,7 @@
 #include "libs/common/file_io.h"
 #include "libs/common/str_cat.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::intake {
 namespace fs = std::filesystem;
 namespace {
 
@@ -330,4 +330,4 @@ int ScratchSpace::CountJobDirs() const {
   return count;
 }
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::intake

@@ -33,7 +33,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::intake {
 
 // "/tmp/workerpair-heavy-<euid>" ($TMPDIR instead of /tmp when set): the same for every process
 // of one user, so a restarted process finds and sweeps its predecessor's leftovers.
@@ -153,6 +153,6 @@ class ScratchSpace {
   std::atomic<std::uint64_t> next_upload_{1};
 };
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::intake
 
 #endif  // WORKERPAIR_SERVICES_HEAVY_CORE_INTAKE_SCRATCH_H_

@@ -6,7 +6,7 @@
 #include "libs/common/error_reason.h"
 #include "libs/common/str_cat.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::intake {
 
 PayloadStore StoreFor(std::uint64_t declared_size, const UploadLimits& limits) {
   return declared_size > limits.spill_threshold_bytes ? PayloadStore::kDisk
@@ -126,4 +126,4 @@ void BudgetHold::Reset() {
   bytes_ = 0;
 }
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::intake

@@ -24,7 +24,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::intake {
 
 struct UploadLimits {
   // Payload bytes held in memory at once, all uploads and waiting payloads together.
@@ -109,6 +109,6 @@ class BudgetHold {
   std::uint64_t bytes_ = 0;
 };
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::intake
 
 #endif  // WORKERPAIR_SERVICES_HEAVY_CORE_INTAKE_UPLOAD_BUDGET_H_

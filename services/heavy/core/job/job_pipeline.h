@@ -45,7 +45,7 @@ namespace workerpair::heavy::job {
 inline constexpr char kPayloadArchiveName[] = "payload.tar.gz";
 
 struct JobLimits {
-  IntakeLimits intake;
+  intake::IntakeLimits intake;
   SceneLimits scene;
   // Wall time between progress reports (a call's own interval overrides it).
   absl::Duration progress_interval = absl::Milliseconds(500);
