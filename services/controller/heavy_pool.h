@@ -6,7 +6,9 @@
 // asked because no replica answered; pods the autoscaler adds get work within one interval,
 // pods that went away stop being routed to. Every address gets its own channel (with keepalive,
 // libs/rpc/client_channel.h) so the Router can pick per replica; channels of addresses that left
-// are dropped.
+// are dropped. The pool also remembers which replica it last sent each payload to (by SHA-256,
+// bounded, least recently used first out): that replica holds the payload (and, once a job
+// ran, its compiled scene), so the router prefers it when it has room (Router::Pick).
 //
 //   HeavyPool pool({"dns:///heavy.ns.svc:50052"}, security, absl::Seconds(30));
 //   pool.router().Pick({});   pool.Channel("10.0.0.5:50052")
@@ -16,9 +18,9 @@
 #include <grpcpp/grpcpp.h>
 
 #include <condition_variable>
+#include <list>
 #include <map>
 #include <memory>
-#include <list>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -63,8 +65,6 @@ class HeavyPool {
   // to zero).
   bool is_dns() const { return dns_.has_value(); }
 
- private:
-  void Resolve();
   // `replica` ran a job on payload `sha256` (it holds the payload now).
   void NoteHolder(const std::string& sha256, const std::string& replica);
   // The replica that last ran a job on payload `sha256`; empty when none is known.
@@ -72,6 +72,8 @@ class HeavyPool {
   // Most payloads whose holder is remembered.
   static constexpr std::size_t kMaxHolders = 4096;
 
+ private:
+  void Resolve();
   void ResolveLoop();
 
   const std::vector<std::string> targets_;
@@ -84,10 +86,10 @@ class HeavyPool {
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels_;  // guarded by mu_
   absl::Status config_error_;                                       // guarded by mu_
   absl::Time last_resolved_ = absl::InfinitePast();                 // guarded by mu_
-  std::mutex resolve_mu_;  // one resolution at a time
-  std::once_flag warm_up_once_;
   // Payload digest -> replica, most recently noted first; guarded by mu_.
   std::list<std::pair<std::string, std::string>> holders_;
+  std::mutex resolve_mu_;  // one resolution at a time
+  std::once_flag warm_up_once_;
   std::condition_variable wake_;
   bool stopping_ = false;  // guarded by mu_
   std::thread resolver_;   // dns pools only

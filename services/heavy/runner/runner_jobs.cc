@@ -307,7 +307,6 @@ absl::Status RunBuildScene(const v1::BuildSceneHeader& header, const fs::path& j
   return absl::OkStatus();
 }
 
-bool ValidJobDirName(const std::string& name) {
 // The SharedScene the parent placed, kept in the runner's cache (so the pipeline runs on a
 // copy of it as on any kept model); false when it is not usable (the job then compiles).
 bool LoadPlacedScene(const fs::path& job_dir, const std::string& key,
@@ -326,6 +325,7 @@ bool LoadPlacedScene(const fs::path& job_dir, const std::string& key,
   return context.scenes->Contains(key);
 }
 
+bool ValidJobDirName(const std::string& name) {
   if (name.empty() || name.size() > 128) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||

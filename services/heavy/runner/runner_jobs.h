@@ -28,10 +28,10 @@ struct RunnerJobContext {
   const std::atomic<bool>* memory_exhausted = nullptr;
   // The models this runner keeps between jobs (null: none).
   job::CompiledSceneCache* scenes = nullptr;
-};
-
   // Largest SharedScene sent to or read from the parent (0: scenes are not shared).
   std::uint64_t shared_scene_max_bytes = 0;
+};
+
 // How a job ended, as JobDone says it.
 struct RunnerJobOutcome {
   absl::Status status;
@@ -39,10 +39,10 @@ struct RunnerJobOutcome {
   // sends the request again.
   bool need_payload = false;
   job::SceneUse scene_use;
-};
-
   // The job ran on the SharedScene the parent placed (another runner compiled it).
   bool scene_loaded = false;
+};
+
 // Runs `request`, sending its events; returns how it ended (sent by the caller as JobDone).
 // A failure after an allocation failed is JOB_MEMORY_LIMIT.
 RunnerJobOutcome RunRunnerJob(const internal::JobRequest& request,

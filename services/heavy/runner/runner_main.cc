@@ -231,6 +231,7 @@ int main(int argc, char** argv) {
   job::CompiledSceneCache scenes(static_cast<int>(std::min<std::uint32_t>(settings.scene_cache_entries(), 64)),
                             settings.scene_cache_bytes());
   context.scenes = &scenes;
+  context.shared_scene_max_bytes = settings.shared_scene_max_bytes();
   if (!WriteFrame(g_fd, ready).ok()) return 1;
 
   while (true) {
