@@ -336,3 +336,49 @@ TEST_CASE("The router prefers the replica that holds the payload: the repeat sen
     CHECK(chunks(*b) == b_chunks);
   }
 }
+
+TEST_CASE("Router::Pick takes the preferred replica only while it is healthy, allowed and has room",
+          "[heavy_pool]") {
+  using workerpair::controller::AttemptOutcome;
+  using workerpair::controller::Router;
+  Router router({"a:1", "b:1", "c:1"}, {}, [] { return absl::Now(); }, /*seed=*/7);
+  for (const char* replica : {"a:1", "b:1", "c:1"}) router.RecordLoad(replica, {2, 0, 0, 4, false});
+  // With room: always the preferred one (the usual choice would spread over all three).
+  for (int i = 0; i < 30; ++i) {
+    std::optional<std::string> picked = router.Pick({}, "b:1");
+    REQUIRE(picked);
+    CHECK(*picked == "b:1");
+    router.AttemptEnded(*picked, AttemptOutcome::kSucceeded);
+  }
+  // Full (its report, or this controller's own jobs on it): the usual choice, never b.
+  router.RecordLoad("b:1", {2, 2, 0, 4, false});
+  for (int i = 0; i < 10; ++i) {
+    std::optional<std::string> picked = router.Pick({}, "b:1");
+    REQUIRE(picked);
+    CHECK(*picked != "b:1");
+    router.AttemptEnded(*picked, AttemptOutcome::kSucceeded);
+  }
+  router.RecordLoad("b:1", {2, 0, 0, 4, false});
+  std::optional<std::string> first = router.Pick({}, "b:1");
+  std::optional<std::string> second = router.Pick({}, "b:1");
+  std::optional<std::string> third = router.Pick({}, "b:1");  // b has 2 of ours in flight
+  CHECK(*first == "b:1");
+  CHECK(*second == "b:1");
+  CHECK(*third != "b:1");
+  for (const auto& picked : {first, second, third}) {
+    router.AttemptEnded(*picked, AttemptOutcome::kSucceeded);
+  }
+  // Excluded (it refused this job) or ejected (it failed): not taken.
+  std::optional<std::string> other = router.Pick({"b:1"}, "b:1");
+  CHECK(*other != "b:1");
+  router.AttemptEnded(*other, AttemptOutcome::kSucceeded);
+  std::optional<std::string> failing = router.Pick({}, "b:1");
+  REQUIRE(*failing == "b:1");
+  router.AttemptEnded(*failing, AttemptOutcome::kConnectFailed);
+  REQUIRE(router.Ejected("b:1"));
+  std::optional<std::string> after = router.Pick({}, "b:1");
+  CHECK(*after != "b:1");
+  router.AttemptEnded(*after, AttemptOutcome::kSucceeded);
+  // A preference that is no member is ignored.
+  CHECK(router.Pick({}, "z:1").has_value());
+}
