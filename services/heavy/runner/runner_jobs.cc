@@ -68,6 +68,7 @@ job::JobEnv MakeEnv(const RunnerJobContext& context, const std::string& sha256,
   job::JobEnv env;
   env.limits = &context.limits;
   env.render_thread = context.render_thread;
+  env.renderers = context.renderers;
   env.scenes = context.scenes;
   env.payload_sha256 = CacheKey(sha256);
   env.scene_use = use;

@@ -24,6 +24,8 @@ struct RunnerJobContext {
   job::JobLimits limits;
   std::size_t artifact_chunk_bytes = 256 << 10;
   render::RenderThread* render_thread = nullptr;  // null without GL
+  // The models' render contexts kept on that thread between jobs (null: none).
+  render::FrameRendererCache* renderers = nullptr;
   // Set by the allocation hooks when an allocation failed during the job.
   const std::atomic<bool>* memory_exhausted = nullptr;
   // The models this runner keeps between jobs (null: none).

@@ -231,6 +231,14 @@ int main(int argc, char** argv) {
   job::CompiledSceneCache scenes(static_cast<int>(std::min<std::uint32_t>(settings.scene_cache_entries(), 64)),
                             settings.scene_cache_bytes());
   context.scenes = &scenes;
+  // Each kept model's render context stays with it (at most 2, none when models are not kept);
+  // freed on the render thread before that thread ends.
+  std::unique_ptr<render::FrameRendererCache> renderers;
+  if (render_thread) {
+    renderers = std::make_unique<render::FrameRendererCache>(
+        *render_thread, static_cast<int>(std::min<std::uint32_t>(settings.scene_cache_entries(), 2)));
+    context.renderers = renderers.get();
+  }
   context.shared_scene_max_bytes = settings.shared_scene_max_bytes();
   if (!WriteFrame(g_fd, ready).ok()) return 1;
 

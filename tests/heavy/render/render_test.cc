@@ -20,6 +20,7 @@
 #include <opencv2/videoio.hpp>
 
 #include "services/heavy/core/render/frame_renderer.h"
+#include "services/heavy/core/render/frame_renderer_cache.h"
 #include "services/heavy/core/render/gl_context.h"
 #include "services/heavy/core/render/heatmap.h"
 #include "services/heavy/core/render/render_thread.h"
@@ -250,10 +251,10 @@ TEST_CASE("VideoWriter into a missing folder is UNAVAILABLE and names only the f
 }
 
 // Simulates `seconds` and records; returns the recorder's stats.
-absl::StatusOr<VideoStats> Record(const mjModel* m, mjData* d, double seconds,
-                                  const std::filesystem::path& path, VideoFormat format) {
-  absl::StatusOr<std::unique_ptr<VideoRecorder>> recorder = VideoRecorder::Start(
-      SharedRenderThread(), m, {.path = path, .format = format, .camera = {.name = "main"}});
+absl::StatusOr<VideoStats> RecordWith(const mjModel* m, mjData* d, double seconds,
+                                      const VideoRecorderOptions& options) {
+  absl::StatusOr<std::unique_ptr<VideoRecorder>> recorder =
+      VideoRecorder::Start(SharedRenderThread(), m, options);
   if (!recorder.ok()) return recorder.status();
   const int steps = static_cast<int>(std::lround(seconds / m->opt.timestep));
   if (absl::Status s = (*recorder)->OnStep(m, d, d->time); !s.ok()) return s;
@@ -262,6 +263,19 @@ absl::StatusOr<VideoStats> Record(const mjModel* m, mjData* d, double seconds,
     if (absl::Status s = (*recorder)->OnStep(m, d, d->time); !s.ok()) return s;
   }
   return (*recorder)->Finish();
+}
+
+absl::StatusOr<VideoStats> Record(const mjModel* m, mjData* d, double seconds,
+                                  const std::filesystem::path& path, VideoFormat format) {
+  return RecordWith(m, d, seconds, {.path = path, .format = format, .camera = {.name = "main"}});
+}
+
+std::vector<cv::Mat> DecodeVideo(const std::filesystem::path& path) {
+  std::vector<cv::Mat> frames;
+  cv::VideoCapture capture(path.string(), cv::CAP_FFMPEG);
+  cv::Mat frame;
+  while (capture.isOpened() && capture.read(frame)) frames.push_back(frame.clone());
+  return frames;
 }
 
 TEST_CASE("Recorder writes an H.264 MP4 with one frame per 1/fps of simulated time") {
@@ -322,6 +336,128 @@ TEST_CASE("Recorder with an unknown camera is NOT_FOUND and writes nothing") {
   REQUIRE_FALSE(recorder.ok());
   CHECK(recorder.status().code() == absl::StatusCode::kNotFound);
   CHECK_FALSE(std::filesystem::exists(path));
+}
+
+TEST_CASE("IsSoftwareRenderer names Mesa's CPU rasterisers only") {
+  CHECK(IsSoftwareRenderer("llvmpipe (LLVM 15.0.6, 256 bits)"));
+  CHECK(IsSoftwareRenderer("softpipe"));
+  CHECK_FALSE(IsSoftwareRenderer("NVIDIA H100 80GB HBM3/PCIe/SSE2"));
+  CHECK_FALSE(IsSoftwareRenderer(""));
+}
+
+TEST_CASE("Recorder encoding on its own thread or on the render thread writes the same video") {
+  ModelPtr m = LoadInline(kScene);
+  std::vector<std::vector<cv::Mat>> videos;
+  for (VideoEncoding encoding : {VideoEncoding::kOwnThread, VideoEncoding::kRenderThread}) {
+    DataPtr d = MakeData(m.get());
+    const std::filesystem::path path =
+        TempPath(encoding == VideoEncoding::kOwnThread ? "own.mp4" : "inline.mp4");
+    absl::StatusOr<VideoStats> stats =
+        RecordWith(m.get(), d.get(), 0.5,
+                   {.path = path, .format = {160, 120, 30}, .camera = {.name = "main"},
+                    .encoding = encoding});
+    INFO(stats.status().ToString());
+    REQUIRE(stats.ok());
+    CHECK(stats->frames == 16);
+    CHECK(stats->encoded_on_render_thread == (encoding == VideoEncoding::kRenderThread));
+    videos.push_back(DecodeVideo(path));
+    REQUIRE(videos.back().size() == 16);
+  }
+  // Same renders, same encoder: the decoded frames agree (to the encoder's rounding).
+  for (std::size_t i = 0; i < 16; i += 5) {
+    CHECK(cv::norm(videos[0][i], videos[1][i], cv::NORM_L1) / (160.0 * 120 * 3) < 2.0);
+  }
+  // kAuto encodes on the render thread exactly when the renderer is a software one.
+  DataPtr d = MakeData(m.get());
+  VideoRecorderOptions automatic_options;
+  automatic_options.path = TempPath("auto.mp4");
+  automatic_options.format = {160, 120, 30};
+  absl::StatusOr<VideoStats> automatic = RecordWith(m.get(), d.get(), 0.1, automatic_options);
+  REQUIRE(automatic.ok());
+  CHECK(automatic->encoded_on_render_thread ==
+        IsSoftwareRenderer(SharedRenderThread().RendererName()));
+}
+
+TEST_CASE("A FrameRendererCache hands a kept renderer back only for the same key, size and model") {
+  ModelPtr m = LoadInline(kScene);
+  ModelPtr pendulum = LoadInline(kPendulum);
+  DataPtr d = MakeData(m.get());
+  FrameRendererCache cache(SharedRenderThread(), 2);
+  const RenderSettings small{.width = 160, .height = 120};
+  const RenderSettings large{.width = 320, .height = 240};
+  SharedRenderThread().Call([&] {
+    bool reused = true;
+    auto first = cache.Take("a", m.get(), small, &reused);
+    REQUIRE(first.ok());
+    CHECK_FALSE(reused);
+    const FrameRenderer* kept = first->get();
+    cache.Give("a", std::move(*first));
+    CHECK(cache.size() == 1);
+
+    auto again = cache.Take("a", m.get(), small, &reused);
+    REQUIRE(again.ok());
+    CHECK(reused);
+    CHECK(again->get() == kept);
+    CHECK(cache.size() == 0);  // in use: out of the cache
+    // A kept renderer still renders the model.
+    auto frame = (*again)->Render(d.get(), *ResolveCamera(m.get(), {.name = "main"}));
+    REQUIRE(frame.ok());
+    CHECK(PixelStdDev(*frame) > 10.0);
+    cache.Give("a", std::move(*again));
+
+    // Another key, another size, another model: each gets its own.
+    auto other_key = cache.Take("b", m.get(), small, &reused);
+    REQUIRE(other_key.ok());
+    CHECK_FALSE(reused);
+    CHECK(other_key->get() != kept);
+    cache.Give("b", std::move(*other_key));
+    auto other_size = cache.Take("a", m.get(), large, &reused);
+    REQUIRE(other_size.ok());
+    CHECK_FALSE(reused);
+    auto other_model = cache.Take("a", pendulum.get(), small, &reused);
+    REQUIRE(other_model.ok());
+    CHECK_FALSE(reused);
+    // Bounded: giving the large one back drops the least recently used (the small "a").
+    cache.Give("a", std::move(*other_size));
+    CHECK(cache.size() == 2);
+    auto evicted = cache.Take("a", m.get(), small, &reused);
+    REQUIRE(evicted.ok());
+    CHECK_FALSE(reused);
+    // No key: made, never kept.
+    auto unkeyed = cache.Take("", m.get(), small, &reused);
+    REQUIRE(unkeyed.ok());
+    CHECK_FALSE(reused);
+    cache.Give("", std::move(*unkeyed));
+    CHECK(cache.size() == 2);
+  });
+  CHECK(cache.hits() == 1);
+  CHECK(cache.misses() == 6);
+}
+
+TEST_CASE("A recording gives its renderer back to the cache and the next one on that key reuses it") {
+  ModelPtr m = LoadInline(kScene);
+  FrameRendererCache cache(SharedRenderThread(), 2);
+  std::vector<bool> reused;
+  for (int i = 0; i < 2; ++i) {
+    DataPtr d = MakeData(m.get());
+    const std::filesystem::path path = TempPath("kept" + std::to_string(i) + ".mp4");
+    VideoRecorderOptions options;
+    options.path = path;
+    options.format = {160, 120, 30};
+    options.camera.name = "main";
+    options.renderers = &cache;
+    options.model_key = "scene-digest";
+    absl::StatusOr<VideoStats> stats = RecordWith(m.get(), d.get(), 0.5, options);
+    INFO(stats.status().ToString());
+    REQUIRE(stats.ok());
+    CHECK(stats->frames == 16);
+    CHECK(DecodeVideo(path).size() == 16);
+    reused.push_back(stats->renderer_reused);
+  }
+  CHECK_FALSE(reused[0]);
+  CHECK(reused[1]);
+  CHECK(cache.hits() == 1);
+  CHECK(cache.size() == 1);
 }
 
 TEST_CASE("A GL context is reused across two jobs on the same render thread") {
@@ -529,6 +665,16 @@ TEST_CASE("Static world geoms that bore load are coloured, by name or as geom<N>
   CHECK(refused.status().code() == absl::StatusCode::kNotFound);
 }
 
+TEST_CASE("A ColormapTable gives ColormapColor's colours") {
+  for (int colormap : {cv::COLORMAP_JET, cv::COLORMAP_INFERNO}) {
+    const ColormapTable table(colormap);
+    for (double fraction : {-1.0, 0.0, 0.1, 0.5, 0.66, 0.999, 1.0, 3.0}) {
+      CHECK(table.At(fraction) == ColormapColor(fraction, colormap));
+    }
+    CHECK(table.At(std::nan("")) == ColormapColor(0, colormap));
+  }
+}
+
 TEST_CASE("Contact dots are painted where the contacts were") {
   ModelPtr m = LoadInline(kScene);
   DataPtr d = MakeData(m.get());
@@ -552,6 +698,34 @@ TEST_CASE("Contact dots are painted where the contacts were") {
   const cv::Vec3b hot = ColormapColor(1.0, cv::COLORMAP_JET);
   CHECK(CountNear(without, hot, 60) < 20);
   CHECK(CountNear(with, hot, 60) > 60);
+}
+
+TEST_CASE("A contact dot hidden behind a part is not painted, one in view is") {
+  ModelPtr m = LoadInline(kScene);
+  DataPtr d = MakeData(m.get());
+  PartHeatmapOptions options;
+  options.settings = {.width = 320, .height = 240};
+  options.camera = {.name = "main"};
+  options.yield_newtons = 100;
+  options.labels = false;
+  auto render = [&](const std::vector<ContactDot>& contacts) {
+    PartHeatmapOptions o = options;
+    o.contacts = contacts;
+    auto image =
+        SharedRenderThread().Call([&] { return RenderPartHeatmap(m.get(), d.get(), {}, o); });
+    INFO(image.status().ToString());
+    REQUIRE(image.ok());
+    return PartView(*image, 320, 240).clone();
+  };
+  const cv::Vec3b hot = ColormapColor(1.0, cv::COLORMAP_JET);
+  const int none = CountNear(render({}), hot, 60);
+  // On the floor in front of the crate, seen by the camera.
+  CHECK(CountNear(render({{{1.0f, -0.6f, 0.0f}, 500}}), hot, 60) > none + 3);
+  // On the camera's line of sight through the crate, behind it: the crate hides it.
+  CHECK(CountNear(render({{{1.08f, 0.31f, 0.06f}, 500}}), hot, 60) <= none);
+  // Off the view, and a force of 0: nothing drawn, nothing refused.
+  CHECK(CountNear(render({{{40.0f, 0.0f, 0.0f}, 500}, {{1.0f, -0.6f, 0.0f}, 0}}), hot, 60) <=
+        none);
 }
 
 TEST_CASE("A top-down map with no contact says so, outlines of parts and zones are drawn") {

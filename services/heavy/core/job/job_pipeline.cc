@@ -11,6 +11,7 @@
 #include "libs/common/str_cat.h"
 #include "services/heavy/core/job/outside_reference.h"
 #include "services/heavy/core/render/frame_renderer.h"
+#include "services/heavy/core/render/frame_renderer_cache.h"
 #include "services/heavy/core/render/heatmap.h"
 #include "services/heavy/core/render/video_recorder.h"
 #include "services/heavy/core/scene/manifest.h"
@@ -280,6 +281,8 @@ absl::StatusOr<SimulateOutput> RunSimulateJob(const fs::path& job_dir,
     video_options.format = {wanted.width, wanted.height, wanted.fps};
     video_options.camera.name = wanted.camera;
     video_options.limits = env.limits->scene;
+    video_options.renderers = env.renderers;
+    video_options.model_key = env.payload_sha256;
     WP_ASSIGN_OR_RETURN(video, render::VideoRecorder::Start(*env.render_thread,
                                                             scene.model.get(), video_options));
     observer.video = video.get();
@@ -406,9 +409,18 @@ absl::StatusOr<std::vector<render::Still>> RunRenderViewsJob(const fs::path& job
   render::RenderSettings settings;
   settings.width = params.stills.width;
   settings.height = params.stills.height;
-  WP_ASSIGN_OR_RETURN(std::vector<render::Still> stills, env.render_thread->Call([&] {
-                        return render::RenderStills(model, data.get(), views, settings);
-                      }));
+  WP_ASSIGN_OR_RETURN(
+      std::vector<render::Still> stills,
+      env.render_thread->Call([&]() -> absl::StatusOr<std::vector<render::Still>> {
+        if (env.renderers == nullptr) return render::RenderStills(model, data.get(), views, settings);
+        bool reused = false;
+        WP_ASSIGN_OR_RETURN(std::unique_ptr<render::FrameRenderer> renderer,
+                            env.renderers->Take(env.payload_sha256, model, settings, &reused));
+        absl::StatusOr<std::vector<render::Still>> rendered =
+            render::RenderStillsWith(*renderer, data.get(), views);
+        if (rendered.ok()) env.renderers->Give(env.payload_sha256, std::move(renderer));
+        return rendered;
+      }));
   for (render::Still& still : stills) still.name = StrCat(still.name, ".png");
   return stills;
 }

@@ -34,6 +34,7 @@
 #include "libs/scene/scene_limits.h"
 #include "services/heavy/core/intake/payload_intake.h"
 #include "services/heavy/core/job/compiled_scene_cache.h"
+#include "services/heavy/core/render/frame_renderer_cache.h"
 #include "services/heavy/core/render/render_thread.h"
 #include "services/heavy/core/render/stills.h"
 #include "services/heavy/core/scene/scene_loader.h"
@@ -62,6 +63,9 @@ struct JobEnv {
   const JobLimits* limits = nullptr;
   // Null when this process has no GL context: jobs that render fail with UNAVAILABLE.
   render::RenderThread* render_thread = nullptr;
+  // Optional: the renderers (a model's MuJoCo render context) kept on that thread across jobs,
+  // keyed by payload_sha256, so a repeated job on the same compiled scene makes none.
+  render::FrameRendererCache* renderers = nullptr;
   // Told "unpacking", "compiling", "simulating", "rendering", "encoding" as the job goes.
   std::function<void(std::string_view phase)> set_phase;
   // Optional; the job returns CANCELLED soon after it turns true.

@@ -129,20 +129,27 @@ absl::StatusOr<cv::Mat> FrameRenderer::Render(mjData* d, const mjvCamera& camera
   return RenderScene(&scene_);
 }
 
-absl::StatusOr<cv::Mat> FrameRenderer::RenderScene(mjvScene* scene) {
+absl::StatusOr<cv::Mat> FrameRenderer::RenderScene(mjvScene* scene, std::vector<float>* depth) {
+  cv::Mat bgr;
+  if (absl::Status s = RenderSceneInto(scene, bgr, depth); !s.ok()) return s;
+  return bgr;
+}
+
+absl::Status FrameRenderer::RenderSceneInto(mjvScene* scene, cv::Mat& bgr,
+                                            std::vector<float>* depth) {
   if (absl::Status s = RequireCurrentContext("FrameRenderer::RenderScene"); !s.ok()) return s;
   const mjrRect viewport = {0, 0, settings_.width, settings_.height};
   // Another renderer on this thread may have bound its own framebuffer.
   mjr_setBuffer(mjFB_OFFSCREEN, &context_);
   mjr_render(viewport, scene, &context_);
-  mjr_readPixels(rgb_.data(), nullptr, viewport, &context_);
+  if (depth != nullptr) depth->resize(static_cast<size_t>(settings_.width) * settings_.height);
+  mjr_readPixels(rgb_.data(), depth != nullptr ? depth->data() : nullptr, viewport, &context_);
 
   // GL rows come bottom-up in RGB; OpenCV wants top-down BGR.
   cv::Mat rgb(settings_.height, settings_.width, CV_8UC3, rgb_.data());
-  cv::Mat bgr;
   cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
   cv::flip(bgr, bgr, 0);
-  return bgr;
+  return absl::OkStatus();
 }
 
 }  // namespace workerpair::heavy::render

@@ -54,8 +54,13 @@ class FrameRenderer {
   absl::StatusOr<cv::Mat> Render(mjData* d, const mjvCamera& camera);
 
   // Renders a scene that was filled elsewhere (mjv_updateScene on the simulation thread) for a
-  // model with the same structure. The scene's own rendering flags are used as they are.
-  absl::StatusOr<cv::Mat> RenderScene(mjvScene* scene);
+  // model with the same structure. The scene's own rendering flags are used as they are. With
+  // `depth`, also reads the depth buffer into it (width x height window depths in 0..1, GL's
+  // bottom-up row order).
+  absl::StatusOr<cv::Mat> RenderScene(mjvScene* scene, std::vector<float>* depth = nullptr);
+  // The same into `bgr`, which keeps its buffer when it already has the frame's size and type
+  // (a video's frames need no allocation each).
+  absl::Status RenderSceneInto(mjvScene* scene, cv::Mat& bgr, std::vector<float>* depth = nullptr);
 
   // A fresh mjvScene for this model with this renderer's flags; free with mjv_freeScene.
   void MakeScene(mjvScene* scene) const;

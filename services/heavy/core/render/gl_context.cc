@@ -12,6 +12,14 @@
 #include "libs/common/str_cat.h"
 
 namespace workerpair::heavy::render {
+
+bool IsSoftwareRenderer(std::string_view gl_renderer) {
+  for (std::string_view name : {"llvmpipe", "softpipe", "swrast"}) {
+    if (gl_renderer.find(name) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
 namespace {
 
 // GL enums and the one GL entry point we need, resolved through EGL so that this library does

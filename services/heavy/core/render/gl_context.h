@@ -15,6 +15,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -33,6 +34,10 @@ struct GlContextOptions {
   // Index among the NVIDIA EGL devices; -1 takes $WORKERPAIR_EGL_DEVICE if set, else 0.
   int device_index = -1;
 };
+
+// True for Mesa's CPU rasterisers (GL_RENDERER "llvmpipe ...", "softpipe", "swrast"): their
+// rendering runs on the machine's own cores, in threads of their own.
+bool IsSoftwareRenderer(std::string_view gl_renderer);
 
 class GlContext {
  public:

@@ -38,26 +38,45 @@ std::vector<StillView> RequestedViews(const StillsRequest& request) {
   return RingViews(request.azimuth_count, request.elevations_deg, request.distance_factor);
 }
 
-absl::StatusOr<std::vector<Still>> RenderStills(const mjModel* m, mjData* d,
-                                                const std::vector<StillView>& views,
-                                                const RenderSettings& settings) {
+namespace {
+
+// Every view's camera, INVALID_ARGUMENT / NOT_FOUND as RenderStills says.
+absl::StatusOr<std::vector<mjvCamera>> ResolveViews(const mjModel* m,
+                                                    const std::vector<StillView>& views) {
   if (views.empty() || views.size() > static_cast<size_t>(kMaxStillViews)) {
     return absl::InvalidArgumentError(
         StrCat(views.size(), " views requested; expected 1..", kMaxStillViews));
   }
-  // Resolve every camera before the (costlier) GL setup.
   std::vector<mjvCamera> cameras;
   for (const StillView& view : views) {
     absl::StatusOr<mjvCamera> camera = ResolveCamera(m, view.camera);
     if (!camera.ok()) return camera.status();
     cameras.push_back(*camera);
   }
+  return cameras;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<Still>> RenderStills(const mjModel* m, mjData* d,
+                                                const std::vector<StillView>& views,
+                                                const RenderSettings& settings) {
+  // Every camera is resolved before the (costlier) GL setup.
+  if (absl::Status s = ResolveViews(m, views).status(); !s.ok()) return s;
   absl::StatusOr<std::unique_ptr<FrameRenderer>> renderer = FrameRenderer::Create(m, settings);
   if (!renderer.ok()) return renderer.status();
+  return RenderStillsWith(**renderer, d, views);
+}
+
+absl::StatusOr<std::vector<Still>> RenderStillsWith(FrameRenderer& renderer, mjData* d,
+                                                    const std::vector<StillView>& views) {
+  absl::StatusOr<std::vector<mjvCamera>> cameras = ResolveViews(renderer.model(), views);
+  if (!cameras.ok()) return cameras.status();
+  const RenderSettings& settings = renderer.settings();
   std::vector<Still> stills;
   stills.reserve(views.size());
   for (size_t i = 0; i < views.size(); ++i) {
-    absl::StatusOr<cv::Mat> frame = (*renderer)->Render(d, cameras[i]);
+    absl::StatusOr<cv::Mat> frame = renderer.Render(d, (*cameras)[i]);
     if (!frame.ok()) return frame.status();
     absl::StatusOr<std::string> png = EncodePng(*frame);
     if (!png.ok()) return png.status();

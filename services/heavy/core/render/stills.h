@@ -21,6 +21,8 @@
 
 namespace workerpair::heavy::render {
 
+class FrameRenderer;
+
 // One view to render and the name its image goes by.
 struct StillView {
   std::string name;
@@ -70,6 +72,11 @@ std::vector<StillView> RequestedViews(const StillsRequest& request);
 absl::StatusOr<std::vector<Still>> RenderStills(const mjModel* m, mjData* d,
                                                 const std::vector<StillView>& views,
                                                 const RenderSettings& settings);
+
+// The same with a renderer already made for the model (one a FrameRendererCache kept): the
+// stills have the renderer's size.
+absl::StatusOr<std::vector<Still>> RenderStillsWith(FrameRenderer& renderer, mjData* d,
+                                                    const std::vector<StillView>& views);
 
 }  // namespace workerpair::heavy::render
 

@@ -5,6 +5,8 @@
 #include <utility>
 
 #include "libs/common/str_cat.h"
+#include "services/heavy/core/render/frame_renderer_cache.h"
+#include "services/heavy/core/render/gl_context.h"
 
 namespace workerpair::heavy::render {
 namespace {
@@ -19,6 +21,7 @@ absl::StatusOr<std::unique_ptr<VideoRecorder>> VideoRecorder::Start(
     RenderThread& render_thread, const mjModel* m, const VideoRecorderOptions& options) {
   if (m == nullptr) return absl::InvalidArgumentError("VideoRecorder: no model");
   if (absl::Status s = ValidateVideoFormat(options.format, options.limits); !s.ok()) return s;
+  const auto setup_start = std::chrono::steady_clock::now();
   std::unique_ptr<VideoRecorder> rec(new VideoRecorder(render_thread));
   rec->options_ = options;
   rec->options_.settings.width = options.format.width;
@@ -29,12 +32,19 @@ absl::StatusOr<std::unique_ptr<VideoRecorder>> VideoRecorder::Start(
   rec->camera_ = *camera;
   mjv_defaultOption(&rec->option_);
   mjv_defaultPerturb(&rec->perturb_);
+  rec->encode_inline_ = options.encoding == VideoEncoding::kRenderThread ||
+                        (options.encoding == VideoEncoding::kAuto &&
+                         IsSoftwareRenderer(render_thread.RendererName()));
+  rec->stats_.encoded_on_render_thread = rec->encode_inline_;
 
   // Renderer, encoder and scenes are made on the render thread, which owns them.
   VideoRecorder* r = rec.get();
   absl::Status made = render_thread.Call([r, m]() -> absl::Status {
     absl::StatusOr<std::unique_ptr<FrameRenderer>> renderer =
-        FrameRenderer::Create(m, r->options_.settings);
+        r->options_.renderers != nullptr
+            ? r->options_.renderers->Take(r->options_.model_key, m, r->options_.settings,
+                                          &r->stats_.renderer_reused)
+            : FrameRenderer::Create(m, r->options_.settings);
     if (!renderer.ok()) return renderer.status();
     absl::StatusOr<std::unique_ptr<VideoWriter>> writer =
         VideoWriter::Open(r->options_.path, r->options_.format, r->options_.limits);
@@ -57,7 +67,8 @@ absl::StatusOr<std::unique_ptr<VideoRecorder>> VideoRecorder::Start(
     return made;
   }
   for (int i = 0; i < rec->options_.queue_depth; ++i) rec->free_slots_.push_back(i);
-  rec->encoder_ = std::thread(&VideoRecorder::EncodeLoop, rec.get());
+  if (!rec->encode_inline_) rec->encoder_ = std::thread(&VideoRecorder::EncodeLoop, rec.get());
+  rec->stats_.setup_seconds = SecondsSince(setup_start);
   return rec;
 }
 
@@ -112,8 +123,40 @@ absl::Status VideoRecorder::OnStep(const mjModel* m, mjData* d, double sim_time)
   return absl::OkStatus();
 }
 
+void VideoRecorder::WriteFrame(const cv::Mat& frame, int repeat) {
+  const auto encode_start = std::chrono::steady_clock::now();
+  for (int i = 0; i < repeat; ++i) {
+    if (absl::Status s = writer_->Write(frame); !s.ok()) {
+      SetError(s);
+      encode_cv_.notify_all();
+      break;
+    }
+    frames_written_.fetch_add(1);
+  }
+  stats_.encode_seconds += SecondsSince(encode_start);
+}
+
 void VideoRecorder::RenderSlot(int index) {
   Slot& slot = slots_[static_cast<size_t>(index)];
+  if (encode_inline_) {
+    // Render, free the scene for the simulation, then encode here (see the file comment).
+    absl::Status rendered = absl::CancelledError("not rendered after an earlier error");
+    if (FirstError().ok()) {
+      const auto render_start = std::chrono::steady_clock::now();
+      rendered = renderer_->RenderSceneInto(&slot.scene, inline_frame_);
+      stats_.render_seconds += SecondsSince(render_start);
+      if (!rendered.ok()) SetError(rendered);
+    }
+    const int repeat = slot.repeat;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      free_slots_.push_back(index);
+      if (rendered.ok()) ++stats_.renders;
+    }
+    slot_free_.notify_one();
+    if (rendered.ok()) WriteFrame(inline_frame_, repeat);
+    return;
+  }
   absl::StatusOr<cv::Mat> frame = absl::CancelledError("not rendered after an earlier error");
   if (FirstError().ok()) {
     const auto render_start = std::chrono::steady_clock::now();
@@ -150,16 +193,7 @@ void VideoRecorder::EncodeLoop() {
     }
     encode_cv_.notify_all();
     if (!FirstError().ok()) continue;  // drain without writing
-    const auto encode_start = std::chrono::steady_clock::now();
-    for (int i = 0; i < item.repeat; ++i) {
-      if (absl::Status s = writer_->Write(item.frame); !s.ok()) {
-        SetError(s);
-        encode_cv_.notify_all();
-        break;
-      }
-      frames_written_.fetch_add(1);
-    }
-    stats_.encode_seconds += SecondsSince(encode_start);
+    WriteFrame(item.frame, item.repeat);
   }
 }
 
@@ -175,11 +209,16 @@ absl::StatusOr<cv::Mat> VideoRecorder::RenderWith(
 absl::StatusOr<VideoStats> VideoRecorder::Finish() {
   if (finished_) return absl::FailedPreconditionError("VideoRecorder: Finish called twice");
   finished_ = true;
-  // Queued frames render first (tasks run in order), then the GL resources are freed.
+  // Queued frames render first (tasks run in order), then the scenes are freed and the renderer
+  // goes back to the cache when there is one (a recording that failed keeps nothing).
   render_thread_.Call([this] {
     for (Slot& slot : slots_) mjv_freeScene(&slot.scene);
     slots_.clear();
+    if (options_.renderers != nullptr && FirstError().ok()) {
+      options_.renderers->Give(options_.model_key, std::move(renderer_));
+    }
     renderer_.reset();
+    inline_frame_.release();
   });
   // Every frame is now queued for the encoder: let it finish, then close the file.
   {

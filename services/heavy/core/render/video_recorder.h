@@ -3,10 +3,13 @@
 // The simulation thread calls OnStep after each step. When a frame is due (every 1/fps of
 // simulated time) it fills one of a few pre-made mjvScenes with mjv_updateScene (a copy of the
 // geometry's poses, cheap) and hands it to the RenderThread, which renders and reads the pixels
-// while the simulation goes on; the recorder's own encoder thread encodes them meanwhile, so
-// the GL thread never waits on the encoder for long. The simulation waits only when every
-// scene is still queued for rendering (a bounded queue of `queue_depth` frames); the render
-// thread waits only when `queue_depth` rendered frames are waiting for the encoder.
+// while the simulation goes on. With a GPU renderer the recorder's own encoder thread encodes
+// them meanwhile, so the GL thread never waits on the encoder for long; the render thread waits
+// only when `queue_depth` rendered frames are waiting for the encoder. With a software renderer
+// (llvmpipe) the render thread encodes each frame itself right after reading it: llvmpipe
+// already renders on every core, and an encoder thread competing with it made both slower than
+// doing one after the other (heavy_bench, docs/BENCHMARKS.md). Either way the simulation waits
+// only when every scene is still queued for rendering (a bounded queue of `queue_depth`).
 //
 //   WP_ASSIGN_OR_RETURN(auto recorder, VideoRecorder::Start(render_thread, model, {
 //       .path = scratch / "video.mp4", .format = {640, 480, 30}, .camera = {.name = "main"}}));
@@ -32,6 +35,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -46,6 +50,15 @@
 
 namespace workerpair::heavy::render {
 
+// Where a recorder encodes its frames.
+enum class VideoEncoding {
+  kAuto,          // the render thread for a software renderer, else its own thread
+  kOwnThread,     // the recorder's encoder thread
+  kRenderThread,  // on the render thread, right after each frame is read
+};
+
+class FrameRendererCache;
+
 struct VideoRecorderOptions {
   std::filesystem::path path;  // the .mp4 to write
   VideoFormat format;
@@ -57,15 +70,25 @@ struct VideoRecorderOptions {
   int queue_depth = 4;
   // Simulated time of frame 0.
   double start_time = 0.0;
+  VideoEncoding encoding = VideoEncoding::kAuto;
+  // Optional: renderers kept across recordings (frame_renderer_cache.h). With a non-empty
+  // `model_key` (the compiled scene's digest: same key, same model) the recorder takes its
+  // renderer from there and gives it back at Finish, so a model's MuJoCo render context is made
+  // once per process, not once per recording.
+  FrameRendererCache* renderers = nullptr;
+  std::string model_key;
 };
 
 struct VideoStats {
   std::int64_t frames = 0;           // frames in the file
+  bool encoded_on_render_thread = false;
+  bool renderer_reused = false;      // the renderer came from the cache, made by an earlier one
+  double setup_seconds = 0;          // wall time of Start (renderer, scenes, encoder)
   std::int64_t renders = 0;          // distinct renders (frames minus repeats)
   double capture_seconds = 0;        // wall time of mjv_updateScene on the simulation thread
   double stall_seconds = 0;          // wall time OnStep waited for a free scene
   double render_seconds = 0;         // wall time of render + read pixels on the render thread
-  double encode_seconds = 0;         // wall time of encoding on the encoder thread
+  double encode_seconds = 0;         // wall time of encoding (on whichever thread encodes)
 };
 
 class VideoRecorder {
@@ -112,8 +135,11 @@ class VideoRecorder {
     cv::Mat frame;
     int repeat = 0;
   };
-  // Runs on the render thread: renders slot `index` and queues the frame for encoding.
+  // Runs on the render thread: renders slot `index` and queues the frame for encoding (or
+  // encodes it there).
   void RenderSlot(int index);
+  // Writes `frame` `repeat` times; the first error is kept.
+  void WriteFrame(const cv::Mat& frame, int repeat);
   // The encoder thread's loop: writes queued frames until told to stop and the queue is empty.
   void EncodeLoop();
   void SetError(absl::Status status);
@@ -127,6 +153,8 @@ class VideoRecorder {
   // Owned by the render thread (created, used and destroyed there).
   std::unique_ptr<FrameRenderer> renderer_;
   std::vector<Slot> slots_;
+  bool encode_inline_ = false;
+  cv::Mat inline_frame_;  // render thread only: the frame encoded in place
   // Used by the encoder thread only (opened before it starts, closed after it ends).
   std::unique_ptr<VideoWriter> writer_;
   std::thread encoder_;
