@@ -6,7 +6,8 @@
 //   rt->Post([] { /* fire and forget, still in order */ });
 //
 // MuJoCo's mjrContext (textures, meshes, the offscreen buffer) belongs to one model, so it is
-// made per job (FrameRenderer) on this thread; the GL context itself lives as long as the thread.
+// made per model (FrameRenderer) on this thread, and kept across jobs on the same compiled scene
+// by a FrameRendererCache; the GL context itself lives as long as the thread.
 #ifndef WORKERPAIR_SERVICES_HEAVY_CORE_RENDER_RENDER_THREAD_H_
 #define WORKERPAIR_SERVICES_HEAVY_CORE_RENDER_RENDER_THREAD_H_
 
