@@ -235,7 +235,8 @@ HeavyClient::HeavyClient(std::vector<std::string> targets, HeavyClientOptions op
 template <typename T>
 absl::StatusOr<FailoverOutcome<T>> HeavyClient::RunJob(
     const std::function<absl::StatusOr<T>(const AttemptContext&)>& attempt_fn,
-    const Payload& payload, const ProgressCallback& progress, Cancellation* cancel) {
+    const Payload& payload, const ProgressCallback& progress, Cancellation* cancel,
+    bool prefer_holder) {
   if (pool_.targets().empty()) return absl::InvalidArgumentError("no worker-heavy replica configured");
   // A job whose caller set no trace (the library used directly) still gets one, so the
   // controller's lines and every replica's name the same request id.
@@ -259,7 +260,9 @@ absl::StatusOr<FailoverOutcome<T>> HeavyClient::RunJob(
       return cancel->cancelled() ? CancelledByCaller() : absl::OkStatus();
     };
   }
-  hooks.preferred = [this, &payload] { return pool_.HolderOf(payload.sha256); };
+  if (prefer_holder) {
+    hooks.preferred = [this, &payload] { return pool_.HolderOf(payload.sha256); };
+  }
   absl::StatusOr<FailoverOutcome<T>> outcome = RunWithFailover<T>(
       pool_.router(), options_.failover, total_deadline, options_.attempt_deadline,
       [&](const AttemptContext& attempt) -> absl::StatusOr<T> {
@@ -538,8 +541,10 @@ absl::StatusOr<VerifySummary> HeavyClient::Verify(const Payload& payload, std::u
     return status;
   };
   std::vector<std::future<absl::StatusOr<FailoverOutcome<bool>>>> futures;
-  for (auto& part : split) {
-    futures.push_back(std::async(std::launch::async, [&, part = part.get()] {
+  // The first part goes to the replica that holds the payload when it has room; the others
+  // spread over the pool as usual (one part per replica).
+  for (std::size_t k = 0; k < split.size(); ++k) {
+    futures.push_back(std::async(std::launch::async, [&, k, part = split[k].get()] {
       std::optional<ScopedRequestTrace> scope;
       if (trace) scope.emplace(*trace);
       return RunJob<bool>(
@@ -547,7 +552,7 @@ absl::StatusOr<VerifySummary> HeavyClient::Verify(const Payload& payload, std::u
             WP_RETURN_IF_ERROR(attempt_part(*part, attempt));
             return true;
           },
-          payload, progress, cancel);
+          payload, progress, cancel, /*prefer_holder=*/k == 0);
     }));
   }
   VerifySummary summary;

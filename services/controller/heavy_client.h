@@ -175,13 +175,15 @@ class HeavyClient {
  private:
   struct VerifyPart;
 
-  // Runs `attempt_fn` with failover over the pool, within options_.total_deadline. The
-  // replica that last ran a job on `payload` comes first when it has room (it holds the
-  // payload: nothing is uploaded or compiled again); the one that ran this job is noted.
+  // Runs `attempt_fn` with failover over the pool, within options_.total_deadline. With
+  // `prefer_holder` the replica that last ran a job on `payload` comes first when it has room
+  // (it holds the payload: nothing is uploaded or compiled again); the one that ran this job
+  // is noted.
   template <typename T>
   absl::StatusOr<FailoverOutcome<T>> RunJob(
       const std::function<absl::StatusOr<T>(const AttemptContext&)>& attempt_fn,
-      const Payload& payload, const ProgressCallback& progress, Cancellation* cancel);
+      const Payload& payload, const ProgressCallback& progress, Cancellation* cancel,
+      bool prefer_holder = true);
   // A dns:/// pool with no replica: waits (re-resolving) until one appears. OK when the pool
   // has replicas; UNAVAILABLE at `deadline`, CANCELLED when cancelled.
   absl::Status WaitForReplicas(absl::Time deadline, const ProgressCallback& progress,
