@@ -398,8 +398,9 @@ int main(int argc, char** argv) {
   }
 
   if (sections[5]) {
-    // 5. First vs repeated job on the same payload: each first job is a payload this replica has
-    //    never seen (fresh padding); the repeat asks the cache (nothing uploaded, nothing compiled).
+    // 5. First vs repeated job on the same payload: each first job is a payload this replica
+    //    has never seen (fresh padding); the repeat asks the cache (nothing uploaded, nothing
+    //    compiled).
     for (const std::size_t padding : {std::size_t{0}, std::size_t{1} << 20}) {
       std::vector<double> first, repeated;
       bool all_cached = true;

@@ -434,7 +434,7 @@ TEST_CASE("A FrameRendererCache hands a kept renderer back only for the same key
   CHECK(cache.misses() == 6);
 }
 
-TEST_CASE("A recording gives its renderer back to the cache and the next one on that key reuses it") {
+TEST_CASE("A recording gives its renderer back to the cache, the next one on that key reuses it") {
   ModelPtr m = LoadInline(kScene);
   FrameRendererCache cache(SharedRenderThread(), 2);
   std::vector<bool> reused;

@@ -412,7 +412,9 @@ absl::StatusOr<std::vector<render::Still>> RunRenderViewsJob(const fs::path& job
   WP_ASSIGN_OR_RETURN(
       std::vector<render::Still> stills,
       env.render_thread->Call([&]() -> absl::StatusOr<std::vector<render::Still>> {
-        if (env.renderers == nullptr) return render::RenderStills(model, data.get(), views, settings);
+        if (env.renderers == nullptr) {
+          return render::RenderStills(model, data.get(), views, settings);
+        }
         bool reused = false;
         WP_ASSIGN_OR_RETURN(std::unique_ptr<render::FrameRenderer> renderer,
                             env.renderers->Take(env.payload_sha256, model, settings, &reused));
