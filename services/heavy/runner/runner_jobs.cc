@@ -18,6 +18,13 @@
 
 namespace workerpair::heavy {
 namespace fs = std::filesystem;
+using sim::BodyContactStress;
+using sim::GeomContactLoad;
+using sim::SimEvent;
+using sim::SimMetrics;
+using sim::SimOutcome;
+using sim::SimProgress;
+using sim::SimResult;
 namespace {
 
 using internal::RunnerMessage;

@@ -8,6 +8,7 @@
 
 namespace workerpair::heavy {
 namespace fs = std::filesystem;
+using sim::SimProgress;
 namespace {
 
 constexpr char kManifest[] = R"({"version": 1, "scene": "scene.xml",

@@ -15,7 +15,7 @@
 #include "services/heavy/core/scene/scene_loader.h"
 #include "tests/heavy/scene/scratch_dir.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::sim {
 namespace {
 
 using workerpair::testing::ScratchDir;
@@ -419,9 +419,9 @@ TEST_CASE("Jittered runs of ramp_goal still succeed, and each seed repeats itsel
 }
 
 }  // namespace
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::sim
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::sim {
 namespace {
 
 TEST_CASE("A body faster than max_speed is PHYSICS_INSTABILITY naming the body") {
@@ -437,4 +437,4 @@ TEST_CASE("A body faster than max_speed is PHYSICS_INSTABILITY naming the body")
 }
 
 }  // namespace
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::sim

@@ -20,6 +20,23 @@
 
 namespace workerpair::heavy::job {
 namespace fs = std::filesystem;
+// The sim core's calls and types this pipeline drives.
+using sim::ApplyJitter;
+using sim::BodyContactStress;
+using sim::ContactGrid;
+using sim::ContactMark;
+using sim::Footprint;
+using sim::FootprintKind;
+using sim::GeomContactLoad;
+using sim::RunSeed;
+using sim::SimObserver;
+using sim::SimOptions;
+using sim::SimOptionsFromManifest;
+using sim::SimOutcome;
+using sim::SimProgress;
+using sim::SimResult;
+using sim::Simulate;
+using sim::TopDownFootprints;
 namespace {
 
 constexpr std::uint64_t kMaxManifestBytes = 1 << 20;

@@ -102,13 +102,13 @@ struct SimulateOverrides {
 class SimulateSink {
  public:
   virtual ~SimulateSink() = default;
-  virtual void OnProgress(const SimProgress& progress, std::int64_t frames_rendered) = 0;
+  virtual void OnProgress(const sim::SimProgress& progress, std::int64_t frames_rendered) = 0;
   // False stops the job (the call went away).
   virtual bool OnArtifact(const Artifact& artifact) = 0;
 };
 
 struct SimulateOutput {
-  SimResult result;
+  sim::SimResult result;
   std::int64_t frames_rendered = 0;
   // Names of the artifacts sent, in order. result.json is the runner's to write (a
   // v1::SimulationReport, runner_jobs.cc), after these.
@@ -134,7 +134,7 @@ struct VerifyParams {
 };
 absl::Status RunVerifyRuns(const std::filesystem::path& job_dir, const VerifyParams& params,
                            const std::vector<int>& run_indices, const JobEnv& env,
-                           const std::function<void(int index, const SimResult&)>& on_run);
+                           const std::function<void(int index, const sim::SimResult&)>& on_run);
 
 // RenderViews: stills from a camera or a ring of views, after `at_time_s` simulated; each
 // still's name is its artifact's file name ("az045_el-35.png").

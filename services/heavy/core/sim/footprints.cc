@@ -7,7 +7,7 @@
 #include "libs/common/str_cat.h"
 #include "services/heavy/core/scene/manifest.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::sim {
 namespace {
 
 using Point2 = std::array<double, 2>;
@@ -148,4 +148,4 @@ std::vector<Footprint> TopDownFootprints(const mjModel* m, const mjData* d, int 
   return footprints;
 }
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::sim

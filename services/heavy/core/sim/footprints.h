@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::sim {
 
 enum class FootprintKind { kMovingPart, kStaticPart, kGoalZone, kForbidZone };
 
@@ -35,6 +35,6 @@ std::vector<Footprint> TopDownFootprints(const mjModel* m, const mjData* d,
 // Convex hull of 2D points (Andrew's monotone chain), counter-clockwise, no repeated point.
 std::vector<std::array<double, 2>> ConvexHull(std::vector<std::array<double, 2>> points);
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::sim
 
 #endif  // WORKERPAIR_SERVICES_HEAVY_CORE_SIM_FOOTPRINTS_H_

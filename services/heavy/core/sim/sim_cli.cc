@@ -23,6 +23,7 @@ namespace {
 
 using namespace workerpair;
 using namespace workerpair::heavy;
+using namespace workerpair::heavy::sim;
 
 int Fail(const absl::Status& status) {
   std::fprintf(stderr, "error: %s: %s\n", absl::StatusCodeToString(status.code()).c_str(),

@@ -4,63 +4,22 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <unordered_set>
+#include <cstring>
+#include <limits>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "libs/common/str_cat.h"
 #include "services/heavy/core/scene/mujoco_guard.h"
+#include "services/heavy/core/sim/contact_force.h"
+#include "services/heavy/core/sim/contact_grid.h"
+#include "services/heavy/core/sim/contact_loads.h"
+#include "services/heavy/core/sim/step_checks.h"
+#include "services/heavy/core/sim/zones.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::sim {
 namespace {
-
-// A zone site and what it means.
-struct Zone {
-  int site = 0;
-  std::string name;
-  bool goal = false;
-};
-
-std::vector<Zone> FindZones(const mjModel* m) {
-  std::vector<Zone> zones;
-  for (int i = 0; i < m->nsite; ++i) {
-    const char* name = mj_id2name(m, mjOBJ_SITE, i);
-    if (name == nullptr) continue;
-    const std::string_view site(name);
-    if (site.starts_with(kGoalZonePrefix)) zones.push_back({i, std::string(site), true});
-    if (site.starts_with(kForbidZonePrefix)) zones.push_back({i, std::string(site), false});
-  }
-  return zones;
-}
-
-// True when world point `p` lies inside site `s` (its shape, size and current frame).
-bool InSite(const mjModel* m, const mjData* d, int s, const mjtNum* p) {
-  const mjtNum* c = d->site_xpos + 3 * s;
-  const mjtNum* r = d->site_xmat + 9 * s;  // row-major, local -> world
-  const mjtNum* size = m->site_size + 3 * s;
-  mjtNum l[3];
-  for (int j = 0; j < 3; ++j) {
-    l[j] = r[j] * (p[0] - c[0]) + r[3 + j] * (p[1] - c[1]) + r[6 + j] * (p[2] - c[2]);
-  }
-  switch (m->site_type[s]) {
-    case mjGEOM_SPHERE:
-      return l[0] * l[0] + l[1] * l[1] + l[2] * l[2] <= size[0] * size[0];
-    case mjGEOM_CYLINDER:
-      return l[0] * l[0] + l[1] * l[1] <= size[0] * size[0] && std::abs(l[2]) <= size[1];
-    case mjGEOM_ELLIPSOID: {
-      mjtNum sum = 0;
-      for (int j = 0; j < 3; ++j) sum += (l[j] / size[j]) * (l[j] / size[j]);
-      return sum <= 1;
-    }
-    case mjGEOM_CAPSULE: {
-      const mjtNum z = std::clamp<mjtNum>(l[2], -size[1], size[1]);
-      return l[0] * l[0] + l[1] * l[1] + (l[2] - z) * (l[2] - z) <= size[0] * size[0];
-    }
-    default:  // box
-      return std::abs(l[0]) <= size[0] && std::abs(l[1]) <= size[1] && std::abs(l[2]) <= size[2];
-  }
-}
 
 std::string BodyName(const mjModel* m, int b) {
   if (b == 0) return "world";
@@ -98,52 +57,6 @@ std::string Seconds(double t) {
   return StrCat(rounded, " s");
 }
 
-std::uint64_t SplitMix64(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
-ContactGrid MakeGrid(const mjModel* m, const mjData* d, const std::vector<Zone>& zones,
-                     int resolution) {
-  double lo[2] = {1e300, 1e300}, hi[2] = {-1e300, -1e300};
-  auto include = [&](const mjtNum* center, double radius) {
-    for (int j = 0; j < 2; ++j) {
-      lo[j] = std::min(lo[j], center[j] - radius);
-      hi[j] = std::max(hi[j], center[j] + radius);
-    }
-  };
-  for (int g = 0; g < m->ngeom; ++g) {
-    if (m->geom_type[g] == mjGEOM_PLANE || m->geom_type[g] == mjGEOM_HFIELD) continue;
-    include(d->geom_xpos + 3 * g, m->geom_rbound[g]);
-  }
-  for (const Zone& zone : zones) {
-    const mjtNum* size = m->site_size + 3 * zone.site;
-    include(d->site_xpos + 3 * zone.site, std::max({size[0], size[1], size[2]}));
-  }
-  if (lo[0] > hi[0]) {  // nothing but planes: a 2 m square around the origin
-    lo[0] = lo[1] = -1;
-    hi[0] = hi[1] = 1;
-  }
-  ContactGrid grid;
-  // Room for things that move a little beyond where they started.
-  for (int j = 0; j < 2; ++j) {
-    const double pad = std::max(0.1, 0.15 * (hi[j] - lo[j]));
-    lo[j] -= pad;
-    hi[j] += pad;
-  }
-  const double cell = std::max(hi[0] - lo[0], hi[1] - lo[1]) / std::max(1, resolution);
-  grid.width = std::max(1, static_cast<int>(std::ceil((hi[0] - lo[0]) / cell - 1e-9)));
-  grid.height = std::max(1, static_cast<int>(std::ceil((hi[1] - lo[1]) / cell - 1e-9)));
-  grid.x_min = lo[0];
-  grid.y_min = lo[1];
-  grid.x_max = lo[0] + grid.width * cell;
-  grid.y_max = lo[1] + grid.height * cell;
-  grid.values.assign(static_cast<std::size_t>(grid.width) * grid.height, 0.0f);
-  return grid;
-}
-
 // The state of one run.
 class Run {
  public:
@@ -153,6 +66,20 @@ class Run {
   absl::StatusOr<SimResult> Execute(const std::atomic<bool>* cancel);
 
  private:
+  // Bodies that can move (not welded to the world), with their root body.
+  struct MovingBody {
+    int body = 0;
+    int root = 0;
+  };
+  // A force-limited actuator, the forces that count as "at the limit" (the products the check
+  // made every step before, made once) and its current streak of steps there.
+  struct LimitedActuator {
+    int id = 0;
+    double lo = 0, hi = 0;
+    double lo_at = 0, hi_at = 0;  // overload_fraction * lo, overload_fraction * hi
+    std::int64_t streak = 0;
+  };
+
   void AddEvent(std::string kind, std::string text) {
     SimEvent event{d_->time, std::move(kind), std::move(text)};
     if (observer_) observer_->OnEvent(event);
@@ -184,11 +111,27 @@ class Run {
     }
     energy_ = potential + kinetic;
   }
-  void CheckInstability();
-  void CheckMotors();
-  void CheckTarget();
-  void AccumulateContacts();
+  // Per-run setup of what the per-step checks read: found once, only what each check needs.
+  void Prepare();
+  // The per-step checks, inlined into the step loop; what they report is built out of line
+  // (the Report* functions), so the loop carries only the comparisons.
+  [[gnu::always_inline]] void CheckInstability();
+  [[gnu::always_inline]] void CheckMotors();
+  [[gnu::always_inline]] void CheckTarget();
+  [[gnu::always_inline]] void AccumulateContacts();
+  [[gnu::noinline, gnu::cold]] void ReportTimeReset();
+  [[gnu::noinline, gnu::cold]] void ReportWarnings();
+  [[gnu::noinline, gnu::cold]] void ReportBadValues();
+  [[gnu::noinline, gnu::cold]] void ReportSpeed(int body, double speed_squared);
+  [[gnu::noinline, gnu::cold]] void ReportOverload(const LimitedActuator& actuator, double force);
+  [[gnu::noinline]] void UpdateZones(const mjtNum* com);
+  [[gnu::noinline]] void ReportFirstContact(int g_first, int g_second);
   void CollectLoads();
+  // A body with exactly one geom bears exactly that geom's contacts, in the same order: its
+  // load is its geom's, the same sums bit for bit, and is not summed twice.
+  const StepLoad& BodyLoad(int b) const {
+    return body_single_geom_[b] >= 0 ? geom_loads_[body_single_geom_[b]] : body_loads_[b];
+  }
 
   double energy_ = 0;
   std::vector<mjtNum> mass_times_velocity_;
@@ -202,80 +145,68 @@ class Run {
   double last_time_ = 0;
   std::vector<Zone> zones_;
   std::vector<bool> in_zone_;
+  bool in_any_zone_ = false;    // some in_zone_ entry is true
   int warning_counts_[mjNWARNING] = {};
-  std::vector<std::int64_t> saturated_steps_;  // per actuator, current streak
-  // Per-step sums for bodies and geoms; sized once, cleared through the touched lists, so the
-  // step loop allocates nothing (but for the first contact of a new geom pair).
-  struct StepLoad {
-    double force = 0;         // this step's sum
-    double pos[3] = {0, 0, 0};  // force-weighted contact point sum, this step
-    double force_sum = 0;     // over contact steps
-    std::int64_t contact_steps = 0;
-    double peak = 0, peak_single = 0, peak_time = 0;
-    double peak_pos[3] = {0, 0, 0};
-    float peak_single_pos[3] = {0, 0, 0};  // where the hardest single contact was
-  };
-  void AddLoad(std::vector<StepLoad>& loads, std::vector<int>& touched, int id, double force,
-               const mjtNum* pos) {
-    StepLoad& load = loads[id];
-    if (load.force == 0) touched.push_back(id);
-    load.force += force;
-    for (int j = 0; j < 3; ++j) load.pos[j] += force * pos[j];
-    if (force > load.peak_single) {
-      load.peak_single = force;
-      for (int j = 0; j < 3; ++j) load.peak_single_pos[j] = static_cast<float>(pos[j]);
-    }
-  }
-  void CloseStep(std::vector<StepLoad>& loads, std::vector<int>& touched) {
-    for (int id : touched) {
-      StepLoad& load = loads[id];
-      ++load.contact_steps;
-      load.force_sum += load.force;
-      if (load.force > load.peak) {
-        load.peak = load.force;
-        load.peak_time = d_->time;
-        for (int j = 0; j < 3; ++j) load.peak_pos[j] = load.pos[j] / load.force;
-      }
-      load.force = 0;
-      for (double& p : load.pos) p = 0;
-    }
-    touched.clear();
-  }
-  // True the first time geom pair (a, b) is seen: a bit per ordered pair for scenes of up to
-  // kPairBitsMaxGeoms geoms (one test and set a contact), a hash set beyond.
-  static constexpr int kPairBitsMaxGeoms = 2048;
-  bool FirstContact(int a, int b) {
-    const std::uint64_t key = static_cast<std::uint64_t>(a) * m_->ngeom + b;
-    if (!pair_bits_.empty()) {
-      std::uint64_t& word = pair_bits_[key >> 6];
-      const std::uint64_t bit = std::uint64_t{1} << (key & 63);
-      if (word & bit) return false;
-      word |= bit;
-      return true;
-    }
-    return pair_set_.insert(key).second;
-  }
-  std::vector<StepLoad> body_loads_;
-  std::vector<StepLoad> geom_loads_;
-  std::vector<int> touched_bodies_;
-  std::vector<int> touched_geoms_;
-  std::vector<std::uint64_t> pair_bits_;       // geom pairs seen in contact
-  std::unordered_set<std::uint64_t> pair_set_;  // the same, for very large scenes
+  mjWarningStat warnings_seen_[mjNWARNING] = {};  // d->warning as last compared, whole
+  std::vector<MovingBody> moving_bodies_;         // in body order
+  std::vector<LimitedActuator> limited_actuators_;  // in actuator order
+  std::int64_t overload_streak_ = kNever;  // StepsToReach(overload_duration_s - 1e-9, dt)
+  bool pyramidal_ = true;                   // model->opt.cone: how efc_force holds a force
+  double inv_cell_x_ = 0, inv_cell_y_ = 0;  // contact grid cells per metre
+  std::vector<int> body_single_geom_;      // see BodyLoad; -1 for other bodies
+  LoadTable body_loads_;                   // sized once: no allocation in the step loop
+  LoadTable geom_loads_;
+  PairsSeen pairs_seen_;
   double next_mark_time_ = 0;
   double max_speed_squared_ = 0;
   int max_speed_body_ = -1;
   std::vector<ContactMark> sampled_marks_;
 };
 
-void Run::CheckInstability() {
-  // MuJoCo resets the state (time included) when it meets a bad number; its warning counter
-  // usually says so too, but a reset counter can land back on the value it had.
-  if (d_->time < last_time_) {
-    Finish(SimOutcome::kPhysicsInstability,
-           StrCat("MuJoCo reset the simulation state at ", Seconds(last_time_),
-                  " (a bad number in qpos, qvel or qacc)"));
+void Run::Prepare() {
+  zones_ = FindZones(m_);
+  in_zone_.assign(zones_.size(), false);
+  for (int b = 1; b < m_->nbody; ++b) {
+    if (m_->body_weldid[b] != 0) moving_bodies_.push_back({b, m_->body_rootid[b]});
   }
-  last_time_ = d_->time;
+  const double fraction = options_.overload_fraction;
+  for (int a = 0; a < m_->nu; ++a) {
+    if (!m_->actuator_forcelimited[a]) continue;
+    const double lo = m_->actuator_forcerange[2 * a], hi = m_->actuator_forcerange[2 * a + 1];
+    limited_actuators_.push_back({a, lo, hi, fraction * lo, fraction * hi, 0});
+  }
+  overload_streak_ = StepsToReach(options_.overload_duration_s - 1e-9, m_->opt.timestep);
+  pyramidal_ = m_->opt.cone == mjCONE_PYRAMIDAL;
+  body_single_geom_.assign(m_->nbody, -1);
+  for (int b = 0; b < m_->nbody; ++b) {
+    if (m_->body_geomnum[b] == 1) body_single_geom_[b] = m_->body_geomadr[b];
+  }
+  // An explicit <pair> of two geoms of one body counts twice for the geoms and once for the
+  // body: such a body keeps sums of its own.
+  for (int p = 0; p < m_->npair; ++p) {
+    const int b1 = m_->geom_bodyid[m_->pair_geom1[p]], b2 = m_->geom_bodyid[m_->pair_geom2[p]];
+    if (b1 == b2) body_single_geom_[b1] = -1;
+  }
+  body_loads_.Reset(m_->nbody);
+  geom_loads_.Reset(m_->ngeom);
+  pairs_seen_.Reset(m_->ngeom);
+  sampled_marks_.reserve(options_.max_marks / 2);
+  next_mark_time_ = d_->time;
+  for (int w = 0; w < mjNWARNING; ++w) warning_counts_[w] = d_->warning[w].number;
+  std::memcpy(warnings_seen_, d_->warning, sizeof(warnings_seen_));
+  result_.contact_grid = MakeGrid(m_, d_, zones_, options_.grid_resolution);
+  const ContactGrid& grid = result_.contact_grid;
+  inv_cell_x_ = grid.width / (grid.x_max - grid.x_min);
+  inv_cell_y_ = grid.height / (grid.y_max - grid.y_min);
+}
+
+void Run::ReportTimeReset() {
+  Finish(SimOutcome::kPhysicsInstability,
+         StrCat("MuJoCo reset the simulation state at ", Seconds(last_time_),
+                " (a bad number in qpos, qvel or qacc)"));
+}
+
+void Run::ReportWarnings() {
   for (int w = 0; w < mjNWARNING; ++w) {
     const int count = d_->warning[w].number;
     if (count == warning_counts_[w]) continue;
@@ -285,12 +216,12 @@ void Run::CheckInstability() {
     AddEvent("warning", text);
     if (IsInstability(w) && !finished_) Finish(SimOutcome::kPhysicsInstability, text);
   }
-  if (finished_) return;
-  auto bad = [&](const mjtNum* values, int n, std::string_view what, double cap) {
-    // One branch-free pass (NaN fails the comparison); the slow search only on a failure.
-    bool all_within = true;
-    for (int i = 0; i < n; ++i) all_within &= std::abs(values[i]) <= cap;
-    if (all_within) return false;
+  std::memcpy(warnings_seen_, d_->warning, sizeof(warnings_seen_));
+}
+
+void Run::ReportBadValues() {
+  // The first bad entry of qpos, then qvel, then qacc.
+  auto report = [&](const mjtNum* values, int n, std::string_view what, double cap) {
     for (int i = 0; i < n; ++i) {
       if (!std::isfinite(values[i]) || std::abs(values[i]) > cap) {
         Finish(SimOutcome::kPhysicsInstability,
@@ -301,86 +232,102 @@ void Run::CheckInstability() {
     }
     return false;
   };
-  constexpr double kHuge = 1e12;  // positions and accelerations: only non-finite values matter
-  if (bad(d_->qpos, m_->nq, "qpos", kHuge) || bad(d_->qvel, m_->nv, "qvel", options_.max_speed) ||
-      bad(d_->qacc, m_->nv, "qacc", std::numeric_limits<double>::max())) {
+  report(d_->qpos, m_->nq, "qpos", kHugePosition) ||
+      report(d_->qvel, m_->nv, "qvel", options_.max_speed) ||
+      report(d_->qacc, m_->nv, "qacc", std::numeric_limits<double>::max());
+}
+
+void Run::ReportSpeed(int body, double speed_squared) {
+  const double speed = std::sqrt(speed_squared);
+  Finish(SimOutcome::kPhysicsInstability,
+         StrCat("body '", BodyName(m_, body), "' moves at ", speed, " m/s (over ",
+                options_.max_speed, ")"));
+}
+
+inline void Run::CheckInstability() {
+  // MuJoCo resets the state (time included) when it meets a bad number; its warning counter
+  // usually says so too, but a reset counter can land back on the value it had.
+  if (d_->time < last_time_) ReportTimeReset();
+  last_time_ = d_->time;
+  // Counters move only with a warning: one comparison of the whole table each step.
+  if (std::memcmp(warnings_seen_, d_->warning, sizeof(warnings_seen_)) != 0) ReportWarnings();
+  if (finished_) return;
+  if (!StateWithin(d_->qpos, m_->nq, d_->qvel, d_->qacc, m_->nv, options_.max_speed)) {
+    ReportBadValues();
     return;
   }
-  // Body linear speeds at their centres of mass (bodies welded to the world never move), from
-  // MuJoCo's com-based velocities as mj_objectVelocity computes them, compared squared: no call,
-  // no square root, no string per step.
+  // Body linear speeds at their centres of mass, from MuJoCo's com-based velocities as
+  // mj_objectVelocity computes them, compared squared: no call, no square root, no string.
   const double cap_squared = options_.max_speed * options_.max_speed;
-  for (int b = 1; b < m_->nbody; ++b) {
-    if (m_->body_weldid[b] == 0) continue;
-    const mjtNum* v = d_->cvel + 6 * b;  // [angular; linear at the subtree com of the root]
-    const mjtNum* root_com = d_->subtree_com + 3 * m_->body_rootid[b];
-    const mjtNum* com = d_->xipos + 3 * b;
+  const mjtNum* cvel = d_->cvel;
+  const mjtNum* subtree_com = d_->subtree_com;
+  const mjtNum* xipos = d_->xipos;
+  double max_squared = max_speed_squared_;
+  int max_body = max_speed_body_;
+  for (const MovingBody& moving : moving_bodies_) {
+    const mjtNum* v = cvel + 6 * moving.body;  // [angular; linear at the subtree com of the root]
+    const mjtNum* root_com = subtree_com + 3 * moving.root;
+    const mjtNum* com = xipos + 3 * moving.body;
     const mjtNum r[3] = {com[0] - root_com[0], com[1] - root_com[1], com[2] - root_com[2]};
     const mjtNum lin[3] = {v[3] + v[1] * r[2] - v[2] * r[1], v[4] + v[2] * r[0] - v[0] * r[2],
                            v[5] + v[0] * r[1] - v[1] * r[0]};
     const double speed_squared = lin[0] * lin[0] + lin[1] * lin[1] + lin[2] * lin[2];
-    if (speed_squared > max_speed_squared_) {
-      max_speed_squared_ = speed_squared;
-      max_speed_body_ = b;
+    if (speed_squared > max_squared) {
+      max_squared = speed_squared;
+      max_body = moving.body;
     }
     if (!(speed_squared <= cap_squared)) {  // NaN too
-      const double speed = std::sqrt(speed_squared);
-      Finish(SimOutcome::kPhysicsInstability,
-             StrCat("body '", BodyName(m_, b), "' moves at ", speed, " m/s (over ",
-                    options_.max_speed, ")"));
+      max_speed_squared_ = max_squared;
+      max_speed_body_ = max_body;
+      ReportSpeed(moving.body, speed_squared);
+      return;
+    }
+  }
+  max_speed_squared_ = max_squared;
+  max_speed_body_ = max_body;
+}
+
+void Run::ReportOverload(const LimitedActuator& actuator, double force) {
+  const char* name = mj_id2name(m_, mjOBJ_ACTUATOR, actuator.id);
+  Finish(SimOutcome::kMotorOverload,
+         StrCat("actuator '", name ? name : StrCat("actuator", actuator.id), "' at ", force,
+                " N, >= ", options_.overload_fraction * 100, "% of its force range [",
+                actuator.lo, ", ", actuator.hi, "], for ", options_.overload_duration_s, " s"));
+}
+
+inline void Run::CheckMotors() {
+  for (LimitedActuator& actuator : limited_actuators_) {
+    const double force = d_->actuator_force[actuator.id];
+    const bool at_limit = (actuator.hi > 0 && force >= actuator.hi_at) ||
+                          (actuator.lo < 0 && force <= actuator.lo_at);
+    actuator.streak = at_limit ? actuator.streak + 1 : 0;
+    if (actuator.streak >= overload_streak_) {
+      ReportOverload(actuator, force);
       return;
     }
   }
 }
 
-void Run::CheckMotors() {
-  for (int a = 0; a < m_->nu; ++a) {
-    if (!m_->actuator_forcelimited[a]) continue;
-    const double lo = m_->actuator_forcerange[2 * a], hi = m_->actuator_forcerange[2 * a + 1];
-    const double force = d_->actuator_force[a];
-    const double fraction = options_.overload_fraction;
-    const bool at_limit = (hi > 0 && force >= fraction * hi) || (lo < 0 && force <= fraction * lo);
-    saturated_steps_[a] = at_limit ? saturated_steps_[a] + 1 : 0;
-    if (saturated_steps_[a] * m_->opt.timestep >= options_.overload_duration_s - 1e-9) {
-      const char* name = mj_id2name(m_, mjOBJ_ACTUATOR, a);
-      Finish(SimOutcome::kMotorOverload,
-             StrCat("actuator '", name ? name : StrCat("actuator", a), "' at ", force,
-                    " N, >= ", fraction * 100, "% of its force range [", lo, ", ", hi, "], for ",
-                    options_.overload_duration_s, " s"));
-      return;
-    }
-  }
-}
-
-void Run::CheckTarget() {
-  if (target_ < 0) return;
-  const mjtNum* com = d_->xipos + 3 * target_;
-  const std::string& target = result_.target_body;
-  if (com[2] < options_.bounds.min_z) {
-    Finish(SimOutcome::kOutOfBounds, StrCat("'", target, "' fell below z = ",
-                                            options_.bounds.min_z, " at ", Seconds(d_->time)));
-    return;
-  }
-  if (std::abs(com[0]) > options_.bounds.max_abs_xy || std::abs(com[1]) > options_.bounds.max_abs_xy) {
-    Finish(SimOutcome::kOutOfBounds, StrCat("'", target, "' left |x|,|y| <= ",
-                                            options_.bounds.max_abs_xy, " at ",
-                                            Seconds(d_->time)));
-    return;
-  }
+void Run::UpdateZones(const mjtNum* com) {
   // Zone entries and exits; a forbidden zone wins over a goal entered on the same step.
+  const std::string& target = result_.target_body;
   const Zone* goal = nullptr;
   const Zone* forbid = nullptr;
+  bool in_any = false;
   for (std::size_t i = 0; i < zones_.size(); ++i) {
-    const bool inside = InSite(m_, d_, zones_[i].site, com);
+    const Zone& zone = zones_[i];
+    const bool inside = !OutsideBound(d_, zone, com) && InSite(m_, d_, zone.site, com);
     if (inside != in_zone_[i]) {
       in_zone_[i] = inside;
       AddEvent(inside ? "zone_enter" : "zone_exit",
-               StrCat(target, inside ? " entered " : " left ", zones_[i].name, " at ",
+               StrCat(target, inside ? " entered " : " left ", zone.name, " at ",
                       Seconds(d_->time)));
     }
-    if (inside && zones_[i].goal && !goal) goal = &zones_[i];
-    if (inside && !zones_[i].goal && !forbid) forbid = &zones_[i];
+    in_any |= inside;
+    if (inside && zone.goal && !goal) goal = &zone;
+    if (inside && !zone.goal && !forbid) forbid = &zone;
   }
+  in_any_zone_ = in_any;
   if (forbid) {
     result_.zone = forbid->name;
     Finish(SimOutcome::kForbidZoneHit, StrCat("'", target, "' entered ", forbid->name, " at ",
@@ -392,21 +339,52 @@ void Run::CheckTarget() {
   }
 }
 
-void Run::AccumulateContacts() {
-  if (d_->ncon == 0) return;
+inline void Run::CheckTarget() {
+  if (target_ < 0) return;
+  const mjtNum* com = d_->xipos + 3 * target_;
+  if (com[2] < options_.bounds.min_z) {
+    Finish(SimOutcome::kOutOfBounds, StrCat("'", result_.target_body, "' fell below z = ",
+                                            options_.bounds.min_z, " at ", Seconds(d_->time)));
+    return;
+  }
+  if (std::abs(com[0]) > options_.bounds.max_abs_xy ||
+      std::abs(com[1]) > options_.bounds.max_abs_xy) {
+    Finish(SimOutcome::kOutOfBounds, StrCat("'", result_.target_body, "' left |x|,|y| <= ",
+                                            options_.bounds.max_abs_xy, " at ",
+                                            Seconds(d_->time)));
+    return;
+  }
+  // While the target is in no zone and outside every zone's bounding sphere nothing can change:
+  // the exact tests (and events) run only near a zone or inside one.
+  if (!in_any_zone_) {
+    bool near = false;
+    for (const Zone& zone : zones_) near |= !OutsideBound(d_, zone, com);
+    if (!near) return;
+  }
+  UpdateZones(com);
+}
+
+void Run::ReportFirstContact(int g_first, int g_second) {
+  AddEvent("contact", StrCat("first contact ", GeomLabel(m_, g_first), "/",
+                             GeomLabel(m_, g_second), " at ", Seconds(d_->time)));
+}
+
+inline void Run::AccumulateContacts() {
+  const int ncon = d_->ncon;
+  if (ncon == 0) return;
   ContactGrid& grid = result_.contact_grid;
-  const double inv_cell_x = grid.width / (grid.x_max - grid.x_min);
-  const double inv_cell_y = grid.height / (grid.y_max - grid.y_min);
   const double dt = m_->opt.timestep;
   const int mark_room = options_.max_marks / 2;  // the other half for the pairs' peaks
   const bool sample_marks = d_->time >= next_mark_time_ &&
                             static_cast<int>(sampled_marks_.size()) < mark_room;
   if (sample_marks) next_mark_time_ = d_->time + options_.mark_interval_s;
-  double& max_single = result_.metrics.max_single_contact_force_n;
-  for (int i = 0; i < d_->ncon; ++i) {
+  double max_single = result_.metrics.max_single_contact_force_n;
+  const int* geom_bodyid = m_->geom_bodyid;
+  const int* single_geom = body_single_geom_.data();
+  for (int i = 0; i < ncon; ++i) {
     const mjContact& contact = d_->contact[i];
-    mjtNum wrench[6];
-    mj_contactForce(m_, d_, i, wrench);
+    mjtNum wrench[3];
+    ContactForce3(pyramidal_, d_, contact, wrench);
     const double force =
         std::sqrt(wrench[0] * wrench[0] + wrench[1] * wrench[1] + wrench[2] * wrench[2]);
     if (!std::isfinite(force)) continue;
@@ -414,13 +392,10 @@ void Run::AccumulateContacts() {
 
     // First contact of each geom pair, the higher body id (the later-declared, usually the
     // moving one) named first: "first contact ball/ramp".
-    const int b1 = m_->geom_bodyid[contact.geom1], b2 = m_->geom_bodyid[contact.geom2];
+    const int b1 = geom_bodyid[contact.geom1], b2 = geom_bodyid[contact.geom2];
     const int g_first = b1 >= b2 ? contact.geom1 : contact.geom2;
     const int g_second = b1 >= b2 ? contact.geom2 : contact.geom1;
-    if (FirstContact(g_first, g_second)) {
-      AddEvent("contact", StrCat("first contact ", GeomLabel(m_, g_first), "/",
-                                 GeomLabel(m_, g_second), " at ", Seconds(d_->time)));
-    }
+    if (pairs_seen_.FirstTime(g_first, g_second)) ReportFirstContact(g_first, g_second);
     if (force <= 0) continue;
     if (sample_marks && static_cast<int>(sampled_marks_.size()) < mark_room) {
       sampled_marks_.push_back({{static_cast<float>(contact.pos[0]),
@@ -428,25 +403,26 @@ void Run::AccumulateContacts() {
                                  static_cast<float>(contact.pos[2])},
                                 static_cast<float>(force)});
     }
-    AddLoad(body_loads_, touched_bodies_, b1, force, contact.pos);
-    if (b2 != b1) AddLoad(body_loads_, touched_bodies_, b2, force, contact.pos);
-    AddLoad(geom_loads_, touched_geoms_, contact.geom1, force, contact.pos);
-    AddLoad(geom_loads_, touched_geoms_, contact.geom2, force, contact.pos);
+    if (single_geom[b1] < 0) body_loads_.Add(b1, force, contact.pos);
+    if (b2 != b1 && single_geom[b2] < 0) body_loads_.Add(b2, force, contact.pos);
+    geom_loads_.Add(contact.geom1, force, contact.pos);
+    geom_loads_.Add(contact.geom2, force, contact.pos);
     // Top-down accumulation of impulse.
-    const double fx = (contact.pos[0] - grid.x_min) * inv_cell_x;
-    const double fy = (contact.pos[1] - grid.y_min) * inv_cell_y;
+    const double fx = (contact.pos[0] - grid.x_min) * inv_cell_x_;
+    const double fy = (contact.pos[1] - grid.y_min) * inv_cell_y_;
     if (fx >= 0 && fx < grid.width && fy >= 0 && fy < grid.height) {
       grid.values[static_cast<std::size_t>(fy) * grid.width + static_cast<std::size_t>(fx)] +=
           static_cast<float>(force * dt);
     }
   }
-  CloseStep(body_loads_, touched_bodies_);
-  CloseStep(geom_loads_, touched_geoms_);
+  result_.metrics.max_single_contact_force_n = max_single;
+  body_loads_.CloseStep(d_->time);
+  geom_loads_.CloseStep(d_->time);
 }
 
 void Run::CollectLoads() {
   for (int b = 0; b < m_->nbody; ++b) {
-    const StepLoad& load = body_loads_[b];
+    const StepLoad& load = BodyLoad(b);
     if (load.contact_steps == 0) continue;
     BodyContactStress s;
     s.body_id = b;
@@ -481,7 +457,7 @@ void Run::CollectLoads() {
   }
   // The sampled contact points, then each geom's hardest contact (up to the cap).
   result_.contact_marks = std::move(sampled_marks_);
-  for (const StepLoad& load : geom_loads_) {
+  for (const StepLoad& load : geom_loads_.all()) {
     if (static_cast<int>(result_.contact_marks.size()) >= options_.max_marks) break;
     if (load.peak_single <= 0) continue;
     result_.contact_marks.push_back(
@@ -512,20 +488,7 @@ absl::StatusOr<SimResult> Run::Execute(const std::atomic<bool>* cancel) {
   result_.seed = options_.seed;
   result_.metrics.timestep_s = m_->opt.timestep;
 
-  zones_ = FindZones(m_);
-  in_zone_.assign(zones_.size(), false);
-  saturated_steps_.assign(m_->nu, 0);
-  body_loads_.assign(m_->nbody, {});
-  geom_loads_.assign(m_->ngeom, {});
-  touched_bodies_.reserve(m_->nbody);
-  touched_geoms_.reserve(m_->ngeom);
-  if (m_->ngeom <= kPairBitsMaxGeoms) {
-    pair_bits_.assign((static_cast<std::size_t>(m_->ngeom) * m_->ngeom + 63) / 64, 0);
-  }
-  sampled_marks_.reserve(options_.max_marks / 2);
-  next_mark_time_ = d_->time;
-  for (int w = 0; w < mjNWARNING; ++w) warning_counts_[w] = d_->warning[w].number;
-  result_.contact_grid = MakeGrid(m_, d_, zones_, options_.grid_resolution);
+  Prepare();
 
   InstallMujocoHandlers();
   TakeMujocoWarnings();
@@ -544,6 +507,9 @@ absl::StatusOr<SimResult> Run::Execute(const std::atomic<bool>* cancel) {
     if (observer_) observer_->OnStep(m_, d_, d_->time);
     // A target that starts in a zone counts at once.
     CheckTarget();
+    // Options are fixed for the run: read once, not after every mj_step.
+    const bool track_max_energy = options_.track_max_energy;
+    SimObserver* const observer = observer_;
     std::int64_t step = 0;
     for (; step < total_steps && !finished_; ++step) {
       if (cancel && cancel->load(std::memory_order_relaxed)) {
@@ -553,7 +519,7 @@ absl::StatusOr<SimResult> Run::Execute(const std::atomic<bool>* cancel) {
       mj_step(m_, d_);
       result_.metrics.steps = step + 1;
       // Only what a check needs each step: the energy is reported at the end.
-      if (options_.track_max_energy) {
+      if (track_max_energy) {
         UpdateEnergy();
         const double energy = Energy();
         if (std::isfinite(energy)) {
@@ -564,10 +530,10 @@ absl::StatusOr<SimResult> Run::Execute(const std::atomic<bool>* cancel) {
       if (!finished_) AccumulateContacts();
       if (!finished_) CheckMotors();
       if (!finished_) CheckTarget();
-      if (observer_) {
-        observer_->OnStep(m_, d_, d_->time);
+      if (observer) {
+        observer->OnStep(m_, d_, d_->time);
         if (d_->time >= next_progress - 1e-12) {
-          observer_->OnProgress({d_->time - start_time, options_.duration_s, step + 1});
+          observer->OnProgress({d_->time - start_time, options_.duration_s, step + 1});
           next_progress += options_.progress_interval_s;
         }
       }
@@ -638,30 +604,4 @@ absl::StatusOr<SimResult> Simulate(const mjModel* model, mjData* data, const Sim
   return run.Execute(cancel);
 }
 
-void ApplyJitter(const mjModel* model, mjData* data, std::uint64_t seed, double jitter_m) {
-  if (!(jitter_m > 0)) return;
-  std::uint64_t state = seed;
-  // Uniform in [-1, 1) from the top 53 bits: identical on every platform.
-  auto uniform = [&] {
-    state += 0x9E3779B97F4A7C15ull;
-    const std::uint64_t bits = SplitMix64(state) >> 11;
-    return static_cast<double>(bits) * 0x1.0p-52 - 1.0;
-  };
-  for (int j = 0; j < model->njnt; ++j) {
-    if (model->jnt_type[j] != mjJNT_FREE) continue;
-    mjtNum* pos = data->qpos + model->jnt_qposadr[j];
-    for (int k = 0; k < 3; ++k) pos[k] += jitter_m * uniform();
-  }
-  InstallMujocoHandlers();
-  try {
-    mj_forward(model, data);
-  } catch (const MujocoError&) {
-    // Simulate reports a broken state as PHYSICS_INSTABILITY on its first step.
-  }
-}
-
-std::uint64_t RunSeed(std::uint64_t base_seed, int run_index) {
-  return base_seed + static_cast<std::uint64_t>(run_index);
-}
-
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::sim

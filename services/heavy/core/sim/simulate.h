@@ -54,7 +54,7 @@
 #include "libs/scene/scene_limits.h"
 #include "services/heavy/core/scene/manifest.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::sim {
 
 enum class SimOutcome {
   kSuccess,
@@ -219,6 +219,6 @@ void ApplyJitter(const mjModel* model, mjData* data, std::uint64_t seed, double 
 // neighbouring seeds still give unrelated jitter.
 std::uint64_t RunSeed(std::uint64_t base_seed, int run_index);
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::sim
 
 #endif  // WORKERPAIR_SERVICES_HEAVY_CORE_SIM_SIMULATE_H_
