@@ -14,6 +14,7 @@
 #include "libs/common/error_reason.h"
 #include "libs/common/str_cat.h"
 #include "services/heavy/core/intake/received_payload.h"
+#include "services/heavy/runner/job_dir_files.h"
 #include "services/heavy/runner/runner_message_check.h"
 #include "services/heavy/runner/shared_scene_store.h"
 

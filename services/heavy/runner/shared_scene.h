@@ -19,7 +19,7 @@
 #include "absl/status/statusor.h"
 #include "services/heavy/core/job/compiled_scene_cache.h"
 #include "services/heavy/core/job/job_pipeline.h"
-#include "services/heavy/runner/shared_scene_store.h"
+#include "services/heavy/runner/job_dir_files.h"
 #include "workerpair/internal/runner.pb.h"
 
 namespace workerpair::heavy {

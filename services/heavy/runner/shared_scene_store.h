@@ -20,10 +20,9 @@
 #include <mutex>
 #include <string>
 
-namespace workerpair::heavy {
+#include "services/heavy/runner/job_dir_files.h"
 
-// File name of a placed SharedScene inside a job directory (a serialised SharedScene).
-inline constexpr char kSharedSceneFileName[] = "scene.pack";
+namespace workerpair::heavy {
 
 struct SharedSceneStats {
   std::uint32_t entries = 0;
