@@ -297,20 +297,33 @@ void DrawContactDots(cv::Mat& view, const std::vector<float>& depth, const mjvSc
     double distance = 0;
     if (!ProjectToView(scene, pos, view.cols, view.rows, &pixel, &distance)) continue;
     if (pixel.x < 0 || pixel.y < 0 || pixel.x >= view.cols || pixel.y >= view.rows) continue;
-    // The depth buffer's distance along the view axis at that pixel (perspective depth).
-    const std::size_t at =
-        static_cast<std::size_t>(view.rows - 1 - pixel.y) * view.cols + pixel.x;
-    if (at >= depth.size()) continue;
-    const double window = depth[at];
-    const double surface = near_m * far_m / (far_m - window * (far_m - near_m));
-    // A contact lies on a surface: a little slack, so the surface it lies on does not hide it.
-    if (distance > surface + std::max(3 * radius, 0.01 * distance)) continue;
     const int pixels = std::clamp(
         static_cast<int>(std::lround(radius * near_m / distance / half_h * 0.5 * view.rows)), 3,
         12);
+    // Drawn when some pixel of its disc sees no surface nearer than the point (the depth
+    // buffer's distance along the view axis, with a little slack: a contact lies on a surface,
+    // which must not hide it). A contact on a part's edge shows; one behind a part does not.
+    const double slack = std::max(3 * radius, 0.01 * distance);
+    bool seen = false;
+    for (int dy = -pixels; dy <= pixels && !seen; ++dy) {
+      const int y = pixel.y + dy;
+      if (y < 0 || y >= view.rows) continue;
+      for (int dx = -pixels; dx <= pixels && !seen; ++dx) {
+        const int x = pixel.x + dx;
+        if (x < 0 || x >= view.cols || dx * dx + dy * dy > pixels * pixels) continue;
+        const std::size_t at = static_cast<std::size_t>(view.rows - 1 - y) * view.cols + x;
+        if (at >= depth.size()) continue;
+        const double window = depth[at];
+        const double surface = near_m * far_m / (far_m - window * (far_m - near_m));
+        seen = distance <= surface + slack;
+      }
+    }
+    if (!seen) continue;
     const cv::Vec3b c = PartColor(dot.force_newtons, plan);
+    // A white halo and, where there is room, a dark rim: a dot reads on a part of its own
+    // colour (a lightly loaded part is the same dark blue as its light contacts).
+    cv::circle(view, pixel, pixels + 1, cv::Scalar(255, 255, 255), cv::FILLED, cv::LINE_AA);
     cv::circle(view, pixel, pixels, cv::Scalar(c[0], c[1], c[2]), cv::FILLED, cv::LINE_AA);
-    // A rim where there is room for one, so a dot reads on a part of its own colour.
     if (pixels >= 4) cv::circle(view, pixel, pixels, kInk, 1, cv::LINE_AA);
   }
 }
