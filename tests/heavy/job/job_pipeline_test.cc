@@ -63,7 +63,7 @@ std::string PlacePayload(const fs::path& source, const fs::path& job_dir, int wi
 
 class CollectSink : public SimulateSink {
  public:
-  void OnProgress(const SimProgress&, std::int64_t) override {}
+  void OnProgress(const sim::SimProgress&, std::int64_t) override {}
   bool OnArtifact(const Artifact& artifact) override {
     sizes.push_back(artifact.bytes.size());
     return true;
