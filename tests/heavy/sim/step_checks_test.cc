@@ -51,14 +51,15 @@ std::string Heap(const std::string& cone, int condim) {
                     "\"/><default><geom condim=\"" + std::to_string(condim) +
                     "\"/></default><worldbody><geom type=\"plane\" size=\"3 3 0.1\"/>";
   for (int i = 0; i < 12; ++i) {
-    xml += "<body pos=\"" + std::to_string((i % 3) * 0.15) + " " + std::to_string((i / 3) % 2 * 0.15) +
-           " " + std::to_string(0.12 + 0.2 * (i / 6)) + "\"><freejoint/><geom type=\"" +
+    xml += "<body pos=\"" + std::to_string((i % 3) * 0.15) + " " +
+           std::to_string((i / 3) % 2 * 0.15) + " " + std::to_string(0.12 + 0.2 * (i / 6)) +
+           "\"><freejoint/><geom type=\"" +
            (i % 2 ? "sphere\" size=\"0.07" : "box\" size=\"0.06 0.06 0.06") + "\"/></body>";
   }
   return xml + "</worldbody></mujoco>";
 }
 
-TEST_CASE("sim step loop: ContactForce3 gives mj_contactForce's bits on every contact, every cone and condim") {
+TEST_CASE("sim step loop: ContactForce3 is mj_contactForce, bit for bit, every cone and condim") {
   for (const char* cone : {"pyramidal", "elliptic"}) {
     for (int condim : {1, 3, 4, 6}) {
       INFO(cone << " condim " << condim);
@@ -74,7 +75,8 @@ TEST_CASE("sim step loop: ContactForce3 gives mj_contactForce's bits on every co
           mjtNum got[3];
           ContactForce3(pyramidal, d.get(), d->contact[i], got);
           for (int j = 0; j < 3; ++j) {
-            CHECK(std::bit_cast<std::uint64_t>(got[j]) == std::bit_cast<std::uint64_t>(expected[j]));
+            CHECK(std::bit_cast<std::uint64_t>(got[j]) ==
+                  std::bit_cast<std::uint64_t>(expected[j]));
           }
           ++compared;
           with_force += expected[0] != 0;
@@ -121,7 +123,7 @@ TEST_CASE("sim step loop: StateWithin finds any bad entry of qpos, qvel or qacc,
   }
 }
 
-TEST_CASE("sim step loop: OutsideBound never rejects a point InSite accepts, and rejects far points") {
+TEST_CASE("sim step loop: OutsideBound never rejects a point InSite accepts, rejects far ones") {
   const char* shapes[] = {"box", "sphere", "cylinder", "ellipsoid", "capsule"};
   std::mt19937 random(7);
   std::uniform_real_distribution<double> unit(-1, 1);
@@ -168,7 +170,7 @@ class ZoneReference : public SimObserver {
   int target_, site_;
 };
 
-TEST_CASE("sim step loop: Each zone shape ends the run on the step the exact test first says inside") {
+TEST_CASE("sim step loop: each zone shape ends the run on the step the exact test says inside") {
   // A puck sliding along +x into a zone of each shape (rotated, on the world or on a body).
   const char* zones[] = {
       R"(<site name="zone_goal_box" type="box" pos="1.5 0 0.1" size="0.2 0.3 0.2" euler="0 0 30"/>)",
@@ -203,7 +205,7 @@ TEST_CASE("sim step loop: Each zone shape ends the run on the step the exact tes
   }
 }
 
-TEST_CASE("sim step loop: MOTOR_OVERLOAD comes on the first step whose streak * timestep reaches the duration") {
+TEST_CASE("sim step loop: MOTOR_OVERLOAD on the first step whose streak * dt reaches the limit") {
   // A hinge driven by a constant 5 N bias, clamped to its 1 N force range: at the limit from the
   // first step on, so the run ends after the streak that reaches overload_duration_s.
   ModelPtr m = LoadXml(R"(<mujoco><option timestep="0.002" gravity="0 0 0"/><worldbody>
@@ -236,7 +238,7 @@ TEST_CASE("sim step loop: MOTOR_OVERLOAD comes on the first step whose streak * 
   }
 }
 
-TEST_CASE("sim step loop: A one-geom body's stress is its geom's load, a body of several geoms sums them all") {
+TEST_CASE("sim step loop: a one-geom body's stress is its geom's load, several geoms sum up") {
   ModelPtr m = LoadXml(R"(<mujoco><option timestep="0.002"/><worldbody>
     <geom name="floor" type="plane" size="5 5 0.1"/><geom name="wall" type="box" pos="0.5 0 0.3" size="0.05 1 0.3"/>
     <body name="dumbbell" pos="0 0 0.4" euler="10 20 0"><freejoint/>

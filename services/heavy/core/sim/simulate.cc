@@ -496,8 +496,8 @@ absl::StatusOr<SimResult> Run::Execute(const std::atomic<bool>* cancel) {
   const double start_time = d_->time;
   last_time_ = start_time;
   const double dt = m_->opt.timestep;
-  const std::int64_t total_steps =
-      std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(options_.duration_s / dt - 1e-9)));
+  const std::int64_t total_steps = std::max<std::int64_t>(
+      1, static_cast<std::int64_t>(std::ceil(options_.duration_s / dt - 1e-9)));
   double next_progress = start_time + options_.progress_interval_s;
 
   try {

@@ -36,7 +36,8 @@ inline bool StateWithin(const mjtNum* qpos, int nq, const mjtNum* qvel, const mj
   const __m128d finite_cap = _mm_set1_pd(kFinite);
   __m128d all = _mm_castsi128_pd(_mm_set1_epi64x(-1));
   for (; i + 2 <= nq; i += 2) {  // |v| <= cap per lane; NaN compares false
-    all = _mm_and_pd(all, _mm_cmple_pd(_mm_and_pd(_mm_loadu_pd(qpos + i), magnitude), position_cap));
+    const __m128d entry = _mm_and_pd(_mm_loadu_pd(qpos + i), magnitude);
+    all = _mm_and_pd(all, _mm_cmple_pd(entry, position_cap));
   }
   for (; j + 2 <= nv; j += 2) {
     all = _mm_and_pd(all, _mm_cmple_pd(_mm_and_pd(_mm_loadu_pd(qvel + j), magnitude), speed_cap));

@@ -2,7 +2,8 @@
 // point lies inside one.
 //
 //   std::vector<Zone> zones = FindZones(model);
-//   bool inside = !OutsideBound(data, zones[0], point) && InSite(model, data, zones[0].site, point);
+//   const Zone& zone = zones[0];
+//   bool inside = !OutsideBound(data, zone, point) && InSite(model, data, zone.site, point);
 //
 // Zones are sites: box (size = half-extents in the site frame), sphere (radius), cylinder,
 // ellipsoid, capsule; any other type is tested as a box. OutsideBound is the cheap first test
