@@ -15,11 +15,11 @@
 #define WORKERPAIR_SERVICES_HEAVY_RUNNER_SHARED_SCENE_STORE_H_
 
 #include <cstdint>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <string>
 
+#include "libs/common/lru_by_bytes.h"
 #include "services/heavy/runner/job_dir_files.h"
 
 namespace workerpair::heavy {
@@ -36,7 +36,8 @@ struct SharedSceneStats {
 
 class SharedSceneStore {
  public:
-  explicit SharedSceneStore(std::uint64_t max_bytes) : max_bytes_(max_bytes) {}
+  explicit SharedSceneStore(std::uint64_t max_bytes)
+      : max_bytes_(max_bytes), packs_(max_bytes) {}
   SharedSceneStore(const SharedSceneStore&) = delete;
   SharedSceneStore& operator=(const SharedSceneStore&) = delete;
 
@@ -54,14 +55,10 @@ class SharedSceneStore {
   SharedSceneStats Stats() const;
 
  private:
-  struct Entry {
-    std::string sha256;
-    std::shared_ptr<const std::string> pack;
-  };
   const std::uint64_t max_bytes_;
   mutable std::mutex mu_;
-  std::list<Entry> entries_;  // most recently used first; guarded by mu_
-  SharedSceneStats stats_;    // guarded by mu_ (entries/bytes kept current)
+  LruByBytes<std::shared_ptr<const std::string>> packs_;  // by sha256; guarded by mu_
+  std::uint64_t declined_ = 0;                            // guarded by mu_
 };
 
 }  // namespace workerpair::heavy

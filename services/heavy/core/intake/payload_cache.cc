@@ -16,21 +16,20 @@ std::shared_ptr<const CachedPayload> PayloadCache::Find(std::string_view sha256,
                                                         std::uint64_t size) {
   const std::string key = LowercaseDigest(sha256);
   std::lock_guard<std::mutex> lock(mu_);
-  auto found = by_digest_.find(key);
-  if (found == by_digest_.end() || (*found->second)->bytes.size() != size) {
+  const auto* held = payloads_.Find(key);
+  if (held == nullptr || (*held)->bytes.size() != size) {
     ++misses_;
     return nullptr;
   }
   ++hits_;
-  lru_.splice(lru_.begin(), lru_, found->second);
-  return *found->second;
+  return *held;
 }
 
 bool PayloadCache::Contains(std::string_view sha256, std::uint64_t size) const {
   const std::string key = LowercaseDigest(sha256);
   std::lock_guard<std::mutex> lock(mu_);
-  auto found = by_digest_.find(key);
-  return found != by_digest_.end() && (*found->second)->bytes.size() == size;
+  const auto* held = payloads_.Peek(key);
+  return held != nullptr && (*held)->bytes.size() == size;
 }
 
 std::shared_ptr<const CachedPayload> PayloadCache::Insert(std::string_view sha256,
@@ -39,43 +38,29 @@ std::shared_ptr<const CachedPayload> PayloadCache::Insert(std::string_view sha25
   std::string key = LowercaseDigest(sha256);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto found = by_digest_.find(key);
-    if (found != by_digest_.end()) {
-      lru_.splice(lru_.begin(), lru_, found->second);
-      return *found->second;
-    }
+    if (const auto* held = payloads_.Find(key)) return *held;
   }
   // The copy is made outside the lock (it may be large).
   auto entry = std::make_shared<CachedPayload>();
   entry->sha256 = key;
   entry->bytes.assign(bytes.data(), bytes.size());
   std::lock_guard<std::mutex> lock(mu_);
-  auto found = by_digest_.find(key);
-  if (found != by_digest_.end()) return *found->second;  // another call put it in meanwhile
-  while (!lru_.empty() && bytes_ + entry->bytes.size() > capacity_) {
-    const std::shared_ptr<const CachedPayload>& oldest = lru_.back();
-    bytes_ -= oldest->bytes.size();
-    by_digest_.erase(oldest->sha256);
-    lru_.pop_back();
-    ++evictions_;
-  }
-  lru_.push_front(entry);
-  by_digest_.emplace(std::move(key), lru_.begin());
-  bytes_ += entry->bytes.size();
-  ++insertions_;
-  return entry;
+  if (const auto* held = payloads_.Find(key)) return *held;  // another call put it in meanwhile
+  const std::uint64_t size = entry->bytes.size();
+  const auto* kept = payloads_.Insert(std::move(key), std::move(entry), size);
+  return kept != nullptr ? *kept : nullptr;
 }
 
 PayloadCacheStats PayloadCache::Stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   PayloadCacheStats stats;
-  stats.entries = lru_.size();
-  stats.bytes = bytes_;
+  stats.entries = payloads_.size();
+  stats.bytes = payloads_.bytes();
   stats.capacity_bytes = capacity_;
   stats.hits = hits_;
   stats.misses = misses_;
-  stats.insertions = insertions_;
-  stats.evictions = evictions_;
+  stats.insertions = payloads_.insertions();
+  stats.evictions = payloads_.evictions();
   return stats;
 }
 

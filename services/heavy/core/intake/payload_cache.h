@@ -14,12 +14,12 @@
 #define WORKERPAIR_SERVICES_HEAVY_CORE_INTAKE_PAYLOAD_CACHE_H_
 
 #include <cstdint>
-#include <list>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+
+#include "libs/common/lru_by_bytes.h"
 
 namespace workerpair::heavy::intake {
 
@@ -42,7 +42,8 @@ struct PayloadCacheStats {
 class PayloadCache {
  public:
   // `capacity_bytes` 0 turns the cache off (every Find misses, Insert keeps nothing).
-  explicit PayloadCache(std::uint64_t capacity_bytes) : capacity_(capacity_bytes) {}
+  explicit PayloadCache(std::uint64_t capacity_bytes)
+      : capacity_(capacity_bytes), payloads_(capacity_bytes) {}
   PayloadCache(const PayloadCache&) = delete;
   PayloadCache& operator=(const PayloadCache&) = delete;
 
@@ -61,17 +62,12 @@ class PayloadCache {
   bool enabled() const { return capacity_ > 0; }
 
  private:
-  using Lru = std::list<std::shared_ptr<const CachedPayload>>;
-
   const std::uint64_t capacity_;
   mutable std::mutex mu_;
-  Lru lru_;  // most recently used first
-  std::map<std::string, Lru::iterator, std::less<>> by_digest_;
-  std::uint64_t bytes_ = 0;
-  std::uint64_t hits_ = 0;
-  std::uint64_t misses_ = 0;
-  std::uint64_t insertions_ = 0;
-  std::uint64_t evictions_ = 0;
+  // By lowercase digest; guarded by mu_.
+  LruByBytes<std::shared_ptr<const CachedPayload>> payloads_;
+  std::uint64_t hits_ = 0;    // guarded by mu_
+  std::uint64_t misses_ = 0;  // guarded by mu_
 };
 
 // "AbC..." -> "abc...".

@@ -15,13 +15,15 @@
 #ifndef WORKERPAIR_SERVICES_HEAVY_CORE_JOB_COMPILED_SCENE_CACHE_H_
 #define WORKERPAIR_SERVICES_HEAVY_CORE_JOB_COMPILED_SCENE_CACHE_H_
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <list>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "libs/common/lru_by_bytes.h"
 #include "services/heavy/core/scene/manifest.h"
 #include "services/heavy/core/scene/scene_loader.h"
 
@@ -42,11 +44,11 @@ struct CompiledScene {
 class CompiledSceneCache {
  public:
   CompiledSceneCache(int max_entries, std::uint64_t max_bytes)
-      : max_entries_(max_entries), max_bytes_(max_bytes) {}
+      : scenes_(max_bytes, static_cast<std::size_t>(std::max(0, max_entries))) {}
   CompiledSceneCache(const CompiledSceneCache&) = delete;
   CompiledSceneCache& operator=(const CompiledSceneCache&) = delete;
 
-  bool enabled() const { return max_entries_ > 0 && max_bytes_ > 0; }
+  bool enabled() const { return scenes_.enabled(); }
   // The scene kept for exactly `sha256` (lowercase), made the most recently used; null if none.
   const CompiledScene* Find(std::string_view sha256);
   bool Contains(std::string_view sha256) const;
@@ -65,14 +67,7 @@ class CompiledSceneCache {
   static std::uint64_t ModelBytes(const mjModel* model);
 
  private:
-  struct Entry {
-    CompiledScene scene;
-    std::uint64_t bytes = 0;
-  };
-  const int max_entries_;
-  const std::uint64_t max_bytes_;
-  std::list<Entry> entries_;  // most recently used first
-  std::uint64_t bytes_ = 0;
+  LruByBytes<CompiledScene> scenes_;  // by sha256
   InsertObserver observer_;
 };
 
