@@ -53,13 +53,13 @@ Loaded Load(const std::vector<std::pair<std::string, std::string>>& files) {
   REQUIRE(scene.complete());
   Loaded loaded;
   loaded.findings = CheckMjcfNames(scene);
-  heavy::InstallMujocoHandlers();
+  heavy::scene::InstallMujocoHandlers();
   std::array<char, 1024> error{};
   const std::string file = (scratch.path() / "scene.xml").string();
   mjModel* model = nullptr;
   try {
     model = mj_loadXML(file.c_str(), nullptr, error.data(), static_cast<int>(error.size()));
-  } catch (const heavy::MujocoError& e) {
+  } catch (const heavy::scene::MujocoError& e) {
     loaded.mujoco_error = e.what();
   }
   loaded.mujoco_loads = model != nullptr;

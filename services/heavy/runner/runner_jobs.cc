@@ -293,7 +293,7 @@ absl::Status RunBuildScene(const v1::BuildSceneHeader& header, const fs::path& j
   RunnerMessage message;
   v1::BuildSceneResponse* response = message.mutable_build_scene();
   response->set_compile_ms(output->compile_ms);
-  const SceneStats& stats = output->stats;
+  const scene::SceneStats& stats = output->stats;
   v1::ModelStats* out = response->mutable_stats();
   out->set_bodies(static_cast<std::uint32_t>(stats.nbody));
   out->set_joints(static_cast<std::uint32_t>(stats.njnt));
@@ -380,7 +380,7 @@ RunnerJobOutcome RunRunnerJob(const internal::JobRequest& request,
   if (context.scenes != nullptr) {
     context.scenes->set_insert_observer([&](job::CompiledScene& scene) {
       absl::StatusOr<std::string> text = ReadFileCapped(
-          job_dir / "payload" / std::string(kManifestFileName), "manifest.json", 1 << 20);
+          job_dir / "payload" / std::string(scene::kManifestFileName), "manifest.json", 1 << 20);
       if (text.ok()) scene.manifest_json = std::move(*text);
       if (scene.sha256 == key) share(scene);
     });

@@ -188,7 +188,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  InstallMujocoHandlers();
+  heavy::scene::InstallMujocoHandlers();
   internal::RunnerMessage memory_message;
   memory_message.set_memory_exhausted(true);
   g_memory_frame = new std::string(EncodeFrame(memory_message));

@@ -40,7 +40,7 @@ internal::SharedScene ExportScene(const job::CompiledScene& scene, std::uint64_t
     shared.set_declined("no manifest text kept with the model");
     return shared;
   }
-  InstallMujocoHandlers();
+  scene::InstallMujocoHandlers();
   const int model_bytes = mj_sizeModel(scene.model.get());
   std::uint64_t total = static_cast<std::uint64_t>(model_bytes > 0 ? model_bytes : 0) +
                         scene.manifest_json.size() + scene.generated_mjcf.size();
@@ -51,7 +51,7 @@ internal::SharedScene ExportScene(const job::CompiledScene& scene, std::uint64_t
     return shared;
   }
   std::string buffer(static_cast<std::size_t>(model_bytes), '\0');
-  absl::Status saved = GuardMujoco("mj_saveModel", [&] {
+  absl::Status saved = scene::GuardMujoco("mj_saveModel", [&] {
     mj_saveModel(scene.model.get(), nullptr, buffer.data(), model_bytes);
   });
   if (!saved.ok()) {
@@ -77,11 +77,12 @@ absl::StatusOr<job::CompiledScene> ImportScene(const std::filesystem::path& pack
   if (shared.model_mjb().empty() || shared.model_mjb().size() > (1u << 31) - 1) {
     return Refused("holds no model");
   }
-  absl::StatusOr<Manifest> manifest = ParseManifest(shared.manifest_json(), limits.scene);
+  absl::StatusOr<scene::Manifest> manifest =
+      scene::ParseManifest(shared.manifest_json(), limits.scene);
   if (!manifest.ok()) return Refused(StrCat("has a manifest that does not parse: ",
                                             std::string(manifest.status().message())));
 
-  InstallMujocoHandlers();
+  scene::InstallMujocoHandlers();
   std::unique_ptr<mjVFS, VfsDeleter> vfs(new mjVFS);
   mj_defaultVFS(vfs.get());
   const int size = static_cast<int>(shared.model_mjb().size());
@@ -95,10 +96,10 @@ absl::StatusOr<job::CompiledScene> ImportScene(const std::filesystem::path& pack
   std::memcpy(vfs->filedata[index], shared.model_mjb().data(), shared.model_mjb().size());
   shared.clear_model_mjb();
   mjModel* model = nullptr;
-  absl::Status loaded = GuardMujoco("mj_loadModel",
-                                    [&] { model = mj_loadModel(kModelFileName, vfs.get()); },
-                                    absl::StatusCode::kInvalidArgument);
-  TakeMujocoWarnings();  // a refused model warns; the status below says it
+  absl::Status loaded = scene::GuardMujoco(
+      "mj_loadModel", [&] { model = mj_loadModel(kModelFileName, vfs.get()); },
+      absl::StatusCode::kInvalidArgument);
+  scene::TakeMujocoWarnings();  // a refused model warns; the status below says it
   if (!loaded.ok()) return Refused(StrCat("does not load: ", std::string(loaded.message())));
   if (model == nullptr) return Refused("does not load");
 

@@ -36,9 +36,10 @@ job::CompiledScene Compiled(const ScratchDir& scratch) {
   absl::StatusOr<std::string> text =
       ReadFileCapped(scratch.path() / "manifest.json", "manifest.json", 1 << 20);
   REQUIRE(text.ok());
-  absl::StatusOr<Manifest> manifest = ParseManifest(*text, SceneLimits{});
+  absl::StatusOr<scene::Manifest> manifest = scene::ParseManifest(*text, SceneLimits{});
   REQUIRE(manifest.ok());
-  absl::StatusOr<LoadedScene> loaded = LoadScene(scratch.path(), *manifest, SceneLimits{});
+  absl::StatusOr<scene::LoadedScene> loaded =
+      scene::LoadScene(scratch.path(), *manifest, SceneLimits{});
   REQUIRE(loaded.ok());
   job::CompiledScene scene;
   scene.sha256 = kDigest;

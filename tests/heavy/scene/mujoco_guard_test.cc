@@ -12,27 +12,28 @@ namespace workerpair::heavy {
 namespace {
 
 TEST_CASE("A MuJoCo error becomes a status, not the end of the process") {
-  absl::Status s = GuardMujoco("test call", [] { mju_error_i("boom %d", 42); });
+  absl::Status s = scene::GuardMujoco("test call", [] { mju_error_i("boom %d", 42); });
   CHECK(s.code() == absl::StatusCode::kInternal);
   CHECK(std::string(s.message()) == "test call: boom 42");
-  s = GuardMujoco("again", [] { mju_error("bad"); }, absl::StatusCode::kInvalidArgument);
+  s = scene::GuardMujoco(
+      "again", [] { mju_error("bad"); }, absl::StatusCode::kInvalidArgument);
   CHECK(s.code() == absl::StatusCode::kInvalidArgument);
-  CHECK(GuardMujoco("fine", [] {}).ok());
+  CHECK(scene::GuardMujoco("fine", [] {}).ok());
 }
 
 TEST_CASE("MuJoCo warnings are recorded per thread") {
-  InstallMujocoHandlers();
-  TakeMujocoWarnings();
+  scene::InstallMujocoHandlers();
+  scene::TakeMujocoWarnings();
   mju_warning("main thread warning");
   std::vector<std::string> other;
   std::thread worker([&] {
     mju_warning("worker warning");
-    other = TakeMujocoWarnings();
+    other = scene::TakeMujocoWarnings();
   });
   worker.join();
   CHECK(other == std::vector<std::string>{"worker warning"});
-  CHECK(TakeMujocoWarnings() == std::vector<std::string>{"main thread warning"});
-  CHECK(TakeMujocoWarnings().empty());
+  CHECK(scene::TakeMujocoWarnings() == std::vector<std::string>{"main thread warning"});
+  CHECK(scene::TakeMujocoWarnings().empty());
 }
 
 TEST_CASE("Errors on many threads at once each reach their own caller") {
@@ -42,7 +43,7 @@ TEST_CASE("Errors on many threads at once each reach their own caller") {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([t, &messages] {
       for (int i = 0; i < 200; ++i) {
-        absl::Status s = GuardMujoco("t", [t] { mju_error_i("thread %d", t); });
+        absl::Status s = scene::GuardMujoco("t", [t] { mju_error_i("thread %d", t); });
         messages[t] = std::string(s.message());
         if (messages[t] != "t: thread " + std::to_string(t)) return;
       }

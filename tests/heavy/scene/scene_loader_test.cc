@@ -16,8 +16,8 @@ using workerpair::testing::ScratchDir;
 
 std::string Message(const absl::Status& status) { return std::string(status.message()); }
 
-Manifest SceneManifest(const std::string& scene = "scene.xml") {
-  Manifest manifest;
+scene::Manifest SceneManifest(const std::string& scene = "scene.xml") {
+  scene::Manifest manifest;
   manifest.scene = scene;
   return manifest;
 }
@@ -28,11 +28,11 @@ bool Contains(const std::vector<std::string>& list, const std::string& item) {
 
 TEST_CASE("LoadScene compiles an MJCF scene with an STL mesh and reports its statistics") {
   auto scratch = ScratchDir::WithExample("ramp_goal");
-  absl::StatusOr<LoadedScene> scene = LoadScene(scratch->path(), SceneManifest(), {});
+  absl::StatusOr<scene::LoadedScene> scene = scene::LoadScene(scratch->path(), SceneManifest(), {});
   REQUIRE(scene.ok());
   CHECK(scene->scene_file == "scene.xml");
   CHECK(scene->warnings.empty());
-  const SceneStats stats = BuildSceneStats(scene->model.get());
+  const scene::SceneStats stats = scene::BuildSceneStats(scene->model.get());
   CHECK(stats.nbody == 2);
   CHECK(stats.nmesh == 1);
   CHECK(stats.ngeom == 3);
@@ -43,18 +43,18 @@ TEST_CASE("LoadScene compiles an MJCF scene with an STL mesh and reports its sta
   CHECK(stats.free_bodies == std::vector<std::string>{"ball"});
   CHECK(stats.data_bytes > 0);
 
-  absl::StatusOr<MjDataPtr> data = MakeData(scene->model.get());
+  absl::StatusOr<scene::MjDataPtr> data = scene::MakeData(scene->model.get());
   REQUIRE(data.ok());
   CHECK((*data)->xipos[3 * 1 + 2] > 0.5);  // mj_forward ran: the ball sits up on the ramp
 }
 
 TEST_CASE("LoadScene applies the manifest's timestep and raises the offscreen buffer") {
   auto scratch = ScratchDir::WithExample("ramp_goal");
-  Manifest manifest = SceneManifest();
+  scene::Manifest manifest = SceneManifest();
   manifest.simulation.timestep_s = 0.001;
   manifest.render.width = 1280;
   manifest.render.height = 720;
-  absl::StatusOr<LoadedScene> scene = LoadScene(scratch->path(), manifest, {});
+  absl::StatusOr<scene::LoadedScene> scene = scene::LoadScene(scratch->path(), manifest, {});
   REQUIRE(scene.ok());
   CHECK(scene->model->opt.timestep == 0.001);
   CHECK(scene->model->vis.global.offwidth >= 1280);
@@ -63,20 +63,20 @@ TEST_CASE("LoadScene applies the manifest's timestep and raises the offscreen bu
 
 TEST_CASE("LoadScene writes and compiles MJCF for an assembly") {
   auto scratch = ScratchDir::WithExample("assembly_goal");
-  absl::StatusOr<Manifest> manifest =
-      ParseManifest(scratch->Read("manifest.json"), SceneLimits{});
+  absl::StatusOr<scene::Manifest> manifest =
+      scene::ParseManifest(scratch->Read("manifest.json"), SceneLimits{});
   REQUIRE(manifest.ok());
-  absl::StatusOr<LoadedScene> scene = LoadScene(scratch->path(), *manifest, {});
+  absl::StatusOr<scene::LoadedScene> scene = scene::LoadScene(scratch->path(), *manifest, {});
   REQUIRE(scene.ok());
-  CHECK(scene->scene_file == kGeneratedSceneFileName);
+  CHECK(scene->scene_file == scene::kGeneratedSceneFileName);
   const mjModel* m = scene->model.get();
-  const SceneStats stats = BuildSceneStats(m);
+  const scene::SceneStats stats = scene::BuildSceneStats(m);
   CHECK(stats.nmesh == 2);
   CHECK(stats.free_bodies == std::vector<std::string>{"ball"});  // the ramp is fixed
   CHECK(Contains(stats.goal_zones, "zone_goal_bin"));
   CHECK(Contains(stats.forbid_zones, "zone_forbid_behind"));
   CHECK(mj_name2id(m, mjOBJ_GEOM, "ground") >= 0);
-  CHECK(mj_name2id(m, mjOBJ_CAMERA, kDefaultCameraName) >= 0);
+  CHECK(mj_name2id(m, mjOBJ_CAMERA, scene::kDefaultCameraName) >= 0);
   CHECK(m->nlight == 1);
   const int zone = mj_name2id(m, mjOBJ_SITE, "zone_goal_bin");
   REQUIRE(zone >= 0);
@@ -90,11 +90,11 @@ TEST_CASE("LoadScene writes and compiles MJCF for an assembly") {
 }
 
 TEST_CASE("AssemblyToMjcf escapes names it writes into attributes") {
-  CHECK(XmlEscape(R"(a"b<c>&'d)") == "a&quot;b&lt;c&gt;&amp;&apos;d");
-  Assembly assembly;
+  CHECK(scene::XmlEscape(R"(a"b<c>&'d)") == "a&quot;b&lt;c&gt;&amp;&apos;d");
+  scene::Assembly assembly;
   assembly.parts.push_back({.name = "p", .mesh = "m&<x>.stl"});
-  Manifest manifest;
-  const std::string xml = AssemblyToMjcf(assembly, manifest, {});
+  scene::Manifest manifest;
+  const std::string xml = scene::AssemblyToMjcf(assembly, manifest, {});
   CHECK_THAT(xml, Catch::Contains("file=\"m&amp;&lt;x&gt;.stl\""));
   CHECK_THAT(xml, Catch::Contains("<freejoint"));
   CHECK_THAT(xml, !Catch::Contains("type=\"plane\""));  // no ground unless asked
@@ -104,7 +104,7 @@ TEST_CASE("Bad MJCF is INVALID_ARGUMENT with MuJoCo's message, and the process s
   ScratchDir scratch;
   scratch.Write("scene.xml", "<mujoco>\n  <worldbody>\n    <geom type=\"sphere\" size=\"x\"/>\n"
                              "  </worldbody>\n</mujoco>\n");
-  absl::Status s = LoadScene(scratch.path(), SceneManifest(), {}).status();
+  absl::Status s = scene::LoadScene(scratch.path(), SceneManifest(), {}).status();
   CHECK(s.code() == absl::StatusCode::kInvalidArgument);
   CHECK_THAT(Message(s), Catch::Contains("MuJoCo could not load 'scene.xml'"));
   CHECK_THAT(Message(s), Catch::Contains("line 3"));
@@ -112,12 +112,12 @@ TEST_CASE("Bad MJCF is INVALID_ARGUMENT with MuJoCo's message, and the process s
   CHECK_THAT(Message(s), !Catch::Contains(scratch.path().string()));
 
   scratch.Write("scene.xml", "<mujoco><worldbody><unknown_element/></worldbody></mujoco>");
-  s = LoadScene(scratch.path(), SceneManifest(), {}).status();
+  s = scene::LoadScene(scratch.path(), SceneManifest(), {}).status();
   CHECK(s.code() == absl::StatusCode::kInvalidArgument);
   CHECK_THAT(Message(s), Catch::Contains("unknown_element"));
 
   scratch.Write("scene.xml", "not xml at all <<");
-  CHECK(LoadScene(scratch.path(), SceneManifest(), {}).status().code() ==
+  CHECK(scene::LoadScene(scratch.path(), SceneManifest(), {}).status().code() ==
         absl::StatusCode::kInvalidArgument);
 }
 
@@ -125,7 +125,7 @@ TEST_CASE("A missing mesh file is INVALID_ARGUMENT naming the file, not the scra
   ScratchDir scratch;
   scratch.Write("scene.xml", R"(<mujoco><asset><mesh name="m" file="meshes/none.stl"/></asset>
       <worldbody><geom type="mesh" mesh="m"/></worldbody></mujoco>)");
-  absl::Status s = LoadScene(scratch.path(), SceneManifest(), {}).status();
+  absl::Status s = scene::LoadScene(scratch.path(), SceneManifest(), {}).status();
   CHECK(s.code() == absl::StatusCode::kInvalidArgument);
   CHECK_THAT(Message(s), Catch::Contains("meshes/none.stl"));
   CHECK_THAT(Message(s), !Catch::Contains(scratch.path().string()));
@@ -133,14 +133,14 @@ TEST_CASE("A missing mesh file is INVALID_ARGUMENT naming the file, not the scra
 
 TEST_CASE("A manifest naming a missing scene or mesh is INVALID_ARGUMENT naming the key") {
   ScratchDir scratch;
-  absl::Status s = LoadScene(scratch.path(), SceneManifest("nope.xml"), {}).status();
+  absl::Status s = scene::LoadScene(scratch.path(), SceneManifest("nope.xml"), {}).status();
   CHECK(s.code() == absl::StatusCode::kInvalidArgument);
   CHECK_THAT(Message(s), Catch::Contains("'scene' names 'nope.xml', which is not in the payload"));
 
-  Manifest manifest;
+  scene::Manifest manifest;
   manifest.assembly.emplace();
   manifest.assembly->parts.push_back({.name = "p", .mesh = "meshes/p.stl"});
-  s = LoadScene(scratch.path(), manifest, {}).status();
+  s = scene::LoadScene(scratch.path(), manifest, {}).status();
   CHECK(s.code() == absl::StatusCode::kInvalidArgument);
   CHECK_THAT(Message(s), Catch::Contains("'assembly.parts[0].mesh' names 'meshes/p.stl'"));
 }
@@ -152,19 +152,19 @@ TEST_CASE("File references that leave the scratch directory are refused before M
     INFO(reference);
     scratch.Write("scene.xml", std::string(R"(<mujoco><asset><mesh name="m" file=")") + reference +
                                    R"("/></asset><worldbody/></mujoco>)");
-    absl::Status s = LoadScene(scratch.path(), SceneManifest(), {}).status();
+    absl::Status s = scene::LoadScene(scratch.path(), SceneManifest(), {}).status();
     CHECK(s.code() == absl::StatusCode::kInvalidArgument);
     CHECK_THAT(Message(s), Catch::Contains("<mesh file>"));
   }
   // meshdir, and files reached through <include>, are checked too.
   scratch.Write("scene.xml", R"(<mujoco><compiler meshdir="/usr/share"/><worldbody/></mujoco>)");
-  CHECK_THAT(Message(LoadScene(scratch.path(), SceneManifest(), {}).status()),
+  CHECK_THAT(Message(scene::LoadScene(scratch.path(), SceneManifest(), {}).status()),
              Catch::Contains("<compiler meshdir>"));
   scratch.Write("scene.xml", R"(<mujoco><include file="part.xml"/></mujoco>)");
   scratch.Write("part.xml", R"(<mujoco><asset><texture name="t" file="../t.png"/></asset></mujoco>)");
-  CHECK_THAT(Message(LoadScene(scratch.path(), SceneManifest(), {}).status()),
+  CHECK_THAT(Message(scene::LoadScene(scratch.path(), SceneManifest(), {}).status()),
              Catch::Contains("'part.xml': <texture file>"));
-  CHECK(LoadScene(scratch.path(), SceneManifest("../scene.xml"), {}).status().code() ==
+  CHECK(scene::LoadScene(scratch.path(), SceneManifest("../scene.xml"), {}).status().code() ==
         absl::StatusCode::kInvalidArgument);
 }
 
@@ -174,7 +174,7 @@ TEST_CASE("njmax over the cap is RESOURCE_EXHAUSTED before mjData is allocated")
   scratch.Write("scene.xml", R"(<mujoco><size njmax="2000000" nconmax="100"/>
       <worldbody><body><freejoint/><geom size=".1"/></body></worldbody></mujoco>)");
   const auto start = std::chrono::steady_clock::now();
-  absl::Status s = LoadScene(scratch.path(), SceneManifest(), {}).status();
+  absl::Status s = scene::LoadScene(scratch.path(), SceneManifest(), {}).status();
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
   CHECK(s.code() == absl::StatusCode::kResourceExhausted);
   CHECK_THAT(Message(s), Catch::Contains("njmax 2000000") && Catch::Contains("max_njmax=5000"));
@@ -183,7 +183,7 @@ TEST_CASE("njmax over the cap is RESOURCE_EXHAUSTED before mjData is allocated")
 TEST_CASE("nstack over the cap is RESOURCE_EXHAUSTED before MuJoCo compiles the scene") {
   ScratchDir scratch;
   scratch.Write("scene.xml", R"(<mujoco><size nstack="2000000000"/><worldbody/></mujoco>)");
-  absl::Status s = LoadScene(scratch.path(), SceneManifest(), {}).status();
+  absl::Status s = scene::LoadScene(scratch.path(), SceneManifest(), {}).status();
   CHECK(s.code() == absl::StatusCode::kResourceExhausted);
   CHECK_THAT(Message(s), Catch::Contains("nstack"));
 }
@@ -191,7 +191,7 @@ TEST_CASE("nstack over the cap is RESOURCE_EXHAUSTED before MuJoCo compiles the 
 TEST_CASE("nconmax and body counts over the caps are RESOURCE_EXHAUSTED naming the limit") {
   ScratchDir scratch;
   scratch.Write("scene.xml", R"(<mujoco><size nconmax="3000"/><worldbody/></mujoco>)");
-  absl::Status s = LoadScene(scratch.path(), SceneManifest(), {}).status();
+  absl::Status s = scene::LoadScene(scratch.path(), SceneManifest(), {}).status();
   CHECK(s.code() == absl::StatusCode::kResourceExhausted);
   CHECK_THAT(Message(s), Catch::Contains("max_nconmax=2000"));
 
@@ -199,11 +199,11 @@ TEST_CASE("nconmax and body counts over the caps are RESOURCE_EXHAUSTED naming t
       <body><geom size=".1"/></body><body><geom size=".1"/></body></worldbody></mujoco>)");
   SceneLimits limits;
   limits.max_bodies = 2;
-  s = LoadScene(scratch.path(), SceneManifest(), limits).status();
+  s = scene::LoadScene(scratch.path(), SceneManifest(), limits).status();
   CHECK(s.code() == absl::StatusCode::kResourceExhausted);
   CHECK_THAT(Message(s), Catch::Contains("max_bodies=2"));
   limits.max_bodies = 3;
-  CHECK(LoadScene(scratch.path(), SceneManifest(), limits).ok());
+  CHECK(scene::LoadScene(scratch.path(), SceneManifest(), limits).ok());
 }
 
 }  // namespace

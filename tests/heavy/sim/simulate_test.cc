@@ -23,9 +23,9 @@ using workerpair::testing::ScratchDir;
 // An example scene, loaded from a scratch copy, ready to simulate.
 struct Example {
   std::unique_ptr<ScratchDir> scratch;
-  Manifest manifest;
-  LoadedScene scene;
-  MjDataPtr data;
+  scene::Manifest manifest;
+  scene::LoadedScene scene;
+  scene::MjDataPtr data;
 
   const mjModel* model() const { return scene.model.get(); }
 };
@@ -33,14 +33,15 @@ struct Example {
 Example LoadExample(const std::string& name) {
   Example example;
   example.scratch = ScratchDir::WithExample(name);
-  absl::StatusOr<Manifest> manifest =
-      ParseManifest(example.scratch->Read("manifest.json"), SceneLimits{});
+  absl::StatusOr<scene::Manifest> manifest =
+      scene::ParseManifest(example.scratch->Read("manifest.json"), SceneLimits{});
   REQUIRE(manifest.ok());
   example.manifest = *manifest;
-  absl::StatusOr<LoadedScene> scene = LoadScene(example.scratch->path(), example.manifest, {});
+  absl::StatusOr<scene::LoadedScene> scene =
+      scene::LoadScene(example.scratch->path(), example.manifest, {});
   REQUIRE(scene.ok());
   example.scene = std::move(*scene);
-  absl::StatusOr<MjDataPtr> data = MakeData(example.model());
+  absl::StatusOr<scene::MjDataPtr> data = scene::MakeData(example.model());
   REQUIRE(data.ok());
   example.data = std::move(*data);
   return example;

@@ -32,8 +32,8 @@ namespace workerpair::heavy::job {
 // One kept scene, as compiled for the payload's own manifest (no call's overrides).
 struct CompiledScene {
   std::string sha256;  // lowercase hex
-  MjModelPtr model;
-  Manifest manifest;
+  scene::MjModelPtr model;
+  scene::Manifest manifest;
   std::vector<std::string> warnings;  // the compiler's
   std::string generated_mjcf;         // an assembly's generated MJCF; empty otherwise
   // The payload's manifest.json text, when its keeper has it (set by the insert observer):

@@ -71,7 +71,7 @@ absl::Status CancelledStatus() { return absl::CancelledError("the job was cancel
 struct Prepared {
   fs::path root;     // canonical payload directory
   fs::path out_dir;  // artifacts
-  Manifest manifest;
+  scene::Manifest manifest;
 };
 
 absl::StatusOr<Prepared> Prepare(const fs::path& job_dir, const JobEnv& env) {
@@ -91,28 +91,28 @@ absl::StatusOr<Prepared> Prepare(const fs::path& job_dir, const JobEnv& env) {
   prepared.root = fs::canonical(job_dir / "payload", ec);
   if (ec) return absl::InternalError("cannot resolve the job's directory");
   prepared.out_dir = job_dir / "out";
-  absl::StatusOr<std::string> text =
-      ReadFileCapped(prepared.root / kManifestFileName, kManifestFileName, kMaxManifestBytes);
+  absl::StatusOr<std::string> text = ReadFileCapped(prepared.root / scene::kManifestFileName,
+                                                    scene::kManifestFileName, kMaxManifestBytes);
   if (absl::IsNotFound(text.status())) {
     return WithReason(absl::InvalidArgumentError(
-                          StrCat("the payload has no ", kManifestFileName, " at its root")),
+                          StrCat("the payload has no ", scene::kManifestFileName, " at its root")),
                       ErrorReason::kPayloadInvalid);
   }
   if (!text.ok()) {
     return PayloadError(absl::InvalidArgumentError(
-        StrCat(kManifestFileName, ": ",
+        StrCat(scene::kManifestFileName, ": ",
                std::string_view(text.status().message().data(), text.status().message().size()))));
   }
-  absl::StatusOr<Manifest> manifest = ParseManifest(*text, env.limits->scene);
+  absl::StatusOr<scene::Manifest> manifest = scene::ParseManifest(*text, env.limits->scene);
   if (!manifest.ok()) return PayloadError(manifest.status());
   prepared.manifest = std::move(*manifest);
   return prepared;
 }
 
-absl::StatusOr<LoadedScene> Compile(const Prepared& prepared, const JobEnv& env) {
+absl::StatusOr<scene::LoadedScene> Compile(const Prepared& prepared, const JobEnv& env) {
   SetPhase(env, "compiling");
-  absl::StatusOr<LoadedScene> scene =
-      LoadScene(prepared.root, prepared.manifest, env.limits->scene);
+  absl::StatusOr<scene::LoadedScene> scene =
+      scene::LoadScene(prepared.root, prepared.manifest, env.limits->scene);
   if (!scene.ok()) {
     absl::Status status = scene.status();
     // MuJoCo's own messages (no reason yet): one that names a file outside the payload says
@@ -129,16 +129,16 @@ absl::StatusOr<LoadedScene> Compile(const Prepared& prepared, const JobEnv& env)
 struct JobScene {
   fs::path root;     // the unpacked payload; empty when the model came from the cache
   fs::path out_dir;  // artifacts
-  Manifest manifest;  // the payload's, before the call's overrides
-  MjModelPtr model;
+  scene::Manifest manifest;  // the payload's, before the call's overrides
+  scene::MjModelPtr model;
   std::vector<std::string> warnings;
   std::string generated_mjcf;  // an assembly's MJCF, when kept or read
 };
 
-std::string GeneratedMjcf(const fs::path& root, const Manifest& manifest) {
+std::string GeneratedMjcf(const fs::path& root, const scene::Manifest& manifest) {
   if (!manifest.assembly) return {};
-  absl::StatusOr<std::string> text =
-      ReadFileCapped(root / kGeneratedSceneFileName, kGeneratedSceneFileName, 16 << 20);
+  absl::StatusOr<std::string> text = ReadFileCapped(root / scene::kGeneratedSceneFileName,
+                                                    scene::kGeneratedSceneFileName, 16 << 20);
   return text.ok() ? std::move(*text) : std::string();
 }
 
@@ -154,9 +154,9 @@ absl::StatusOr<JobScene> OpenScene(const fs::path& job_dir, const JobEnv& env) {
       fs::create_directories(scene.out_dir, ec);
       if (ec) return absl::InternalError("cannot create the job's directories");
       mjModel* copy = nullptr;
-      WP_RETURN_IF_ERROR(GuardMujoco("mj_copyModel",
-                                     [&] { copy = mj_copyModel(nullptr, held->model.get()); },
-                                     absl::StatusCode::kResourceExhausted));
+      WP_RETURN_IF_ERROR(scene::GuardMujoco(
+          "mj_copyModel", [&] { copy = mj_copyModel(nullptr, held->model.get()); },
+          absl::StatusCode::kResourceExhausted));
       if (copy == nullptr) return absl::ResourceExhaustedError("cannot copy the kept model");
       scene.model.reset(copy);
       scene.manifest = held->manifest;
@@ -168,7 +168,7 @@ absl::StatusOr<JobScene> OpenScene(const fs::path& job_dir, const JobEnv& env) {
   }
   WP_ASSIGN_OR_RETURN(Prepared prepared, Prepare(job_dir, env));
   if (Cancelled(env)) return CancelledStatus();
-  WP_ASSIGN_OR_RETURN(LoadedScene loaded, Compile(prepared, env));
+  WP_ASSIGN_OR_RETURN(scene::LoadedScene loaded, Compile(prepared, env));
   if (env.scene_use != nullptr) env.scene_use->compiled = true;
   scene.root = prepared.root;
   scene.manifest = std::move(prepared.manifest);
@@ -179,8 +179,9 @@ absl::StatusOr<JobScene> OpenScene(const fs::path& job_dir, const JobEnv& env) {
     kept.sha256 = env.payload_sha256;
     mjModel* copy = nullptr;
     // A model that cannot be copied is simply not kept.
-    if (GuardMujoco("mj_copyModel", [&] { copy = mj_copyModel(nullptr, scene.model.get()); },
-                    absl::StatusCode::kResourceExhausted)
+    if (scene::GuardMujoco(
+            "mj_copyModel", [&] { copy = mj_copyModel(nullptr, scene.model.get()); },
+            absl::StatusCode::kResourceExhausted)
             .ok() &&
         copy != nullptr) {
       kept.model.reset(copy);
@@ -196,7 +197,7 @@ absl::StatusOr<JobScene> OpenScene(const fs::path& job_dir, const JobEnv& env) {
 
 // What the call's overrides change in a compiled model (what LoadScene applies from the
 // manifest): the timestep, and an offscreen buffer at least the render size.
-void ApplyModelOverrides(const Manifest& manifest, mjModel* model) {
+void ApplyModelOverrides(const scene::Manifest& manifest, mjModel* model) {
   if (manifest.simulation.timestep_s) model->opt.timestep = *manifest.simulation.timestep_s;
   model->vis.global.offwidth = std::max(model->vis.global.offwidth, manifest.render.width);
   model->vis.global.offheight = std::max(model->vis.global.offheight, manifest.render.height);
@@ -204,7 +205,7 @@ void ApplyModelOverrides(const Manifest& manifest, mjModel* model) {
 
 // Applies the per-call overrides, capping what the limits cap.
 void ApplyOverrides(const SimulateOverrides& options, const SceneLimits& limits,
-                    Manifest* manifest) {
+                    scene::Manifest* manifest) {
   if (options.render) manifest->render.enabled = *options.render;
   if (options.duration_s) {
     manifest->simulation.duration_s = std::min(*options.duration_s, limits.max_duration_s);
@@ -279,7 +280,7 @@ absl::StatusOr<SimulateOutput> RunSimulateJob(const fs::path& job_dir,
   ApplyModelOverrides(prepared.manifest, prepared.model.get());
   if (Cancelled(env)) return CancelledStatus();
   JobScene& scene = prepared;
-  WP_ASSIGN_OR_RETURN(MjDataPtr data, MakeData(scene.model.get()));
+  WP_ASSIGN_OR_RETURN(scene::MjDataPtr data, scene::MakeData(scene.model.get()));
 
   SimOptions sim_options = SimOptionsFromManifest(prepared.manifest);
   const absl::Duration interval = overrides.progress_interval_s > 0
@@ -289,7 +290,7 @@ absl::StatusOr<SimulateOutput> RunSimulateJob(const fs::path& job_dir,
   SimulateOutput output;
   output.warnings = scene.warnings;
   for (const std::string& note : prepared.manifest.adjustments) output.warnings.push_back(note);
-  const ManifestRender& wanted = prepared.manifest.render;
+  const scene::ManifestRender& wanted = prepared.manifest.render;
   std::unique_ptr<render::VideoRecorder> video;
   if (wanted.enabled) {
     if (env.render_thread == nullptr) return NoRenderer();
@@ -386,7 +387,7 @@ absl::Status RunVerifyRuns(const fs::path& job_dir, const VerifyParams& params,
   SetPhase(env, "simulating");
   for (int index : run_indices) {
     if (Cancelled(env)) return CancelledStatus();
-    WP_ASSIGN_OR_RETURN(MjDataPtr data, MakeData(model));
+    WP_ASSIGN_OR_RETURN(scene::MjDataPtr data, scene::MakeData(model));
     const std::uint64_t seed = RunSeed(base_seed, index);
     ApplyJitter(model, data.get(), seed, jitter);
     SimOptions options = base_options;
@@ -408,13 +409,13 @@ absl::StatusOr<std::vector<render::Still>> RunRenderViewsJob(const fs::path& job
   ApplyModelOverrides(prepared.manifest, prepared.model.get());
   if (env.render_thread == nullptr) return NoRenderer();
   const mjModel* model = prepared.model.get();
-  WP_ASSIGN_OR_RETURN(MjDataPtr data, MakeData(model));
+  WP_ASSIGN_OR_RETURN(scene::MjDataPtr data, scene::MakeData(model));
   // Optionally advance the scene first.
   SetPhase(env, "simulating");
   while (data->time < params.at_time_s) {
     if (Cancelled(env)) return CancelledStatus();
-    WP_RETURN_IF_ERROR(GuardMujoco("mj_step", [&] { mj_step(model, data.get()); },
-                                   absl::StatusCode::kInvalidArgument));
+    WP_RETURN_IF_ERROR(scene::GuardMujoco(
+        "mj_step", [&] { mj_step(model, data.get()); }, absl::StatusCode::kInvalidArgument));
   }
   if (params.distance_m > 0 && model->stat.extent > 0) {
     params.stills.distance_factor = params.distance_m / model->stat.extent;
@@ -452,7 +453,7 @@ absl::StatusOr<BuildSceneOutput> RunBuildSceneJob(const fs::path& job_dir, bool 
   output.compile_ms = absl::ToDoubleMilliseconds(absl::Now() - start);
   const mjModel* model = prepared.model.get();
   const JobScene& scene = prepared;
-  output.stats = BuildSceneStats(model);
+  output.stats = scene::BuildSceneStats(model);
   for (int i = 0; i < model->nbody; ++i) output.total_mass_kg += model->body_mass[i];
   const std::string& named = prepared.manifest.simulation.target_body;
   output.target_body = !named.empty()                    ? named
@@ -464,8 +465,9 @@ absl::StatusOr<BuildSceneOutput> RunBuildSceneJob(const fs::path& job_dir, bool 
     if (!prepared.generated_mjcf.empty()) {
       output.mjcf = prepared.generated_mjcf;
     } else {
-      WP_ASSIGN_OR_RETURN(output.mjcf, ReadFileCapped(prepared.root / kGeneratedSceneFileName,
-                                                      kGeneratedSceneFileName, 16 << 20));
+      WP_ASSIGN_OR_RETURN(output.mjcf,
+                          ReadFileCapped(prepared.root / scene::kGeneratedSceneFileName,
+                                         scene::kGeneratedSceneFileName, 16 << 20));
     }
   }
   return output;

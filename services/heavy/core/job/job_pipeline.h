@@ -148,7 +148,7 @@ absl::StatusOr<std::vector<render::Still>> RunRenderViewsJob(
 
 // BuildScene: compile only.
 struct BuildSceneOutput {
-  SceneStats stats;
+  scene::SceneStats stats;
   double compile_ms = 0;
   double total_mass_kg = 0;
   std::string target_body;

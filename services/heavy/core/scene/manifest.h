@@ -1,8 +1,9 @@
 // The simulation manifest as worker-heavy uses it: the scene contract's types and parser
-// (libs/scene/manifest.h, the same schema worker-light's linter checks against), named in this
-// namespace so heavy's cores say `Manifest`, `AssemblyPart`, `ParseManifest`.
+// (libs/scene/manifest.h, the same schema worker-light's linter checks against), reachable as
+// `scene::Manifest`, `scene::AssemblyPart`, `scene::ParseManifest` from heavy's cores (heavy's
+// scene core, workerpair::heavy::scene, is where they are named).
 //
-//   WP_ASSIGN_OR_RETURN(Manifest manifest, ParseManifest(json_text, SceneLimits{}));
+//   WP_ASSIGN_OR_RETURN(scene::Manifest manifest, scene::ParseManifest(json_text, {}));
 //   if (manifest.assembly) { ... parts and zones ... } else { ... manifest.scene ... }
 //   for (const std::string& note : manifest.adjustments) { /* "... clamped to 120" */ }
 //
@@ -18,22 +19,12 @@
 #include "libs/scene/scene_limits.h"
 #include "libs/scene/scene_names.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::scene {
 
-using scene::Assembly;
-using scene::AssemblyPart;
-using scene::AssemblyZone;
-using scene::kForbidZonePrefix;
-using scene::kGoalZonePrefix;
-using scene::kManifestFileName;
-using scene::Manifest;
-using scene::ManifestRender;
-using scene::ParseManifest;
-using scene::SimulationBounds;
-using scene::SimulationSettings;
-using scene::StressSettings;
-using scene::VerifySettings;
+// Heavy's scene core extends the scene contract: `scene::Manifest`, `scene::ParseManifest`,
+// `scene::kManifestFileName` ... name libs/scene's own declarations from every heavy core.
+using namespace ::workerpair::scene;  // NOLINT(build/namespaces)
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::scene
 
 #endif  // WORKERPAIR_SERVICES_HEAVY_CORE_SCENE_MANIFEST_H_

@@ -6,7 +6,7 @@
 
 #include "libs/common/str_cat.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::scene {
 namespace {
 
 std::string Vec(const double* v, int n) {
@@ -113,4 +113,4 @@ std::string AssemblyToMjcf(const Assembly& assembly, const Manifest& manifest,
   return xml;
 }
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::scene

@@ -17,7 +17,7 @@
 #include "libs/scene/scene_limits.h"
 #include "services/heavy/core/scene/manifest.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::scene {
 
 // The camera every generated assembly scene has.
 inline constexpr char kDefaultCameraName[] = "default";
@@ -29,6 +29,6 @@ std::string AssemblyToMjcf(const Assembly& assembly, const Manifest& manifest,
 // Escapes &, <, >, " and ' for an XML attribute value.
 std::string XmlEscape(std::string_view text);
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::scene
 
 #endif  // WORKERPAIR_SERVICES_HEAVY_CORE_SCENE_MJCF_WRITER_H_

@@ -7,7 +7,7 @@
 
 #include "libs/common/str_cat.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::scene {
 namespace {
 
 // Warnings raised on this thread, until TakeMujocoWarnings collects them. Capped so that a
@@ -53,4 +53,4 @@ absl::Status GuardMujoco(std::string_view what, const std::function<void()>& fn,
   return absl::OkStatus();
 }
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::scene

@@ -25,7 +25,7 @@
 
 #include "absl/status/status.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::scene {
 
 // Thrown by the installed mju_user_error handler; what() is MuJoCo's message.
 class MujocoError : public std::runtime_error {
@@ -44,6 +44,6 @@ std::vector<std::string> TakeMujocoWarnings();
 absl::Status GuardMujoco(std::string_view what, const std::function<void()>& fn,
                          absl::StatusCode code = absl::StatusCode::kInternal);
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::scene
 
 #endif  // WORKERPAIR_SERVICES_HEAVY_CORE_SCENE_MUJOCO_GUARD_H_

@@ -23,7 +23,7 @@
 #include "services/heavy/core/scene/mjcf_writer.h"
 #include "services/heavy/core/scene/mujoco_guard.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::scene {
 namespace {
 
 namespace fs = std::filesystem;
@@ -358,4 +358,4 @@ SceneStats BuildSceneStats(const mjModel* m) {
   return stats;
 }
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::scene

@@ -28,7 +28,7 @@
 #include "libs/scene/scene_limits.h"
 #include "services/heavy/core/scene/manifest.h"
 
-namespace workerpair::heavy {
+namespace workerpair::heavy::scene {
 
 // Owning pointers for MuJoCo's C objects.
 struct MjModelDeleter {
@@ -111,6 +111,6 @@ struct SceneStats {
 // Reads the statistics of a compiled model.
 SceneStats BuildSceneStats(const mjModel* model);
 
-}  // namespace workerpair::heavy
+}  // namespace workerpair::heavy::scene
 
 #endif  // WORKERPAIR_SERVICES_HEAVY_CORE_SCENE_SCENE_LOADER_H_

@@ -139,8 +139,8 @@ std::vector<Footprint> TopDownFootprints(const mjModel* m, const mjData* d, int 
     const char* name = mj_id2name(m, mjOBJ_SITE, s);
     if (name == nullptr) continue;
     const std::string_view site(name);
-    const bool goal = site.starts_with(kGoalZonePrefix);
-    if (!goal && !site.starts_with(kForbidZonePrefix)) continue;
+    const bool goal = site.starts_with(scene::kGoalZonePrefix);
+    if (!goal && !site.starts_with(scene::kForbidZonePrefix)) continue;
     add(std::string(site), goal ? FootprintKind::kGoalZone : FootprintKind::kForbidZone,
         ShapePoints(m->site_type[s], m->site_size + 3 * s, d->site_xpos + 3 * s,
                     d->site_xmat + 9 * s));

@@ -30,10 +30,10 @@ void ApplyJitter(const mjModel* model, mjData* data, std::uint64_t seed, double 
     mjtNum* pos = data->qpos + model->jnt_qposadr[j];
     for (int k = 0; k < 3; ++k) pos[k] += jitter_m * uniform();
   }
-  InstallMujocoHandlers();
+  scene::InstallMujocoHandlers();
   try {
     mj_forward(model, data);
-  } catch (const MujocoError&) {
+  } catch (const scene::MujocoError&) {
     // Simulate reports a broken state as PHYSICS_INSTABILITY on its first step.
   }
 }

@@ -38,14 +38,14 @@ int Main(int argc, char** argv) {
   }
   const std::filesystem::path dir = std::filesystem::canonical(argv[1]);
   const SceneLimits limits;
-  absl::StatusOr<std::string> text =
-      ReadFileCapped(dir / kManifestFileName, kManifestFileName, 1 << 20);
+  absl::StatusOr<std::string> text = ReadFileCapped(dir / heavy::scene::kManifestFileName,
+                                                    heavy::scene::kManifestFileName, 1 << 20);
   if (!text.ok()) return Fail(text.status());
-  absl::StatusOr<Manifest> manifest = ParseManifest(*text, limits);
+  absl::StatusOr<heavy::scene::Manifest> manifest = heavy::scene::ParseManifest(*text, limits);
   if (!manifest.ok()) return Fail(manifest.status());
-  absl::StatusOr<LoadedScene> scene = LoadScene(dir, *manifest, limits);
+  absl::StatusOr<heavy::scene::LoadedScene> scene = heavy::scene::LoadScene(dir, *manifest, limits);
   if (!scene.ok()) return Fail(scene.status());
-  absl::StatusOr<MjDataPtr> data = MakeData(scene->model.get());
+  absl::StatusOr<heavy::scene::MjDataPtr> data = heavy::scene::MakeData(scene->model.get());
   if (!data.ok()) return Fail(data.status());
   if (argc == 4) {
     ApplyJitter(scene->model.get(), data->get(), std::stoull(argv[3]), manifest->verify.jitter_m);

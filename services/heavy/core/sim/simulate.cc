@@ -490,8 +490,8 @@ absl::StatusOr<SimResult> Run::Execute(const std::atomic<bool>* cancel) {
 
   Prepare();
 
-  InstallMujocoHandlers();
-  TakeMujocoWarnings();
+  scene::InstallMujocoHandlers();
+  scene::TakeMujocoWarnings();
   const auto wall_start = std::chrono::steady_clock::now();
   const double start_time = d_->time;
   last_time_ = start_time;
@@ -545,11 +545,11 @@ absl::StatusOr<SimResult> Run::Execute(const std::atomic<bool>* cancel) {
                  : StrCat("'", result_.target_body, "' reached no goal zone in ",
                           Seconds(options_.duration_s)));
     }
-  } catch (const MujocoError& e) {
+  } catch (const scene::MujocoError& e) {
     Finish(SimOutcome::kPhysicsInstability, StrCat("MuJoCo error while stepping: ", e.what()));
   }
 
-  result_.warnings = TakeMujocoWarnings();
+  result_.warnings = scene::TakeMujocoWarnings();
   result_.metrics.sim_time_s = d_->time - start_time;
   UpdateEnergy();
   result_.metrics.energy_final_j = Energy();
@@ -588,7 +588,7 @@ std::string_view OutcomeName(SimOutcome outcome) {
   return "UNKNOWN";
 }
 
-SimOptions SimOptionsFromManifest(const Manifest& manifest) {
+SimOptions SimOptionsFromManifest(const scene::Manifest& manifest) {
   SimOptions options;
   options.duration_s = manifest.simulation.duration_s;
   options.seed = manifest.simulation.seed;

@@ -75,7 +75,7 @@ struct SimOptions {
   double duration_s = 5.0;                 // simulated seconds
   std::uint64_t seed = 0;                  // recorded in the result (jitter uses it)
   std::string target_body;                 // empty: first body with a free joint
-  SimulationBounds bounds;
+  scene::SimulationBounds bounds;
   double yield_newtons = 1000.0;
   double overload_fraction = 0.99;         // of the actuator's forcerange
   double overload_duration_s = 2.0;        // continuous simulated time at the limit
@@ -91,7 +91,7 @@ struct SimOptions {
 };
 
 // Options for a manifest: duration (already clamped), seed, target, bounds, yield.
-SimOptions SimOptionsFromManifest(const Manifest& manifest);
+SimOptions SimOptionsFromManifest(const scene::Manifest& manifest);
 
 // A timed event, e.g. {2.31, "zone_enter", "ball entered zone_goal_bin at 2.31 s"}.
 // Kinds: "contact" (first contact of a geom pair: "first contact ball/ramp at 0.02 s"),

@@ -14,10 +14,10 @@ std::vector<Zone> FindZones(const mjModel* m) {
     const char* name = mj_id2name(m, mjOBJ_SITE, i);
     if (name == nullptr) continue;
     const std::string_view site(name);
-    if (site.starts_with(kGoalZonePrefix)) {
+    if (site.starts_with(scene::kGoalZonePrefix)) {
       zones.push_back({i, std::string(site), true, ZoneBoundSquared(m, i)});
     }
-    if (site.starts_with(kForbidZonePrefix)) {
+    if (site.starts_with(scene::kForbidZonePrefix)) {
       zones.push_back({i, std::string(site), false, ZoneBoundSquared(m, i)});
     }
   }
